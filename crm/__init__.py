@@ -1,0 +1,151 @@
+"""The investment-attraction CRM: create_app() is the one place the app is made."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from crm.config import Config
+from crm.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_store
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    if config is None:
+        config = Config()
+    elif isinstance(config, dict):
+        config = Config(**config)
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.config.from_mapping(config.as_dict())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_lifecycle(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+
+    from crm.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import crm.models  # noqa: F401  (every model registered on the metadata)
+    import crm.audit.listener  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+
+    from crm.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "basic"
+
+    from crm.auth.services import load_user_by_session_token
+
+    login_manager.user_loader(load_user_by_session_token)
+
+    # Failed-login counters live in Redis so every gunicorn worker shares them.
+    redis_client = redis_store.client_for(app.config)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "redis://")
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": redis_client.connection_pool}
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from crm.admin.views import bp as admin_bp
+    from crm.api import bp as api_bp
+    from crm.auth.views import bp as auth_bp
+    from crm.leads.views import bp as leads_bp
+    from crm.main.views import bp as main_bp
+    from crm.sources.views import bp as sources_bp
+
+    for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
+
+
+def _register_request_lifecycle(app: Flask) -> None:
+    """One commit per request, after the view; any error or error status rolls back (Indico rh)."""
+
+    @app.after_request
+    def _commit_or_rollback(response):
+        if response.status_code < 400 and not getattr(g, "rollback", False):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def _security_headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                     "script-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; "
+                     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["HTTPS"]:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user and current_user.is_authenticated and "Cache-Control" not in h:
+            h["Cache-Control"] = "no-store"  # records must not linger in shared caches
+        return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from crm.api.errors import api_error
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to do this."),
+        404: lambda: _("The page or record does not exist."),
+        405: lambda: _("This action is not allowed here."),
+        409: lambda: _("The record was changed by someone else. Reload and try again."),
+        413: lambda: _("The upload is larger than the allowed size."),
+        429: lambda: _("Too many attempts. Please wait and try again later."),
+        500: lambda: _("Something went wrong on our side. Nothing was saved."),
+    }
+
+    def handle(code, description=None):
+        db.session.rollback()
+        message = description or messages.get(code, messages[500])()
+        if _wants_json():
+            return api_error(code, message)
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return handle(400, _("The form expired or was sent from elsewhere (missing security "
+                             "token). Reload the page and try again."))
+
+    for code in messages:
+        app.register_error_handler(code, lambda e, code=code: handle(
+            code, getattr(e, "crm_message", None)))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from crm import formatting
+
+    formatting.register(app)

@@ -1,0 +1,118 @@
+"""The OpenAPI 3.1 document of /api/v1 (later features add their paths here)."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from crm.api import bp
+from crm.leads.forms import LeadForm
+from crm.leads.pipeline import Stage
+
+_NUM = {"type": ["number", "null"]}
+_STR = {"type": ["string", "null"]}
+_LEAD_INPUT = {
+    "type": "object",
+    "properties": {
+        "company_name": {"type": "string", "maxLength": 200},
+        "uscc": {**_STR, "description": "统一社会信用代码, 18 characters with a valid check digit"},
+        "project_name": _STR, "chain_id": {"type": ["integer", "null"]},
+        "chain_node_id": {"type": ["integer", "null"]}, "source_id": {"type": ["integer", "null"]},
+        "source_kind": {"enum": ["hometown", "chamber", "advisor", "intermediary", "client", "online", "event", None]},
+        "origin_region": _STR,
+        "planned_investment_wan": {**_NUM, "minimum": 0}, "fixed_asset_investment_wan": {**_NUM, "minimum": 0},
+        "land_area_mu": {**_NUM, "exclusiveMinimum": 0}, "expected_output_wan": {**_NUM, "minimum": 0},
+        "expected_tax_wan": {**_NUM, "minimum": 0}, "high_tech": {"type": ["boolean", "null"]},
+        "specialized": {"type": ["boolean", "null"]}, "patents": {"type": ["integer", "null"], "minimum": 0},
+        "rd_ratio": {**_NUM, "minimum": 0, "maximum": 100}, "jobs": {"type": ["integer", "null"], "minimum": 0},
+        "owner_id": {"type": ["integer", "null"]}, "created_on": {**_STR, "format": "date"}, "note": _STR,
+        "version": {"type": "integer", "description": "the version you read; a stale one gives 409"},
+        "confirm_duplicate": {"type": "boolean", "description": "record even if another unit follows the company"},
+    },
+}
+assert set(LeadForm.LEAD_FIELDS) <= set(_LEAD_INPUT["properties"])
+_LEAD = {"type": "object", "properties": {
+    **_LEAD_INPUT["properties"], "id": {"type": "integer"}, "industry": _STR, "chain_node": _STR,
+    "source_name": _STR, "owner_unit_id": {"type": "integer"}, "owner_unit": {"type": "string"},
+    "stage": {"enum": [s.value for s in Stage]}, "stage_label": {"type": "string"},
+    "signed_on": _STR, "started_on": _STR, "lost_reason": _STR,
+    "investment_intensity": {**_NUM, "description": "万元/亩 = fixed-asset investment ÷ land area"},
+    "tax_per_mu": {**_NUM, "description": "万元/亩 = expected annual tax ÷ land area"},
+    "updated_at": {"type": "string", "format": "date-time"}, "url": {"type": "string"}}}
+_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "status": {"type": "integer"}, "message": {"type": "string"},
+    "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}
+
+
+def _resp(desc, schema=None):
+    out = {"description": desc}
+    if schema:
+        out["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+_ERRORS = {code: _resp(desc, {"$ref": "#/components/schemas/Error"}) for code, desc in {
+    "401": "not logged in, or a bad/expired/revoked token", "403": "not allowed for your role or unit",
+    "404": "no such lead"}.items()}
+_LEAD_REF = {"$ref": "#/components/schemas/Lead"}
+_ID = [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_FILTERS = [{"name": n, "in": "query", "schema": s} for n, s in [
+    ("q", {"type": "string"}), ("stage", {"enum": [s.value for s in Stage]}),
+    ("chain_id", {"type": "integer"}), ("source_kind", {"type": "string"}),
+    ("unit_id", {"type": "integer"}), ("owner_id", {"type": "integer"}),
+    ("sort", {"enum": ["updated", "created", "investment", "company"]}),
+    ("cursor", {"type": "string"}), ("per_page", {"type": "integer", "maximum": 200})]]
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "招商引资 CRM API", "version": "1"},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}, {"session": []}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token from the profile page"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "browser session; changes also need the X-CSRFToken header"}},
+        "schemas": {"Lead": _LEAD, "LeadInput": _LEAD_INPUT, "Error": _ERROR},
+    },
+    "paths": {
+        "/leads": {
+            "get": {"summary": "Leads the caller may read, filtered, sorted, keyset-paginated",
+                    "parameters": _FILTERS,
+                    "responses": {"200": _resp("a page", {"type": "object", "properties": {
+                        "items": {"type": "array", "items": _LEAD_REF}, "total": {"type": "integer"},
+                        "next_cursor": _STR}}), **_ERRORS}},
+            "post": {"summary": "Create a lead in the caller's unit",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/LeadInput"}}}},
+                     "responses": {"201": _resp("created", _LEAD_REF),
+                                   "409": _resp("another unit follows the company (its name is given)"),
+                                   "422": _resp("invalid fields"), **_ERRORS}},
+        },
+        "/leads/{lead_id}": {
+            "parameters": _ID,
+            "get": {"summary": "One lead", "responses": {"200": _resp("the lead", _LEAD_REF), **_ERRORS}},
+            "patch": {"summary": "Change fields of a lead (send the version you read)",
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"$ref": "#/components/schemas/LeadInput"}}}},
+                      "responses": {"200": _resp("updated", _LEAD_REF),
+                                    "409": _resp("changed by someone else since `version`"),
+                                    "422": _resp("invalid fields"), **_ERRORS}},
+        },
+        "/leads/{lead_id}/stage": {
+            "parameters": _ID,
+            "post": {"summary": "Move a lead along the pipeline",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["stage"], "properties": {
+                             "stage": {"enum": [s.value for s in Stage]}, "reason": _STR,
+                             "date": {**_STR, "format": "date"}, "version": {"type": "integer"}}}}}},
+                     "responses": {"200": _resp("moved", _LEAD_REF),
+                                   "409": _resp("changed by someone else"),
+                                   "422": _resp("move not allowed, or reason missing"), **_ERRORS}},
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Public: the API description (no data in it)."""
+    return jsonify(DOCUMENT)

@@ -1,0 +1,120 @@
+"""Every insert, update and delete of an audited model (`__audit__ = True`) lands in audit_log.
+
+Done in the session's after_flush, where ids exist and attribute history is still there, so no
+service can forget it; rows go in through the same connection and transaction as the change.
+"""
+from __future__ import annotations
+
+import contextvars
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from crm.audit.models import AuditEntry
+from crm.database import utcnow
+
+# The acting user's id when there is no request (CLI, jobs); requests use Flask-Login.
+_cli_actor: contextvars.ContextVar[int | None] = contextvars.ContextVar("audit_actor", default=None)
+_SKIP = {"updated_at", "version", "created_at"}
+
+
+def set_actor(user_id: int | None):
+    return _cli_actor.set(user_id)
+
+
+def current_actor_id() -> int | None:
+    from flask import has_request_context
+
+    if has_request_context():
+        from flask import g
+        from flask_login import current_user
+
+        user = getattr(g, "api_user", None) or current_user
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user.id
+    return _cli_actor.get()
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _columns(obj):
+    mapper = inspect(obj).mapper
+    return [(attr.key, attr) for attr in mapper.column_attrs]
+
+
+def _snapshot(obj) -> dict:
+    secret = getattr(obj, "__audit_secret__", ())
+    out = {}
+    for key, _attr in _columns(obj):
+        if key in _SKIP or key == "id":
+            continue
+        value = getattr(obj, key)
+        if value is not None:
+            out[key] = [None, "***" if key in secret else _plain(value)]
+    return out
+
+
+def _diff(obj) -> dict:
+    state = inspect(obj)
+    secret = getattr(obj, "__audit_secret__", ())
+    out = {}
+    for key, _attr in _columns(obj):
+        if key in _SKIP:
+            continue
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
+        before = hist.deleted[0] if hist.deleted else None
+        after = hist.added[0] if hist.added else None
+        if _plain(before) == _plain(after):
+            continue
+        if key in secret:
+            out[key] = ["***", "***"]
+        else:
+            out[key] = [_plain(before), _plain(after)]
+    return out
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit(session: Session, _flush_context) -> None:
+    rows = []
+    actor = current_actor_id()
+    now = utcnow()
+    for obj, action in ([(o, "create") for o in session.new] + [(o, "update") for o in session.dirty]
+                        + [(o, "delete") for o in session.deleted]):
+        if not getattr(type(obj), "__audit__", False):
+            continue
+        if action == "create":
+            changes = _snapshot(obj)
+        elif action == "delete":
+            changes = {k: [v[1], None] for k, v in _snapshot(obj).items()}
+        else:
+            if not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _diff(obj)
+            if not changes:
+                continue
+            if "stage" in changes:
+                action = "stage"
+        rows.append({"at": now, "actor_id": actor, "action": action,
+                     "entity_type": obj.__tablename__, "entity_id": getattr(obj, "id", None),
+                     "changes": changes})
+    if rows:
+        session.connection().execute(AuditEntry.__table__.insert(), rows)
+
+
+def record(session: Session, action: str, entity_type: str, entity_id: int | None,
+           changes: dict | None = None) -> None:
+    """An audit row for an event that is not a column change (login, logout, token use)."""
+    session.add(AuditEntry(at=utcnow(), actor_id=current_actor_id(), action=action,
+                           entity_type=entity_type, entity_id=entity_id, changes=changes or {}))

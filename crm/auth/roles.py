@@ -1,0 +1,58 @@
+"""Roles (DOMAIN.md) as bundles of capabilities; views check capabilities, never role names."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    TEAM_LEAD = "team_lead"
+    SCREENER = "screener"
+    LEADER = "leader"
+    ADMIN = "admin"
+    VIEWER = "viewer"
+
+
+ROLE_LABELS = {
+    Role.OFFICER: _l("Investment officer"),
+    Role.TEAM_LEAD: _l("Team lead"),
+    Role.SCREENER: _l("Screening liaison"),
+    Role.LEADER: _l("Leadership group member"),
+    Role.ADMIN: _l("Administrator"),
+    Role.VIEWER: _l("Viewer"),
+}
+
+
+class Permission(StrEnum):
+    LEADS_READ_UNIT = "leads.read_unit"      # the leads owned by one's own unit
+    LEADS_READ_ALL = "leads.read_all"        # every unit's leads
+    LEADS_EDIT_UNIT = "leads.edit_unit"      # create/edit/move the own unit's leads
+    LEADS_ASSIGN = "leads.assign"            # hand a lead to another officer of the unit
+    SOURCES_EDIT = "sources.edit"
+    MANAGE_ACCOUNTS = "admin.accounts"       # users and units
+    AUDIT_READ = "admin.audit"
+    API_TOKENS = "api.tokens"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
+                             Permission.SOURCES_EDIT, Permission.API_TOKENS}),
+    Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
+                               Permission.LEADS_ASSIGN, Permission.SOURCES_EDIT,
+                               Permission.API_TOKENS}),
+    # Screeners read leads through the cases sent to their unit (screening issue).
+    Role.SCREENER: frozenset({Permission.API_TOKENS}),
+    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS}),
+    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL}),
+    Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.MANAGE_ACCOUNTS,
+                           Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS}),
+}
+
+
+def permissions_for(roles) -> frozenset[Permission]:
+    result: set[Permission] = set()
+    for role in roles:
+        result |= ROLE_PERMISSIONS.get(Role(role), frozenset())
+    return frozenset(result)

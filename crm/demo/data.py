@@ -1,0 +1,651 @@
+"""Demo reference data for the 将乐县 (Fujian, 三明市) investment-attraction CRM.
+
+Constants only, plus two tiny helpers at the bottom. Chinese text is data. The model is the
+将乐 article in shared/seeds (即时初审, 集体决策, 23 steps, 乡贤座谈会 at 春节/清明/五一, 云洽谈,
+chains 精细化工/轻合金/特色农林/森林康养, 富远铝业, 富硒香菇, 水木海清, 久策气体 …); 长兴, 衡东,
+南通 and 椒江 practices appear in the wording. Companies, people and agencies are invented.
+
+Demo accounts (all usernames ASCII and stable; the app chooses the demo password):
+
+    admin                              系统管理员 (县招商服务中心)
+    leader1 … leader5                  招商引资工作领导小组: 县委书记, 县长, 常务副县长, 两名副县长
+    viewer1, viewer2                   县委督查室 / 县政府督查室 (read only)
+    screener_<dept>                    one 初审联络员 per member unit: fagai ziran shengtai gongxin
+                                       keji yingji shuiwu shangwu linye
+    tl_<unit>, officer_<unit><n>       team lead and officers of the units that own leads:
+                                       zsc (县招商服务中心; tl_zsc is also a leadership-group
+                                       member), lhj (轻合金), jxhg (精细化工), xny (新能源),
+                                       szjj (数字经济), nlky (农林康养), kfq (将乐经济开发区),
+                                       jsh (积善工业园区), gy (古镛镇), gt (高唐镇)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+COUNTY_NAME = "将乐县"
+COUNTY_FULL_NAME = "福建省三明市将乐县"
+COUNTY_REGION_CODE = "350428"  # GB/T 2260 code of 将乐县, used in USCCs of local companies
+
+# ---------------------------------------------------------------------------------------------
+# Units. kind: town | department | investment_group | park
+# 将乐县 has 8 towns and 5 townships (光明 and 南口 became 镇 in recent years).
+# ---------------------------------------------------------------------------------------------
+UNITS: list[dict] = [
+    # 乡镇
+    {"name": "古镛镇", "kind": "town"},
+    {"name": "水南镇", "kind": "town"},
+    {"name": "万安镇", "kind": "town"},
+    {"name": "高唐镇", "kind": "town"},
+    {"name": "白莲镇", "kind": "town"},
+    {"name": "黄潭镇", "kind": "town"},
+    {"name": "光明镇", "kind": "town"},
+    {"name": "南口镇", "kind": "town"},
+    {"name": "万全乡", "kind": "town"},
+    {"name": "安仁乡", "kind": "town"},
+    {"name": "大源乡", "kind": "town"},
+    {"name": "余坊乡", "kind": "town"},
+    {"name": "漠源乡", "kind": "town"},
+    # 即时初审成员单位 (see SCREENING_UNITS) and the two offices the county leaders sit in
+    {"name": "县发改局", "kind": "department"},
+    {"name": "县自然资源局", "kind": "department"},
+    {"name": "三明市将乐生态环境局", "kind": "department"},
+    {"name": "县工信局", "kind": "department"},
+    {"name": "县科技局", "kind": "department"},
+    {"name": "县应急管理局", "kind": "department"},
+    {"name": "县税务局", "kind": "department"},
+    {"name": "县商务局", "kind": "department"},
+    {"name": "县林业局", "kind": "department"},
+    {"name": "县委办公室", "kind": "department"},
+    {"name": "县政府办公室", "kind": "department"},
+    # 招商组 (产业链招商 working teams; 县招商服务中心 hosts the leadership group's office)
+    {"name": "县招商服务中心", "kind": "investment_group"},
+    {"name": "轻合金产业招商组", "kind": "investment_group"},
+    {"name": "精细化工产业招商组", "kind": "investment_group"},
+    {"name": "新能源产业招商组", "kind": "investment_group"},
+    {"name": "数字经济产业招商组", "kind": "investment_group"},
+    {"name": "农林康养产业招商组", "kind": "investment_group"},
+    # 园区 (福建将乐经济开发区: 北郊工业园 and 积善工业园)
+    {"name": "将乐经济开发区", "kind": "park"},
+    {"name": "积善工业园区", "kind": "park"},
+    {"name": "北郊工业园区", "kind": "park"},
+]
+
+# The departments that give an opinion in the three-day instant pre-screening (即时初审).
+# 县委办公室 / 县政府办公室 are departments too but are NOT member units.
+SCREENING_UNITS: list[str] = [
+    "县发改局", "县自然资源局", "三明市将乐生态环境局", "县工信局", "县科技局",
+    "县应急管理局", "县税务局", "县商务局", "县林业局",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Demo users. roles: officer, team_lead, screener, leader, admin, viewer
+# ---------------------------------------------------------------------------------------------
+DEMO_USERS: list[dict] = [
+    {"username": "admin", "full_name": "周敏", "unit": "县招商服务中心", "roles": ["admin"]},
+    # 招商引资工作领导小组 (组长: 县委书记、县长; 常务副组长: 常务副县长)
+    {"username": "leader1", "full_name": "刘振华", "unit": "县委办公室", "roles": ["leader"]},
+    {"username": "leader2", "full_name": "吴宏伟", "unit": "县政府办公室", "roles": ["leader"]},
+    {"username": "leader3", "full_name": "张立群", "unit": "县政府办公室", "roles": ["leader"]},
+    {"username": "leader4", "full_name": "林海涛", "unit": "县政府办公室", "roles": ["leader"]},
+    {"username": "leader5", "full_name": "罗慧敏", "unit": "县政府办公室", "roles": ["leader"]},
+    # 督查
+    {"username": "viewer1", "full_name": "谢文静", "unit": "县委办公室", "roles": ["viewer"]},
+    {"username": "viewer2", "full_name": "郑凯", "unit": "县政府办公室", "roles": ["viewer"]},
+    # 即时初审成员单位联络员
+    {"username": "screener_fagai", "full_name": "黄志勇", "unit": "县发改局", "roles": ["screener"]},
+    {"username": "screener_ziran", "full_name": "李春燕", "unit": "县自然资源局", "roles": ["screener"]},
+    {"username": "screener_shengtai", "full_name": "曾宪斌", "unit": "三明市将乐生态环境局",
+     "roles": ["screener"]},
+    {"username": "screener_gongxin", "full_name": "范晓东", "unit": "县工信局", "roles": ["screener"]},
+    {"username": "screener_keji", "full_name": "胡丽萍", "unit": "县科技局", "roles": ["screener"]},
+    {"username": "screener_yingji", "full_name": "钟伟", "unit": "县应急管理局", "roles": ["screener"]},
+    {"username": "screener_shuiwu", "full_name": "邱雪梅", "unit": "县税务局", "roles": ["screener"]},
+    {"username": "screener_shangwu", "full_name": "严俊杰", "unit": "县商务局", "roles": ["screener"]},
+    {"username": "screener_linye", "full_name": "廖国庆", "unit": "县林业局", "roles": ["screener"]},
+    # 招商组
+    {"username": "tl_zsc", "full_name": "魏明亮", "unit": "县招商服务中心",
+     "roles": ["team_lead", "leader"]},
+    {"username": "officer_zsc1", "full_name": "杨帆", "unit": "县招商服务中心", "roles": ["officer"]},
+    {"username": "officer_zsc2", "full_name": "何佳琪", "unit": "县招商服务中心", "roles": ["officer"]},
+    {"username": "tl_lhj", "full_name": "肖建军", "unit": "轻合金产业招商组", "roles": ["team_lead"]},
+    {"username": "officer_lhj1", "full_name": "雷鹏", "unit": "轻合金产业招商组", "roles": ["officer"]},
+    {"username": "tl_jxhg", "full_name": "温志华", "unit": "精细化工产业招商组", "roles": ["team_lead"]},
+    {"username": "officer_jxhg1", "full_name": "蔡婷", "unit": "精细化工产业招商组", "roles": ["officer"]},
+    {"username": "tl_xny", "full_name": "黎辉", "unit": "新能源产业招商组", "roles": ["team_lead"]},
+    {"username": "officer_xny1", "full_name": "彭宇航", "unit": "新能源产业招商组", "roles": ["officer"]},
+    {"username": "tl_szjj", "full_name": "孙晓峰", "unit": "数字经济产业招商组", "roles": ["team_lead"]},
+    {"username": "officer_szjj1", "full_name": "卢欣怡", "unit": "数字经济产业招商组",
+     "roles": ["officer"]},
+    {"username": "tl_nlky", "full_name": "邓福生", "unit": "农林康养产业招商组", "roles": ["team_lead"]},
+    {"username": "officer_nlky1", "full_name": "饶丽君", "unit": "农林康养产业招商组",
+     "roles": ["officer"]},
+    # 园区、乡镇招商小分队
+    {"username": "tl_kfq", "full_name": "江涛", "unit": "将乐经济开发区", "roles": ["team_lead"]},
+    {"username": "officer_kfq1", "full_name": "朱一鸣", "unit": "将乐经济开发区", "roles": ["officer"]},
+    {"username": "officer_kfq2", "full_name": "宋雨晴", "unit": "将乐经济开发区", "roles": ["officer"]},
+    {"username": "tl_jsh", "full_name": "丁振宇", "unit": "积善工业园区", "roles": ["team_lead"]},
+    {"username": "officer_jsh1", "full_name": "柯慧", "unit": "积善工业园区", "roles": ["officer"]},
+    {"username": "tl_gy", "full_name": "余水生", "unit": "古镛镇", "roles": ["team_lead"]},
+    {"username": "officer_gy1", "full_name": "傅晨", "unit": "古镛镇", "roles": ["officer"]},
+    {"username": "tl_gt", "full_name": "上官文华", "unit": "高唐镇", "roles": ["team_lead"]},
+    {"username": "officer_gt1", "full_name": "阮志杰", "unit": "高唐镇", "roles": ["officer"]},
+]
+
+# Job titles for display (optional; DEMO_USERS keeps its fixed shape).
+USER_TITLES: dict[str, str] = {
+    "admin": "招商服务中心系统管理员",
+    "leader1": "县委书记、领导小组组长",
+    "leader2": "县长、领导小组组长",
+    "leader3": "县委常委、常务副县长、领导小组常务副组长",
+    "leader4": "副县长（分管工业和招商）",
+    "leader5": "副县长（分管农业农村和文旅）",
+    "viewer1": "县委督查室",
+    "viewer2": "县政府督查室",
+    "tl_zsc": "县工信局局长、招商服务中心负责人",
+    "tl_lhj": "轻合金产业招商组组长",
+    "tl_jxhg": "精细化工产业招商组组长",
+    "tl_xny": "新能源产业招商组组长",
+    "tl_szjj": "数字经济产业招商组组长",
+    "tl_nlky": "农林康养产业招商组组长",
+    "tl_kfq": "开发区管委会副主任",
+    "tl_jsh": "积善工业园区服务中心主任",
+    "tl_gy": "古镛镇副镇长",
+    "tl_gt": "高唐镇副镇长",
+}
+
+# How leaders are named in activity summaries ("{leader}会见并座谈").
+LEADER_TITLES: list[str] = ["县委书记", "县长", "常务副县长", "分管副县长", "县委常委"]
+
+# ---------------------------------------------------------------------------------------------
+# Industry chains, nodes in pipeline order (upstream → midstream → downstream).
+# Node names are unique across chains.
+# ---------------------------------------------------------------------------------------------
+CHAINS: list[dict] = [
+    {"code": "light_alloy", "name": "轻合金", "nodes": [
+        {"name": "再生铝熔炼", "tier": "upstream"},
+        {"name": "铝合金锭", "tier": "upstream"},
+        {"name": "铝棒铸造", "tier": "midstream"},
+        {"name": "型材挤压", "tier": "midstream"},
+        {"name": "表面处理", "tier": "midstream"},
+        {"name": "铝制品精深加工", "tier": "downstream"},
+        {"name": "轻合金零部件制造", "tier": "downstream"},
+    ]},
+    {"code": "fine_chemical", "name": "精细化工", "nodes": [
+        {"name": "氟化工原料", "tier": "upstream"},
+        {"name": "工业气体", "tier": "upstream"},
+        {"name": "有机硅", "tier": "midstream"},
+        {"name": "钛白粉精深加工", "tier": "midstream"},
+        {"name": "食品添加剂", "tier": "midstream"},
+        {"name": "可降解材料", "tier": "downstream"},
+        {"name": "电子化学品", "tier": "downstream"},
+        {"name": "涂料与助剂", "tier": "downstream"},
+    ]},
+    {"code": "agri_forestry", "name": "特色农林", "nodes": [
+        {"name": "良种繁育", "tier": "upstream"},
+        {"name": "毛竹培育", "tier": "upstream"},
+        {"name": "富硒香菇种植", "tier": "upstream"},
+        {"name": "竹木加工", "tier": "midstream"},
+        {"name": "林产化工", "tier": "midstream"},
+        {"name": "食用菌精深加工", "tier": "midstream"},
+        {"name": "冷链物流与保供", "tier": "downstream"},
+        {"name": "农产品品牌营销", "tier": "downstream"},
+    ]},
+    {"code": "forest_wellness", "name": "森林康养", "nodes": [
+        {"name": "景区开发运营", "tier": "upstream"},
+        {"name": "森林康养基地", "tier": "midstream"},
+        {"name": "文旅民宿", "tier": "midstream"},
+        {"name": "研学旅行", "tier": "midstream"},
+        {"name": "康养医疗", "tier": "downstream"},
+        {"name": "户外运动", "tier": "downstream"},
+        {"name": "文创旅游商品", "tier": "downstream"},
+    ]},
+    {"code": "new_energy", "name": "新能源", "nodes": [
+        {"name": "锂电材料", "tier": "upstream"},
+        {"name": "电芯制造", "tier": "midstream"},
+        {"name": "光伏组件", "tier": "midstream"},
+        {"name": "储能系统集成", "tier": "downstream"},
+        {"name": "分布式光伏", "tier": "downstream"},
+        {"name": "生物质能源", "tier": "downstream"},
+        {"name": "动力电池回收", "tier": "downstream"},
+    ]},
+    {"code": "high_end_equipment", "name": "高端装备", "nodes": [
+        {"name": "精密铸锻件", "tier": "upstream"},
+        {"name": "液压与传动部件", "tier": "midstream"},
+        {"name": "数控机床", "tier": "midstream"},
+        {"name": "智能农林机械", "tier": "downstream"},
+        {"name": "环保装备", "tier": "downstream"},
+        {"name": "工业机器人集成", "tier": "downstream"},
+    ]},
+    {"code": "digital_economy", "name": "数字经济", "nodes": [
+        {"name": "电子元器件", "tier": "upstream"},
+        {"name": "磁性材料与变压器", "tier": "upstream"},
+        {"name": "智能终端制造", "tier": "midstream"},
+        {"name": "软件和信息服务", "tier": "downstream"},
+        {"name": "数据中心", "tier": "downstream"},
+        {"name": "电商直播", "tier": "downstream"},
+    ]},
+    {"code": "biomedicine", "name": "生物医药", "nodes": [
+        {"name": "中药材种植", "tier": "upstream"},
+        {"name": "生物提取", "tier": "midstream"},
+        {"name": "医药中间体", "tier": "midstream"},
+        {"name": "保健食品", "tier": "downstream"},
+        {"name": "医疗器械", "tier": "downstream"},
+    ]},
+]
+
+# Per node: project-name templates and the industry words used in company names.
+# A template is (text, lo, hi): "{n}" is replaced by a round number in [lo, hi] that grows with
+# the planned investment; (text, 0, 0) has no number. "{site}" is a local place name.
+NODE_PROFILES: dict[str, dict] = {
+    # 轻合金 ("从铝熔炼到产品制造")
+    "再生铝熔炼": {"projects": [("年产{n}万吨再生铝项目", 3, 30), ("年产{n}万吨再生铝精深加工项目", 2, 20),
+                            ("废铝回收熔炼及保级利用项目", 0, 0)],
+              "words": ["再生资源", "铝业", "金属材料", "再生金属"]},
+    "铝合金锭": {"projects": [("年产{n}万吨铝合金锭项目", 3, 20), ("年产{n}万吨压铸铝合金项目", 2, 15)],
+             "words": ["铝业", "合金材料", "金属科技"]},
+    "铝棒铸造": {"projects": [("年产{n}万吨铝棒项目", 3, 20), ("年产{n}万吨高性能铝合金圆铸锭项目", 2, 12)],
+             "words": ["铝业", "铝材", "有色金属"]},
+    "型材挤压": {"projects": [("年产{n}万吨新型铝合金型材项目", 2, 15), ("新型铝材产业园项目", 0, 0),
+                          ("年产{n}万吨工业铝型材挤压项目", 1, 10)],
+             "words": ["铝材", "铝型材", "铝业", "新材料"]},
+    "表面处理": {"projects": [("铝型材表面处理及喷涂生产线项目", 0, 0), ("年处理{n}万吨铝型材阳极氧化项目", 1, 6)],
+             "words": ["表面处理", "涂装科技", "铝材科技"]},
+    "铝制品精深加工": {"projects": [("年产{n}万套系统门窗项目", 5, 50),
+                             ("年产{n}万吨新型铝合金材料及制品生产项目", 2, 10),
+                             ("铝合金建筑模板生产项目", 0, 0), ("年产{n}万件铝合金压铸件项目", 50, 500)],
+                "words": ["铝制品", "门窗", "建材", "金属制品"]},
+    "轻合金零部件制造": {"projects": [("年产{n}万件汽车轻量化铝合金零部件项目", 20, 300),
+                              ("新能源汽车铝合金电池托盘项目", 0, 0), ("年产{n}万套铝合金轮毂项目", 10, 100)],
+                 "words": ["汽车零部件", "精密制造", "轻量化科技", "机械"]},
+    # 精细化工
+    "氟化工原料": {"projects": [("年产{n}万吨无水氟化氢项目", 1, 6), ("萤石精深加工项目", 0, 0),
+                           ("年产{n}万吨氟化盐项目", 1, 5)],
+              "words": ["氟化工", "化工", "氟材料"]},
+    "工业气体": {"projects": [("年产{n}万吨工业气体项目", 1, 10), ("电子特种气体生产项目", 0, 0),
+                          ("空分装置及工业气体充装项目", 0, 0)],
+             "words": ["气体", "工业气体", "特种气体"]},
+    "有机硅": {"projects": [("年产{n}万吨有机硅生产线项目", 1, 10), ("年产{n}万吨硅橡胶及硅油项目", 1, 5)],
+            "words": ["有机硅", "硅材料", "化工"]},
+    "钛白粉精深加工": {"projects": [("年产{n}万吨钛白粉精细化加工项目", 1, 6), ("钛白粉后处理技改项目", 0, 0)],
+                "words": ["钛业", "化工", "新材料"]},
+    "食品添加剂": {"projects": [("年产{n}吨食品添加剂酒石酸项目", 2000, 10000),
+                           ("年产{n}吨天然色素提取项目", 500, 3000),
+                           ("年产{n}吨复配食品添加剂项目", 1000, 8000)],
+              "words": ["生物科技", "食品配料", "化学"]},
+    "可降解材料": {"projects": [("年产{n}万吨可降解环保产品项目", 1, 10), ("年产{n}万吨PBAT可降解材料项目", 2, 10),
+                           ("竹基可降解餐具项目", 0, 0)],
+              "words": ["环保材料", "新材料", "生物材料"]},
+    "电子化学品": {"projects": [("年产{n}吨电子级湿化学品项目", 5000, 50000), ("半导体用高纯试剂项目", 0, 0)],
+              "words": ["电子材料", "化学", "半导体材料"]},
+    "涂料与助剂": {"projects": [("年产{n}万吨水性涂料项目", 1, 10), ("年产{n}吨塑料助剂项目", 2000, 20000)],
+              "words": ["涂料", "化工", "助剂"]},
+    # 特色农林
+    "良种繁育": {"projects": [("良种繁育中心建设项目", 0, 0), ("林木良种繁育基地项目", 0, 0),
+                          ("优质种苗组培中心项目", 0, 0)],
+             "words": ["种业", "农业科技", "林业科技"]},
+    "毛竹培育": {"projects": [("毛竹林丰产培育及竹笋加工项目", 0, 0), ("竹林碳汇开发项目", 0, 0),
+                          ("{site}竹产业示范基地项目", 0, 0)],
+             "words": ["竹业", "林业发展", "生态科技"]},
+    "富硒香菇种植": {"projects": [("富硒香菇三产融合项目", 0, 0), ("年产{n}万棒富硒香菇标准化生产项目", 100, 1000),
+                            ("{site}富硒食用菌工厂化生产项目", 0, 0)],
+               "words": ["食用菌", "农业发展", "生态农业", "富硒农业"]},
+    "竹木加工": {"projects": [("年产{n}万立方米竹木复合板材项目", 2, 20), ("年产{n}万套竹制家居用品项目", 10, 200),
+                          ("竹缠绕复合材料生产项目", 0, 0)],
+             "words": ["竹业", "木业", "竹木制品", "家居"]},
+    "林产化工": {"projects": [("年产{n}万吨松香深加工项目", 1, 5), ("年产{n}万吨活性炭项目", 1, 5),
+                          ("年产{n}吨竹醋液及竹炭制品项目", 1000, 5000)],
+             "words": ["林产化工", "林化", "炭业"]},
+    "食用菌精深加工": {"projects": [("血灵芝加工项目", 0, 0), ("年产{n}吨香菇酱及休闲食品项目", 1000, 10000),
+                             ("灵芝孢子粉精深加工项目", 0, 0)],
+                "words": ["食品", "生物科技", "食用菌"]},
+    "冷链物流与保供": {"projects": [("农产品保供基地建设项目", 0, 0), ("{site}冷链物流中心项目", 0, 0),
+                             ("年吞吐{n}万吨农产品冷链仓储项目", 2, 20)],
+                "words": ["冷链物流", "供应链", "农产品"]},
+    "农产品品牌营销": {"projects": [("将乐擂茶产业化项目", 0, 0), ("农特产品展销中心项目", 0, 0),
+                             ("年产{n}吨擂茶及茶饮品项目", 200, 2000)],
+                "words": ["农业发展", "食品", "茶业"]},
+    # 森林康养
+    "景区开发运营": {"projects": [("{site}景区提升改造项目", 0, 0), ("{site}生态旅游开发项目", 0, 0),
+                            ("金溪水上旅游项目", 0, 0)],
+               "words": ["文旅发展", "旅游开发", "文化旅游"]},
+    "森林康养基地": {"projects": [("{site}森林康养基地项目", 0, 0), ("森林康养小镇项目", 0, 0)],
+               "words": ["康养产业", "健康产业", "生态旅游"]},
+    "文旅民宿": {"projects": [("{site}精品民宿集群项目", 0, 0), ("古城文旅街区项目", 0, 0)],
+             "words": ["文旅", "酒店管理", "旅游发展"]},
+    "研学旅行": {"projects": [("杨时理学文化研学基地项目", 0, 0), ("{site}自然教育研学营地项目", 0, 0)],
+             "words": ["研学教育", "文化传播", "教育科技"]},
+    "康养医疗": {"projects": [("中医药康养中心项目", 0, 0), ("{site}候鸟式康养社区项目", 0, 0)],
+             "words": ["健康管理", "医疗投资", "养老服务"]},
+    "户外运动": {"projects": [("{site}户外运动营地项目", 0, 0), ("龙栖山漂流及户外拓展项目", 0, 0),
+                          ("山地自行车赛道及营地项目", 0, 0)],
+             "words": ["体育发展", "户外运动", "文体"]},
+    "文创旅游商品": {"projects": [("龙池砚文化创意产业园项目", 0, 0), ("擂茶文创工坊项目", 0, 0)],
+               "words": ["文化创意", "工艺品", "文化传媒"]},
+    # 新能源
+    "锂电材料": {"projects": [("年产{n}万吨锂电池正极材料项目", 1, 10), ("年产{n}万吨电解液项目", 1, 10),
+                          ("年产{n}万吨锂电负极材料项目", 1, 5)],
+             "words": ["锂电材料", "新能源材料", "电池材料"]},
+    "电芯制造": {"projects": [("年产{n}GWh锂离子电池项目", 1, 10), ("年产{n}GWh钠离子电池项目", 1, 5)],
+             "words": ["新能源科技", "电池", "储能科技"]},
+    "光伏组件": {"projects": [("年产{n}GW光伏组件项目", 1, 5), ("光伏支架及边框生产项目", 0, 0)],
+             "words": ["光伏科技", "光电", "新能源"]},
+    "储能系统集成": {"projects": [("年产{n}GWh储能系统集成项目", 1, 5), ("{n}MWh独立储能电站项目", 50, 400)],
+               "words": ["储能科技", "能源科技", "电力"]},
+    "分布式光伏": {"projects": [("{n}MW分布式光伏项目", 5, 100), ("工业园区屋顶分布式光伏项目", 0, 0),
+                           ("{n}MW农光互补光伏电站项目", 20, 100)],
+              "words": ["新能源", "光伏电力", "能源"]},
+    "生物质能源": {"projects": [("{n}MW林业剩余物生物质发电项目", 10, 40), ("年产{n}万吨生物质成型燃料项目", 2, 10)],
+              "words": ["生物质能源", "能源", "绿色能源"]},
+    "动力电池回收": {"projects": [("年处理{n}万吨废旧锂电池综合回收利用项目", 1, 10)],
+               "words": ["资源循环", "再生资源", "环保科技"]},
+    # 高端装备
+    "精密铸锻件": {"projects": [("年产{n}万吨精密铸件项目", 1, 8), ("年产{n}万件精密锻件项目", 10, 200)],
+              "words": ["铸造", "锻造", "精密机械"]},
+    "液压与传动部件": {"projects": [("年产{n}万套液压元件项目", 5, 60), ("年产{n}万台减速机项目", 1, 20)],
+                "words": ["液压", "传动科技", "机械"]},
+    "数控机床": {"projects": [("年产{n}台数控机床项目", 200, 2000), ("高端数控装备生产基地项目", 0, 0)],
+             "words": ["数控机床", "智能装备", "机床"]},
+    "智能农林机械": {"projects": [("年产{n}台林业机械项目", 500, 5000), ("年产{n}台智能农机装备项目", 500, 5000),
+                            ("竹材加工成套装备项目", 0, 0)],
+               "words": ["农机", "林业机械", "机械制造"]},
+    "环保装备": {"projects": [("年产{n}台套环保设备项目", 100, 2000), ("工业废气处理装备制造项目", 0, 0)],
+             "words": ["环保设备", "环境科技", "环保装备"]},
+    "工业机器人集成": {"projects": [("工业机器人及智能产线集成项目", 0, 0), ("年产{n}套智能制造装备项目", 50, 500)],
+                "words": ["智能装备", "机器人", "自动化"]},
+    # 数字经济
+    "电子元器件": {"projects": [("高精密电子元器件生产建设项目", 0, 0), ("年产{n}亿只片式电容项目", 10, 100),
+                           ("年产{n}万平方米柔性线路板项目", 50, 500)],
+              "words": ["电子", "电子科技", "精密电子"]},
+    "磁性材料与变压器": {"projects": [("高频电子变压器生产项目", 0, 0), ("年产{n}万只高频电子变压器项目", 500, 5000),
+                              ("年产{n}吨软磁材料项目", 1000, 10000)],
+                 "words": ["电子", "磁电科技", "电器"]},
+    "智能终端制造": {"projects": [("年产{n}万台智能终端项目", 10, 200), ("智能家居产品生产基地项目", 0, 0)],
+               "words": ["智能科技", "电子", "智能设备"]},
+    "软件和信息服务": {"projects": [("软件外包与数据标注基地项目", 0, 0), ("智慧林业大数据平台项目", 0, 0)],
+                "words": ["信息技术", "软件", "数字科技", "网络科技"]},
+    "数据中心": {"projects": [("{n}个标准机柜绿色数据中心项目", 500, 3000), ("算力中心建设项目", 0, 0)],
+             "words": ["数据科技", "云计算", "信息技术"]},
+    "电商直播": {"projects": [("农特产品直播电商基地项目", 0, 0), ("电商产业园运营项目", 0, 0)],
+             "words": ["电子商务", "网络科技", "供应链管理"]},
+    # 生物医药
+    "中药材种植": {"projects": [("黄精种植及初加工项目", 0, 0), ("林下中药材种植基地项目", 0, 0),
+                           ("年产{n}吨中药饮片加工项目", 500, 3000)],
+              "words": ["中药材", "药业", "生物科技"]},
+    "生物提取": {"projects": [("年产{n}吨植物提取物项目", 100, 2000), ("竹叶黄酮提取项目", 0, 0)],
+             "words": ["生物科技", "生物工程", "天然产物"]},
+    "医药中间体": {"projects": [("年产{n}吨医药中间体项目", 200, 3000)],
+              "words": ["医药化工", "药业", "制药"]},
+    "保健食品": {"projects": [("灵芝保健食品生产项目", 0, 0), ("年产{n}吨功能性食品项目", 500, 5000)],
+             "words": ["健康科技", "生物科技", "食品"]},
+    "医疗器械": {"projects": [("年产{n}万件医用敷料项目", 1000, 10000), ("一次性医疗器械生产项目", 0, 0)],
+             "words": ["医疗器械", "医疗科技", "卫生材料"]},
+}
+
+# Place names that fill "{site}" in project names, by chain.
+SITES: dict[str, list[str]] = {
+    "forest_wellness": ["玉华洞", "龙栖山", "天阶山", "常口村", "金溪", "将乐古城", "万全乡", "余坊乡",
+                        "大源乡", "白莲镇"],
+    "agri_forestry": ["万全乡", "光明镇", "漠源乡", "余坊乡", "大源乡", "安仁乡", "南口镇", "白莲镇",
+                      "黄潭镇", "万安镇", "高唐镇"],
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lead sources (named channels). kind: hometown chamber advisor intermediary client online event
+# ---------------------------------------------------------------------------------------------
+SOURCES: list[dict] = [
+    {"name": "乡贤 廖建华（上海）", "kind": "hometown"},
+    {"name": "乡贤 肖永明（深圳）", "kind": "hometown"},
+    {"name": "乡贤 余志强（厦门）", "kind": "hometown"},
+    {"name": "乡贤 杨文彬（福州）", "kind": "hometown"},
+    {"name": "乡贤 黄秀英（杭州）", "kind": "hometown"},
+    {"name": "乡贤 邓国平（苏州）", "kind": "hometown"},
+    {"name": "上海将乐商会", "kind": "chamber"},
+    {"name": "深圳将乐商会", "kind": "chamber"},
+    {"name": "厦门将乐商会", "kind": "chamber"},
+    {"name": "福州将乐商会", "kind": "chamber"},
+    {"name": "浙江三明商会", "kind": "chamber"},
+    {"name": "广东三明商会", "kind": "chamber"},
+    {"name": "招商顾问 王振宇（深圳）", "kind": "advisor"},
+    {"name": "招商顾问 林志诚（厦门）", "kind": "advisor"},
+    {"name": "招商顾问 赵启明（北京）", "kind": "advisor"},
+    {"name": "上海鼎程产业招商咨询有限公司", "kind": "intermediary"},
+    {"name": "深圳市汇创投资咨询有限公司", "kind": "intermediary"},
+    {"name": "厦门闽投招商服务有限公司", "kind": "intermediary"},
+    {"name": "北京中科华信产业规划研究院", "kind": "intermediary"},
+    {"name": "客商自主来访", "kind": "client"},
+    {"name": "以商招商（已落地企业推荐）", "kind": "client"},
+    {"name": "企业上门洽谈", "kind": "client"},
+    {"name": "云洽谈（视频连线）", "kind": "online"},
+    {"name": "线上招商推介会（直播）", "kind": "online"},
+    {"name": "春节乡贤招商座谈会", "kind": "event"},
+    {"name": "清明乡贤恳谈会", "kind": "event"},
+    {"name": "五一乡贤专场座谈会", "kind": "event"},
+    {"name": "中国·海峡项目成果交易会（6·18）", "kind": "event"},
+    {"name": "中国国际投资贸易洽谈会（9·8）", "kind": "event"},
+    {"name": "数字中国建设峰会", "kind": "event"},
+    {"name": "将乐县（深圳）产业招商推介会", "kind": "event"},
+]
+
+# Where a named source's leads mostly come from (origin_region).
+SOURCE_REGIONS: dict[str, str] = {
+    "乡贤 廖建华（上海）": "上海", "乡贤 肖永明（深圳）": "深圳", "乡贤 余志强（厦门）": "厦门",
+    "乡贤 杨文彬（福州）": "福州", "乡贤 黄秀英（杭州）": "浙江", "乡贤 邓国平（苏州）": "江苏",
+    "上海将乐商会": "上海", "深圳将乐商会": "深圳", "厦门将乐商会": "厦门", "福州将乐商会": "福州",
+    "浙江三明商会": "浙江", "广东三明商会": "广东",
+    "招商顾问 王振宇（深圳）": "深圳", "招商顾问 林志诚（厦门）": "厦门", "招商顾问 赵启明（北京）": "北京",
+    "上海鼎程产业招商咨询有限公司": "上海", "深圳市汇创投资咨询有限公司": "深圳",
+    "厦门闽投招商服务有限公司": "厦门", "北京中科华信产业规划研究院": "北京",
+    "中国·海峡项目成果交易会（6·18）": "福州", "中国国际投资贸易洽谈会（9·8）": "厦门",
+    "将乐县（深圳）产业招商推介会": "深圳",
+}
+
+# When each recurring event source takes place: (month, day), or "spring_festival"
+# (乡贤 are home from 初三 on; see SPRING_FESTIVAL).
+EVENT_DATES: dict[str, object] = {
+    "春节乡贤招商座谈会": "spring_festival",
+    "清明乡贤恳谈会": (4, 5),
+    "五一乡贤专场座谈会": (5, 2),
+    "中国·海峡项目成果交易会（6·18）": (6, 18),
+    "中国国际投资贸易洽谈会（9·8）": (9, 8),
+    "数字中国建设峰会": (4, 28),
+    "将乐县（深圳）产业招商推介会": (11, 16),
+}
+
+SPRING_FESTIVAL: dict[int, _dt.date] = {
+    2020: _dt.date(2020, 1, 25), 2021: _dt.date(2021, 2, 12), 2022: _dt.date(2022, 2, 1),
+    2023: _dt.date(2023, 1, 22), 2024: _dt.date(2024, 2, 10), 2025: _dt.date(2025, 1, 29),
+    2026: _dt.date(2026, 2, 17), 2027: _dt.date(2027, 2, 6), 2028: _dt.date(2028, 1, 26),
+    2029: _dt.date(2029, 2, 13), 2030: _dt.date(2030, 2, 3),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Where investors come from, weighted as a county in north-west Fujian sees them.
+# ---------------------------------------------------------------------------------------------
+ORIGIN_REGIONS: list[tuple[str, int]] = [
+    ("厦门", 13), ("福州", 12), ("上海", 11), ("浙江", 10), ("深圳", 9), ("广东", 7), ("泉州", 7),
+    ("江苏", 6), ("三明", 5), ("将乐", 5), ("莆田", 3), ("北京", 3), ("江西", 3), ("山东", 2),
+    ("香港", 2), ("台湾", 2),
+]
+
+# Per region: (prefix used in company names, city named in activity summaries, GB/T 2260 code
+# of the registering district; None where companies carry no USCC).
+REGION_CITIES: dict[str, list[tuple[str, str, str | None]]] = {
+    "上海": [("上海", "上海", "310115"), ("上海", "上海", "310112"), ("上海", "上海", "310114"),
+           ("上海", "上海", "310117"), ("上海", "上海", "310104")],
+    "深圳": [("深圳市", "深圳", "440305"), ("深圳市", "深圳", "440306"), ("深圳市", "深圳", "440307"),
+           ("深圳市", "深圳", "440309"), ("深圳市", "深圳", "440304")],
+    "厦门": [("厦门", "厦门", "350206"), ("厦门", "厦门", "350211"), ("厦门", "厦门", "350205"),
+           ("厦门", "厦门", "350213"), ("厦门", "厦门", "350203")],
+    "福州": [("福州", "福州", "350104"), ("福州", "福州", "350105"), ("福州", "福州", "350111"),
+           ("福建", "福州", "350102"), ("福清", "福清", "350181")],
+    "泉州": [("泉州", "泉州", "350503"), ("晋江", "晋江", "350582"), ("石狮", "石狮", "350581"),
+           ("南安", "南安", "350583"), ("福建", "泉州", "350503")],
+    "三明": [("三明", "三明", "350404"), ("永安", "永安", "350481"), ("沙县", "沙县", "350405"),
+           ("福建", "三明", "350404")],
+    "将乐": [("将乐县", "将乐", "350428"), ("福建将乐", "将乐", "350428")],
+    "莆田": [("莆田", "莆田", "350302"), ("莆田市", "莆田", "350303")],
+    "浙江": [("浙江", "杭州", "330106"), ("杭州", "杭州", "330110"), ("宁波", "宁波", "330212"),
+           ("温州", "温州", "330302"), ("湖州", "湖州", "330502"), ("长兴", "长兴", "330522"),
+           ("台州", "台州", "331002")],
+    "江苏": [("江苏", "南京", "320115"), ("苏州", "苏州", "320505"), ("无锡", "无锡", "320214"),
+           ("常州", "常州", "320411"), ("南通", "南通", "320602")],
+    "广东": [("广东", "广州", "440106"), ("广州", "广州", "440113"), ("佛山市", "佛山", "440606"),
+           ("东莞市", "东莞", "441900"), ("珠海", "珠海", "440402")],
+    "北京": [("北京", "北京", "110108"), ("北京", "北京", "110105"), ("北京", "北京", "110115")],
+    "江西": [("江西", "南昌", "360111"), ("南昌", "南昌", "360121"), ("赣州", "赣州", "360702"),
+           ("上饶", "上饶", "361102")],
+    "山东": [("山东", "济南", "370112"), ("青岛", "青岛", "370212"), ("潍坊", "潍坊", "370702")],
+    "香港": [("香港", "香港", None)],
+    "台湾": [("台湾", "台北", None)],
+}
+
+# Brand syllables for invented company names (two or three characters).
+BRAND_FIRST = "富鑫华恒金瑞宏鸿盛泰兴永隆天中新佳嘉昌荣达福宝晟源创联卓德亿海正安润骏凯锦利泓铭明瀚星博盈志晖远祥腾欣众信和"
+BRAND_SECOND = "远晖源达泰盛诚通辉宇恒丰森越顺晨扬信鼎利航翔科华泽川力邦瑞峰昊澜杰益钧鑫茂朗程驰展"
+# Combinations that read as famous brands are not used.
+BRAND_BLACKLIST = ["中兴", "华润", "海正", "正泰", "天能", "恒大", "中华", "新华", "永辉", "安利", "和信",
+                   "华泰", "中信", "宏达", "天恒", "明华", "新科", "海信", "华信", "众泰"]
+
+# ---------------------------------------------------------------------------------------------
+# Termination reasons (终止原因).
+# ---------------------------------------------------------------------------------------------
+LOST_REASONS: list[str] = [
+    "企业投资计划调整，项目暂缓",
+    "被周边县市抢先落地",
+    "用地指标不足，无法满足项目用地需求",
+    "环评不符合要求",
+    "亩均税收达不到要求",
+    "投资强度低于园区准入标准",
+    "企业资金链紧张，融资未落实",
+    "项目属限制类，不符合产业政策",
+    "能耗指标无法保障",
+    "企业最终选址省外",
+    "电价、物流成本等核心条件未谈拢",
+    "企业实际控制人变更，项目搁置",
+    "安全风险评估未通过",
+    "企业多次联系无回应，线索失效",
+]
+
+# For projects that had signed: 履约 failures (长兴: land taken back when a project does not start).
+LOST_REASONS_AFTER_SIGNING: list[str] = [
+    "签约后资金不到位，长期未开工",
+    "企业经营状况恶化，双方解除投资协议",
+    "未按投资协议约定时间开工，依法收回土地",
+    "市场行情变化，企业主动终止投资协议",
+]
+
+# What the 一次性告知 of a returned case asks for.
+MISSING_MATERIALS: list[str] = [
+    "项目可行性研究报告", "企业近三年审计报告", "项目用地需求说明及总平面布置图", "环境影响初步分析",
+    "节能评估（能耗测算）材料", "安全生产条件分析", "产品工艺流程说明", "投资主体资信证明",
+    "高新技术企业证书", "亩均税收承诺书",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Activity summaries. Placeholders: {city} {company} {short} {project} {park} {chain} {node}
+# {leader} {event} {land} {round} {materials} {reason}
+# ACTIVITY_SUMMARIES: before signing (找线索、洽谈); SERVICE_SUMMARIES: after signing (帮办代办、
+# 协调解决问题); MILESTONE_SUMMARIES: at a stage change, as (kind, template);
+# CLOSING_SUMMARIES: when a case is returned, rejected or terminated, as (kind, template).
+# ---------------------------------------------------------------------------------------------
+ACTIVITY_SUMMARIES: dict[str, list[str]] = {
+    "visit": [
+        "赴{city}拜访{company}负责人，介绍{park}用地和配套政策",
+        "赴{city}走访{short}总部，了解企业{node}扩产计划和投资意向",
+        "陪同{leader}赴{city}考察{short}生产基地，洽谈{project}落地事宜",
+        "赴{city}与{short}高管面谈，介绍将乐{chain}产业链配套和要素保障",
+        "赴{city}回访{short}，沟通项目选址和厂房建设需求",
+        "到{short}厂区走访，了解企业{node}增资扩产意向",
+    ],
+    "call": [
+        "电话联系{short}负责人，跟进{project}投资意向",
+        "电话沟通{short}可研报告编制进度，提醒同步准备初审材料",
+        "电话了解{short}董事会对{project}的决策安排",
+        "与{short}电话沟通用地、用电价格及税收优惠政策",
+        "电话邀请{short}负责人来将乐实地考察",
+    ],
+    "meeting": [
+        "{short}一行来将乐考察{park}，{leader}会见并座谈",
+        "召开{project}洽谈会，商议用地、投资强度和亩均税收等事项",
+        "与{short}就投资协议条款进行第{round}轮磋商",
+        "组织县发改、自然资源等部门与{short}对接{project}前期手续",
+        "陪同{short}考察{park}拟选地块，现场讲解标准地指标",
+    ],
+    "online": [
+        "与{short}云洽谈，视频介绍{park}标准地和{chain}产业链配套",
+        "通过视频连线与{short}沟通{project}建设方案",
+        "线上向{short}推送将乐{chain}招商政策和{park}地块资料",
+        "与{short}云洽谈，商议投资协议初稿",
+    ],
+    "event": [
+        "在{event}上与{short}代表对接{project}",
+        "邀请{short}参加{event}，推介将乐{chain}产业链招商项目",
+        "{event}期间获悉{short}有意布局{node}，现场交换联系方式",
+    ],
+}
+
+SERVICE_SUMMARIES: dict[str, list[str]] = {
+    "visit": [
+        "到{project}施工现场了解进度，协调解决施工用电问题",
+        "到{short}项目现场帮办代办施工许可相关手续",
+        "走访{short}，了解投产后用工需求和人才招聘计划",
+        "到项目现场核查{project}形象进度和投资完成情况",
+    ],
+    "call": [
+        "电话提醒{short}按投资协议节点推进项目建设",
+        "电话对接{short}设备采购和进场时间",
+        "电话协调县供电公司为{short}办理用电报装",
+    ],
+    "meeting": [
+        "召开{project}推进会，协调{land}亩用地交地和场平工作",
+        "协调县自然资源局、住建局为{project}办理规划及施工许可",
+        "组织银企对接会，为{short}对接项目贷款",
+        "召开{project}问题协调会，研究解决进场道路和供水管网配套",
+    ],
+    "online": [
+        "与{short}总部视频会议，确认设备进场和调试计划",
+        "线上帮办{short}能评、环评等审批事项",
+    ],
+    "event": [
+        "组织{short}参加全县政银企对接会",
+        "{project}列入全县重点项目观摩点位",
+    ],
+}
+
+MILESTONE_SUMMARIES: dict[str, list[tuple[str, str]]] = {
+    "screening": [("online", "{project}提交即时初审，各成员单位三日内反馈意见")],
+    "admitted": [("meeting", "{project}经县招商引资工作领导小组集体决策同意落地")],
+    "signed": [("event", "{project}签约仪式在将乐举行，{leader}出席"),
+               ("meeting", "与{short}正式签订{project}投资协议")],
+    "started": [("event", "{project}参加全县重点项目集中开工活动"),
+                ("visit", "{project}开工建设，现场协调施工单位进场")],
+    "completed": [("visit", "{project}主体工程竣工，协调办理竣工验收")],
+    "producing": [("visit", "{project}建成投产，现场协调投产后用工和物流问题")],
+    "above_scale": [("call", "{short}纳入规模以上企业统计，做好上规后跟踪服务")],
+}
+CLOUD_SIGNING_SUMMARY = ("online", "以云签约方式与{short}签订{project}投资协议")
+
+CLOSING_SUMMARIES: dict[str, tuple[str, str]] = {
+    "returned": ("online", "即时初审意见汇总，一次性告知{short}补充：{materials}"),
+    "rejected": ("meeting", "经县招商引资工作领导小组集体研究，{project}不同意落地，已向{short}反馈"),
+    "lost": ("call", "{short}反馈：{reason}，经研究终止跟进"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiny helpers
+# ---------------------------------------------------------------------------------------------
+def spring_festival(year: int) -> _dt.date:
+    """The Spring Festival of a year (an approximate 5 February outside the table)."""
+    return SPRING_FESTIVAL.get(year, _dt.date(year, 2, 5))
+
+
+def event_date(source_name: str, year: int) -> _dt.date | None:
+    """When the recurring event source takes place in a year (None if it is not an event)."""
+    when = EVENT_DATES.get(source_name)
+    if when is None:
+        return None
+    if when == "spring_festival":
+        return spring_festival(year) + _dt.timedelta(days=3)  # 初三起返乡乡贤座谈
+    month, day = when
+    return _dt.date(year, month, day)

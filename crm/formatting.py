@@ -1,0 +1,63 @@
+"""Jinja filters and globals shared by every page."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+
+def amount(value, places: int = 2) -> str:
+    """A figure in 万元 or 亩 with thousands separators; unknown stays visibly unknown."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    text = f"{value:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def yes_no(value) -> str:
+    if value is None:
+        return "—"
+    return _("Yes") if value else _("No")
+
+
+def _audit_action(action: str) -> str:
+    labels = {"create": _("Created"), "update": _("Changed"), "delete": _("Deleted"),
+              "stage": _("Stage changed"), "login": _("Logged in"), "logout": _("Logged out")}
+    return labels.get(action, action)
+
+
+def _field_labels() -> dict:
+    from crm.leads.forms import LeadForm
+
+    labels = {}
+    for name in LeadForm.LEAD_FIELDS + ("stage", "lost_reason", "signed_on", "started_on"):
+        unbound = getattr(LeadForm, name, None)
+        if unbound is not None and unbound.args:
+            labels[name] = unbound.args[0]
+    return labels
+
+
+def register(app) -> None:
+    from crm.auth.roles import ROLE_LABELS, Permission
+    from crm.i18n import LANGUAGE_NAMES
+
+    app.jinja_env.filters["amount"] = amount
+    app.jinja_env.filters["yes_no"] = yes_no
+    app.jinja_env.filters["datetime"] = lambda v: format_datetime(v, "yyyy-MM-dd HH:mm") if v else "—"
+    app.jinja_env.filters["date"] = lambda v: v.isoformat() if v else "—"
+    app.jinja_env.filters["role_label"] = lambda r: str(ROLE_LABELS.get(r, r))
+    from crm.leads.pipeline import stage_label
+
+    labels = _field_labels()
+    app.jinja_env.globals.update(stage_label=stage_label, audit_action=_audit_action,
+                                 field_label=lambda key: str(labels.get(key, key)))
+
+    @app.context_processor
+    def _globals():
+        return {"Permission": Permission, "LANGUAGE_NAMES": LANGUAGE_NAMES,
+                "current_locale": str(get_locale() or "zh"), "current_user": current_user}

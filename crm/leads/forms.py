@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from crm.leads.models import ACTIVITY_KIND_LABELS, SOURCE_KIND_LABELS
+
+
+def _amount(label):
+    return DecimalField(label, places=2, validators=[
+        Optional(), NumberRange(min=0, message=_l("Must be a number of at least 0."))])
+
+
+def _coerce_optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _coerce_tristate(value):
+    if value in (None, "", "None"):
+        return None
+    if isinstance(value, bool):
+        return value
+    return value in ("1", "true", "True", "y", "yes")
+
+
+TRISTATE = [("", _l("Unknown")), ("1", _l("Yes")), ("0", _l("No"))]
+
+
+def validate_uscc(value: str | None) -> str | None:
+    """The compact, upper-case code, or ValidationError with the reason in the user's language."""
+    if not value or not value.strip():
+        return None
+    code = stdnum_uscc.compact(value).upper()
+    try:
+        return stdnum_uscc.validate(code)
+    except StdnumError as exc:
+        reasons = {
+            "InvalidLength": _l("A unified social credit code has 18 characters."),
+            "InvalidFormat": _l("The unified social credit code contains characters it cannot have."),
+            "InvalidChecksum": _l("The check digit of the unified social credit code is wrong: please check the code."),
+            "InvalidComponent": _l("The unified social credit code has an invalid registration department or region."),
+        }
+        raise ValidationError(reasons.get(type(exc).__name__, _l("Invalid unified social credit code."))) from exc
+
+
+class LeadForm(FlaskForm):
+    company_name = StringField(_l("Company"), validators=[DataRequired(message=_l("The company name is required.")), Length(max=200)])
+    uscc = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=40)])
+    project_name = StringField(_l("Project"), validators=[Optional(), Length(max=200)])
+    chain_id = SelectField(_l("Industry chain"), coerce=_coerce_optional_int, validate_choice=True)
+    chain_node_id = SelectField(_l("Chain node"), coerce=_coerce_optional_int, validate_choice=True)
+    source_id = SelectField(_l("Source"), coerce=_coerce_optional_int, validate_choice=True)
+    source_kind = SelectField(_l("Source kind"), choices=[("", "—")] + [(k.value, l) for k, l in SOURCE_KIND_LABELS.items()],
+                              validators=[Optional()])
+    origin_region = StringField(_l("Investor's region"), validators=[Optional(), Length(max=60)])
+    planned_investment_wan = _amount(_l("Planned total investment (10k yuan)"))
+    fixed_asset_investment_wan = _amount(_l("Fixed-asset investment (10k yuan)"))
+    land_area_mu = DecimalField(_l("Land area (mu)"), places=2, validators=[
+        Optional(), NumberRange(min=0.01, message=_l("The land area must be greater than 0 (leave it empty if unknown)."))])
+    expected_output_wan = _amount(_l("Expected annual output (10k yuan)"))
+    expected_tax_wan = _amount(_l("Expected annual tax (10k yuan)"))
+    high_tech = SelectField(_l("High-tech enterprise"), choices=TRISTATE, coerce=_coerce_tristate)
+    specialized = SelectField(_l("Specialised and innovative (zhuanjingtexin)"), choices=TRISTATE, coerce=_coerce_tristate)
+    patents = IntegerField(_l("Patents"), validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Must be a whole number of at least 0."))])
+    rd_ratio = DecimalField(_l("R&D share of revenue (%)"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Must be between 0 and 100."))])
+    jobs = IntegerField(_l("Expected jobs"), validators=[Optional(), NumberRange(min=0, max=1000000, message=_l("Must be a whole number of at least 0."))])
+    owner_id = SelectField(_l("Responsible officer"), coerce=_coerce_optional_int, validate_choice=True)
+    created_on = DateField(_l("Recorded on"), validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
+    version = HiddenField()
+    confirm_duplicate = BooleanField(_l("I know another unit follows this company; record it anyway"))
+    submit = SubmitField(_l("Save"))
+
+    def validate_uscc(self, field):
+        field.data = validate_uscc(field.data)
+
+    def validate_chain_node_id(self, field):
+        node_chain = self._node_chain.get(field.data) if field.data else None
+        if field.data and self.chain_id.data and node_chain != self.chain_id.data:
+            raise ValidationError(_l("This node belongs to another industry chain."))
+
+    def validate_source_kind(self, field):
+        kind = self._source_kinds.get(self.source_id.data) if self.source_id.data else None
+        if kind and field.data and field.data != kind:
+            raise ValidationError(_l("The source kind differs from the kind of the chosen source."))
+
+    def set_choices(self, chains, sources, officers):
+        self.chain_id.choices = [(None, "—")] + [(c.id, c.name) for c in chains]
+        self.chain_node_id.choices = [(None, "—")] + [
+            (n.id, f"{c.name} · {n.name}", {"data-chain": str(c.id)}) for c in chains for n in c.nodes]
+        self._node_chain = {n.id: c.id for c in chains for n in c.nodes}
+        self.source_id.choices = [(None, "—")] + [(s.id, f"{s.name}（{s.kind_label}）") for s in sources]
+        self._source_kinds = {s.id: s.kind for s in sources}
+        self.owner_id.choices = [(None, "—")] + [(u.id, u.display_name) for u in officers]
+
+    LEAD_FIELDS = ("company_name", "uscc", "project_name", "chain_id", "chain_node_id", "source_id",
+                   "source_kind", "origin_region", "planned_investment_wan",
+                   "fixed_asset_investment_wan", "land_area_mu", "expected_output_wan",
+                   "expected_tax_wan", "high_tech", "specialized", "patents", "rd_ratio", "jobs",
+                   "owner_id", "created_on", "note")
+
+    def lead_data(self) -> dict:
+        data = {name: getattr(self, name).data for name in self.LEAD_FIELDS}
+        for key in ("company_name", "project_name", "origin_region", "note"):
+            if isinstance(data[key], str):
+                data[key] = data[key].strip() or None
+        data["source_kind"] = data["source_kind"] or None
+        return data
+
+
+class StageForm(FlaskForm):
+    to_stage = SelectField(_l("Move to"), validators=[DataRequired()])
+    on_date = DateField(_l("Date"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    version = HiddenField()
+    submit = SubmitField(_l("Change stage"))
+
+
+class ActivityForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, l) for k, l in ACTIVITY_KIND_LABELS.items()])
+    occurred_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date."))])
+    summary = TextAreaField(_l("What happened"), validators=[DataRequired(message=_l("Describe the follow-up.")), Length(max=5000)])
+    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+    submit = SubmitField(_l("Add follow-up"))
+
+    def validate_next_follow_up_on(self, field):
+        if field.data and self.occurred_on.data and field.data < self.occurred_on.data:
+            raise ValidationError(_l("The next follow-up cannot be before the follow-up itself."))

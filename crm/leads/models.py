@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import Unit, User
+from crm.chains.models import Chain, ChainNode
+from crm.database import Base, utcnow
+from crm.leads.pipeline import Stage, rank, stage_label
+
+
+class SourceKind(StrEnum):
+    HOMETOWN = "hometown"
+    CHAMBER = "chamber"
+    ADVISOR = "advisor"
+    INTERMEDIARY = "intermediary"
+    CLIENT = "client"
+    ONLINE = "online"
+    EVENT = "event"
+
+
+SOURCE_KIND_LABELS = {
+    SourceKind.HOMETOWN: _l("Hometown network (xiangxian)"),
+    SourceKind.CHAMBER: _l("Chamber of commerce"),
+    SourceKind.ADVISOR: _l("Investment advisor"),
+    SourceKind.INTERMEDIARY: _l("Intermediary agency"),
+    SourceKind.CLIENT: _l("Direct client"),
+    SourceKind.ONLINE: _l("Online negotiation"),
+    SourceKind.EVENT: _l("Promotion event"),
+}
+
+SOURCE_KIND_CHINESE = {
+    SourceKind.HOMETOWN: "乡贤", SourceKind.CHAMBER: "商会", SourceKind.ADVISOR: "招商顾问",
+    SourceKind.INTERMEDIARY: "第三方中介机构", SourceKind.CLIENT: "客商",
+    SourceKind.ONLINE: "云洽谈", SourceKind.EVENT: "推介会",
+}
+
+
+class ActivityKind(StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    MEETING = "meeting"
+    ONLINE = "online"
+    EVENT = "event"
+
+
+ACTIVITY_KIND_LABELS = {
+    ActivityKind.VISIT: _l("Visit"),
+    ActivityKind.CALL: _l("Call"),
+    ActivityKind.MEETING: _l("Meeting"),
+    ActivityKind.ONLINE: _l("Online negotiation"),
+    ActivityKind.EVENT: _l("Event"),
+}
+
+_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团", "公司")
+_COMPANY_NOISE = re.compile(r"[\s()（）·,，.。\-]|中国")
+
+
+def normalize_company_name(name: str) -> str:
+    """Comparable form of a company name: full-width folded, spaces, (中国) and legal forms gone."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = _COMPANY_NOISE.sub("", text)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _COMPANY_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+    return text
+
+
+class Source(Base):
+    """A named channel of one kind: a chamber, a named 乡贤, an agency, an event."""
+
+    __tablename__ = "sources"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    contact: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def kind_label(self) -> str:
+        return str(SOURCE_KIND_LABELS.get(self.kind, self.kind))
+
+
+Money = Numeric(14, 2)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __audit__ = True
+    __table_args__ = (
+        # Keyset pagination: each sort key with id as the tie-breaker, filters first.
+        Index("ix_leads_unit_updated", "owner_unit_id", "updated_at", "id"),
+        Index("ix_leads_updated", "updated_at", "id"),
+        Index("ix_leads_stage_updated", "stage", "updated_at", "id"),
+        Index("ix_leads_created_on", "created_on", "id"),
+        Index("ix_leads_planned", "planned_investment_wan", "id"),
+        Index("ix_leads_company", "company_name", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200), index=True)  # normalize_company_name
+    uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    project_name: Mapped[str | None] = mapped_column(String(200))
+    chain_id: Mapped[int | None] = mapped_column(ForeignKey("chains.id"), index=True)
+    chain_node_id: Mapped[int | None] = mapped_column(ForeignKey("chain_nodes.id"), index=True)
+    source_kind: Mapped[str | None] = mapped_column(String(20), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    origin_region: Mapped[str | None] = mapped_column(String(60))
+
+    planned_investment_wan: Mapped[Decimal | None] = mapped_column(Money)
+    fixed_asset_investment_wan: Mapped[Decimal | None] = mapped_column(Money)
+    land_area_mu: Mapped[Decimal | None] = mapped_column(Money)
+    expected_output_wan: Mapped[Decimal | None] = mapped_column(Money)
+    expected_tax_wan: Mapped[Decimal | None] = mapped_column(Money)
+    high_tech: Mapped[bool | None] = mapped_column(Boolean)
+    specialized: Mapped[bool | None] = mapped_column(Boolean)
+    patents: Mapped[int | None] = mapped_column(Integer)
+    rd_ratio: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    jobs: Mapped[int | None] = mapped_column(Integer)
+
+    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.LEAD.value)
+    created_on: Mapped[date] = mapped_column(Date, default=date.today)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    chain: Mapped[Chain | None] = relationship()
+    chain_node: Mapped[ChainNode | None] = relationship()
+    source: Mapped[Source | None] = relationship()
+    owner_unit: Mapped[Unit] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    activities: Mapped[list["LeadActivity"]] = relationship(
+        back_populates="lead", order_by="LeadActivity.occurred_on.desc(), LeadActivity.id.desc()",
+        cascade="all, delete-orphan")
+    stage_changes: Mapped[list["LeadStageChange"]] = relationship(
+        back_populates="lead", order_by="LeadStageChange.changed_at, LeadStageChange.id",
+        cascade="all, delete-orphan")
+
+    # --- derived figures ------------------------------------------------------------------
+    @property
+    def investment_intensity(self) -> Decimal | None:
+        """万元/亩: fixed-asset investment ÷ land area; unknown when either is missing."""
+        return _per_mu(self.fixed_asset_investment_wan, self.land_area_mu)
+
+    @property
+    def tax_per_mu(self) -> Decimal | None:
+        return _per_mu(self.expected_tax_wan, self.land_area_mu)
+
+    @property
+    def output_per_mu(self) -> Decimal | None:
+        return _per_mu(self.expected_output_wan, self.land_area_mu)
+
+    @property
+    def stage_label(self) -> str:
+        return stage_label(self.stage)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_on is not None or rank(self.stage) >= rank(Stage.SIGNED)
+
+    def __repr__(self) -> str:
+        return f"<Lead {self.id} {self.company_name}>"
+
+
+def _per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:
+    if amount is None or area is None or area <= 0:
+        return None
+    return (Decimal(amount) / Decimal(area)).quantize(Decimal("0.01"))
+
+
+class LeadActivity(Base):
+    """A follow-up: visit, call, meeting, 云洽谈 or event, with the next follow-up date."""
+
+    __tablename__ = "lead_activities"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    next_follow_up_on: Mapped[date | None] = mapped_column(Date, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="activities")
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return str(ACTIVITY_KIND_LABELS.get(self.kind, self.kind))
+
+
+class LeadStageChange(Base):
+    __tablename__ = "lead_stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="stage_changes")
+    changed_by: Mapped[User | None] = relationship()

@@ -1,0 +1,95 @@
+"""The lead pipeline (DOMAIN.md) declared as data: stages, labels and the allowed moves."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Stage(StrEnum):
+    LEAD = "lead"
+    NEGOTIATING = "negotiating"
+    SCREENING = "screening"
+    AWAITING_DECISION = "awaiting_decision"
+    ADMITTED = "admitted"
+    SIGNED = "signed"
+    STARTED = "started"
+    COMPLETED = "completed"
+    PRODUCING = "producing"
+    ABOVE_SCALE = "above_scale"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    LOST = "lost"
+
+
+STAGE_LABELS = {
+    Stage.LEAD: _l("Lead"),
+    Stage.NEGOTIATING: _l("Negotiating"),
+    Stage.SCREENING: _l("Pre-screening"),
+    Stage.AWAITING_DECISION: _l("Awaiting decision"),
+    Stage.ADMITTED: _l("Admitted"),
+    Stage.SIGNED: _l("Signed"),
+    Stage.STARTED: _l("Construction started"),
+    Stage.COMPLETED: _l("Completed"),
+    Stage.PRODUCING: _l("In production"),
+    Stage.ABOVE_SCALE: _l("Above designated size"),
+    Stage.RETURNED: _l("Returned for materials"),
+    Stage.REJECTED: _l("Rejected"),
+    Stage.LOST: _l("Terminated"),
+}
+
+# The Chinese names the interchange file and the offices use (import accepts these too).
+STAGE_CHINESE = {
+    Stage.LEAD: "线索", Stage.NEGOTIATING: "洽谈", Stage.SCREENING: "即时初审",
+    Stage.AWAITING_DECISION: "待集体决策", Stage.ADMITTED: "同意落地", Stage.SIGNED: "签约",
+    Stage.STARTED: "开工", Stage.COMPLETED: "竣工", Stage.PRODUCING: "投产",
+    Stage.ABOVE_SCALE: "上规", Stage.RETURNED: "退回补充材料", Stage.REJECTED: "不同意",
+    Stage.LOST: "终止",
+}
+
+MAIN_LINE = [Stage.LEAD, Stage.NEGOTIATING, Stage.SCREENING, Stage.AWAITING_DECISION,
+             Stage.ADMITTED, Stage.SIGNED, Stage.STARTED, Stage.COMPLETED, Stage.PRODUCING,
+             Stage.ABOVE_SCALE]
+
+# Allowed moves. Screening, the collective decision and their outcomes get their own
+# workflows in later issues, which will take those moves over from manual changes.
+TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.LEAD: frozenset({Stage.NEGOTIATING, Stage.LOST}),
+    Stage.NEGOTIATING: frozenset({Stage.SCREENING, Stage.LOST}),
+    Stage.SCREENING: frozenset({Stage.AWAITING_DECISION, Stage.RETURNED, Stage.LOST}),
+    Stage.RETURNED: frozenset({Stage.NEGOTIATING, Stage.SCREENING, Stage.LOST}),
+    Stage.AWAITING_DECISION: frozenset({Stage.ADMITTED, Stage.REJECTED, Stage.LOST}),
+    Stage.ADMITTED: frozenset({Stage.SIGNED, Stage.LOST}),
+    Stage.SIGNED: frozenset({Stage.STARTED, Stage.LOST}),
+    Stage.STARTED: frozenset({Stage.COMPLETED, Stage.LOST}),
+    Stage.COMPLETED: frozenset({Stage.PRODUCING}),
+    Stage.PRODUCING: frozenset({Stage.ABOVE_SCALE}),
+    Stage.ABOVE_SCALE: frozenset(),
+    Stage.REJECTED: frozenset(),
+    Stage.LOST: frozenset(),
+}
+
+TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+OPEN_STAGES = frozenset(Stage) - {Stage.LOST, Stage.REJECTED}
+
+
+def rank(stage: str) -> int:
+    """Position on the main line (side exits rank -1); 'at or after signed' uses this."""
+    try:
+        return MAIN_LINE.index(Stage(stage))
+    except ValueError:
+        return -1
+
+
+def stage_label(stage: str) -> str:
+    try:
+        return str(STAGE_LABELS[Stage(stage)])
+    except ValueError:
+        return stage
+
+
+def can_move(current: str, target: str) -> bool:
+    try:
+        return Stage(target) in TRANSITIONS[Stage(current)]
+    except ValueError:
+        return False

@@ -1,0 +1,170 @@
+"""Lead rules: create, update (optimistic locking), stage moves, follow-ups. Flush, never commit."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from crm.auth.models import Unit, User
+from crm.chains.models import ChainNode
+from crm.extensions import db
+from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
+from crm.leads.pipeline import OPEN_STAGES, Stage, can_move, stage_label
+
+
+class LeadError(ValueError):
+    """A rule was broken; `field` names the form field the message belongs to (if any)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class ConcurrentEditError(LeadError):
+    def __init__(self, lead: Lead):
+        who = lead.updated_by.display_name if lead.updated_by else _("someone else")
+        super().__init__(_("This lead was changed by %(who)s since you opened it. Reload the page "
+                           "to see their changes, then make yours again.", who=who))
+        self.lead = lead
+
+
+def unit_following(company_name: str, uscc: str | None, own_unit_id: int,
+                   exclude_lead_id: int | None = None) -> Unit | None:
+    """Another unit that already follows this company (same USCC, or same normalised name).
+
+    Only the unit is returned: towns compete for investors, so nothing else is disclosed.
+    """
+    key = normalize_company_name(company_name)
+    conds = [Lead.company_key == key] if key else []
+    if uscc:
+        conds.append(Lead.uscc == uscc)
+    if not conds:
+        return None
+    stmt = (select(Unit).join(Lead, Lead.owner_unit_id == Unit.id)
+            .where(or_(*conds), Lead.owner_unit_id != own_unit_id, Lead.stage.in_([s.value for s in OPEN_STAGES]))
+            .limit(1))
+    if exclude_lead_id:
+        stmt = stmt.where(Lead.id != exclude_lead_id)
+    return db.session.scalar(stmt)
+
+
+def _check_references(data: dict, unit_id: int) -> None:
+    if data.get("owner_id"):
+        owner = db.session.get(User, data["owner_id"])
+        if owner is None or owner.unit_id != unit_id or not owner.active:
+            raise LeadError(_("The responsible officer must be an active member of the lead's unit."), "owner_id")
+    if data.get("chain_node_id"):
+        node = db.session.get(ChainNode, data["chain_node_id"])
+        if node is None:
+            raise LeadError(_("Unknown chain node."), "chain_node_id")
+        if data.get("chain_id") and node.chain_id != data["chain_id"]:
+            raise LeadError(_("This node belongs to another industry chain."), "chain_node_id")
+        data["chain_id"] = node.chain_id
+    if data.get("source_id"):
+        source = db.session.get(Source, data["source_id"])
+        if source is None:
+            raise LeadError(_("Unknown source."), "source_id")
+        if data.get("source_kind") and data["source_kind"] != source.kind:
+            raise LeadError(_("The source kind differs from the kind of the chosen source."), "source_kind")
+        data["source_kind"] = source.kind
+
+
+def _apply(lead: Lead, data: dict) -> None:
+    for key, value in data.items():
+        if key == "created_on" and value is None:
+            continue
+        setattr(lead, key, value)
+    lead.company_key = normalize_company_name(lead.company_name)
+
+
+def check_company_elsewhere(data: dict, unit_id: int, confirmed: bool, exclude_lead_id=None) -> None:
+    other = unit_following(data["company_name"], data.get("uscc"), unit_id, exclude_lead_id)
+    if other is not None and not confirmed:
+        raise LeadError(_("%(unit)s already follows this company. Tick the confirmation to record "
+                          "it anyway.", unit=other.name), "company_name")
+
+
+def create_lead(data: dict, unit: Unit, actor: User, confirmed_duplicate: bool = False) -> Lead:
+    data = dict(data)
+    _check_references(data, unit.id)
+    check_company_elsewhere(data, unit.id, confirmed_duplicate)
+    lead = Lead(owner_unit=unit, stage=Stage.LEAD.value, updated_by=actor)
+    if not data.get("owner_id"):
+        data["owner_id"] = actor.id if actor.unit_id == unit.id else None
+    _apply(lead, data)
+    db.session.add(lead)
+    lead.stage_changes.append(LeadStageChange(from_stage=None, to_stage=Stage.LEAD.value, changed_by=actor))
+    db.session.flush()
+    return lead
+
+
+def _check_version(lead: Lead, expected_version) -> None:
+    if expected_version in (None, ""):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise LeadError(_("The form is damaged (bad version). Reload the page."))
+    if expected != lead.version:
+        raise ConcurrentEditError(lead)
+
+
+def update_lead(lead: Lead, data: dict, actor: User, expected_version=None,
+                confirmed_duplicate: bool = False) -> Lead:
+    """Apply changes if nobody saved the lead since `expected_version` was read."""
+    _check_version(lead, expected_version)
+    data = dict(data)
+    _check_references(data, lead.owner_unit_id)
+    data.setdefault("company_name", lead.company_name)
+    renamed = normalize_company_name(data["company_name"]) != lead.company_key
+    if renamed or data.get("uscc", lead.uscc) != lead.uscc:
+        check_company_elsewhere(data, lead.owner_unit_id, confirmed_duplicate, exclude_lead_id=lead.id)
+    _apply(lead, data)
+    lead.updated_by = actor
+    db.session.flush()  # version_id_col guards the race between our read and this write
+    return lead
+
+
+def change_stage(lead: Lead, target: str, actor: User, reason: str | None = None,
+                 on_date: date | None = None, expected_version=None) -> LeadStageChange:
+    _check_version(lead, expected_version)
+    try:
+        target_stage = Stage(target)
+    except ValueError:
+        raise LeadError(_("Unknown stage: %(stage)s.", stage=target), "to_stage")
+    if not can_move(lead.stage, target_stage):
+        raise LeadError(_("A lead cannot move from %(a)s to %(b)s.", a=stage_label(lead.stage),
+                          b=stage_label(target_stage)), "to_stage")
+    reason = (reason or "").strip() or None
+    if target_stage == Stage.LOST and not reason:
+        raise LeadError(_("Give the reason the lead is terminated."), "reason")
+    when = on_date or date.today()
+    if when > date.today():
+        raise LeadError(_("The date cannot be in the future."), "on_date")
+    if target_stage == Stage.SIGNED:
+        lead.signed_on = when
+    elif target_stage == Stage.STARTED:
+        if lead.signed_on and when < lead.signed_on:
+            raise LeadError(_("Construction cannot start before the signing date."), "on_date")
+        lead.started_on = when
+    elif target_stage == Stage.LOST:
+        lead.lost_reason = reason
+    change = LeadStageChange(from_stage=lead.stage, to_stage=target_stage.value, reason=reason,
+                             changed_by=actor)
+    lead.stage = target_stage.value
+    lead.updated_by = actor
+    lead.stage_changes.append(change)
+    db.session.flush()
+    return change
+
+
+def add_activity(lead: Lead, actor: User, kind: str, occurred_on: date, summary: str,
+                 next_follow_up_on: date | None = None) -> LeadActivity:
+    if occurred_on > date.today():
+        raise LeadError(_("A follow-up cannot be dated in the future; use the next follow-up date."), "occurred_on")
+    activity = LeadActivity(kind=kind, occurred_on=occurred_on, summary=summary.strip(),
+                            next_follow_up_on=next_follow_up_on, created_by=actor)
+    lead.activities.append(activity)
+    db.session.flush()
+    return activity

@@ -1,0 +1,197 @@
+"""Lead pages. Officers/team leads: their own unit's leads (read and write); leaders, viewers
+and admins: every lead, read only."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.audit.models import AuditEntry
+from crm.auth.models import Unit, User
+from crm.auth.permissions import acting_user, require_lead_access, require_permission
+from crm.auth.roles import Permission
+from crm.chains.models import Chain
+from crm.extensions import db
+from crm.leads import services
+from crm.leads.forms import ActivityForm, LeadForm, StageForm
+from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
+from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
+from crm.leads.queries import SORTS, LeadFilters, lead_page
+
+bp = Blueprint("leads", __name__, url_prefix="/leads")
+
+READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
+
+
+def _get_lead(lead_id: int, write: bool = False) -> Lead:
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    require_lead_access(lead, write=write)
+    return lead
+
+
+def _unit_officers(unit_id: int):
+    return db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
+                              .order_by(User.full_name)).all()
+
+
+def _form_choices(form: LeadForm, unit_id: int) -> None:
+    chains = db.session.scalars(select(Chain).order_by(Chain.position, Chain.name)).all()
+    sources = db.session.scalars(select(Source).order_by(Source.kind, Source.name)).all()
+    officers = _unit_officers(unit_id)
+    user = acting_user()
+    if not user.can(Permission.LEADS_ASSIGN):
+        # Officers may keep the current owner or take the lead themselves; team leads assign.
+        keep = {user.id, form.owner_id.object_data}
+        officers = [u for u in officers if u.id in keep]
+    form.set_choices(chains, sources, officers)
+
+
+def _attach_error(form, exc: services.LeadError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(exc)]
+    else:
+        flash(str(exc), "danger")
+
+
+@bp.route("")
+@require_permission(*READ)
+def index():
+    """Officers/team leads: own unit; leaders, viewers, admins: all units."""
+    filters = LeadFilters.from_args(request.args)
+    page = lead_page(current_user, filters, per_page=50)
+    chains = db.session.scalars(select(Chain).order_by(Chain.position)).all()
+    if current_user.can(Permission.LEADS_READ_ALL):
+        units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.name)).all()
+        owners = []
+    else:
+        units = []
+        owners = _unit_officers(current_user.unit_id)
+    return render_template("leads/index.html", page=page, filters=filters, chains=chains,
+                           units=units, owners=owners, stage_labels=STAGE_LABELS,
+                           source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def create():
+    """Officers and team leads, for their own unit."""
+    form = LeadForm()
+    _form_choices(form, current_user.unit_id)
+    if request.method == "GET":
+        form.created_on.data = date.today()
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            lead = services.create_lead(form.lead_data(), current_user.unit, current_user,
+                                        confirmed_duplicate=form.confirm_duplicate.data)
+        except services.LeadError as exc:
+            _attach_error(form, exc)
+        else:
+            flash(_("Lead saved."), "success")
+            return redirect(url_for("leads.show", lead_id=lead.id))
+    return render_template("leads/form.html", form=form, lead=None), (400 if request.method == "POST" else 200)
+
+
+def _render_show(lead: Lead, stage_form: StageForm | None = None,
+                 activity_form: ActivityForm | None = None, status: int = 200):
+    can_edit = current_user.can(Permission.LEADS_EDIT_UNIT) and current_user.unit_id == lead.owner_unit_id
+    stage_form = stage_form or StageForm(version=lead.version)
+    stage_form.version.data = lead.version
+    stage_form.to_stage.choices = [(s.value, STAGE_LABELS[s]) for s in TRANSITIONS[Stage(lead.stage)]]
+    activity_form = activity_form or ActivityForm(occurred_on=date.today())
+    history = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
+                                                          AuditEntry.entity_id == lead.id)
+                                 .order_by(AuditEntry.id.desc()).limit(100)).all()
+    return render_template("leads/show.html", lead=lead, can_edit=can_edit, stage_form=stage_form,
+                           activity_form=activity_form, history=history), status
+
+
+@bp.route("/<int:lead_id>")
+@require_permission(*READ)
+def show(lead_id: int):
+    """Officers/team leads of the owning unit; leaders, viewers, admins."""
+    return _render_show(_get_lead(lead_id))
+
+
+@bp.route("/<int:lead_id>/edit", methods=["GET", "POST"])
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def edit(lead_id: int):
+    """Officers and team leads of the owning unit. Saving a stale form is refused (409)."""
+    lead = _get_lead(lead_id, write=True)
+    form = LeadForm(obj=lead)
+    _form_choices(form, lead.owner_unit_id)
+    if request.method == "GET":
+        form.version.data = lead.version
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_lead(lead, form.lead_data(), current_user, form.version.data,
+                                 confirmed_duplicate=form.confirm_duplicate.data)
+        except services.ConcurrentEditError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return render_template("leads/form.html", form=form, lead=lead, conflict=True), 409
+        except StaleDataError:
+            db.session.rollback()
+            lead = db.session.get(Lead, lead_id)
+            flash(str(services.ConcurrentEditError(lead)), "danger")
+            return render_template("leads/form.html", form=form, lead=lead, conflict=True), 409
+        except services.LeadError as exc:
+            _attach_error(form, exc)
+        else:
+            flash(_("Lead saved."), "success")
+            return redirect(url_for("leads.show", lead_id=lead.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("leads/form.html", form=form, lead=lead), status
+
+
+@bp.route("/<int:lead_id>/stage", methods=["POST"])
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def change_stage(lead_id: int):
+    """Officers and team leads of the owning unit, along the allowed moves of the pipeline."""
+    lead = _get_lead(lead_id, write=True)
+    form = StageForm()
+    form.to_stage.choices = [(s.value, STAGE_LABELS[s]) for s in Stage]
+    if form.validate_on_submit():
+        try:
+            services.change_stage(lead, form.to_stage.data, current_user, form.reason.data,
+                                  form.on_date.data, form.version.data)
+        except (services.ConcurrentEditError, StaleDataError):
+            db.session.rollback()
+            lead = db.session.get(Lead, lead_id)
+            flash(str(services.ConcurrentEditError(lead)), "danger")
+            return _render_show(lead, stage_form=form, status=409)
+        except services.LeadError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+        else:
+            flash(_("Stage changed to %(stage)s.", stage=lead.stage_label), "success")
+            return redirect(url_for("leads.show", lead_id=lead.id))
+    return _render_show(db.session.get(Lead, lead_id), stage_form=form, status=400)
+
+
+@bp.route("/<int:lead_id>/activities", methods=["POST"])
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def add_activity(lead_id: int):
+    """Officers and team leads of the owning unit."""
+    lead = _get_lead(lead_id, write=True)
+    form = ActivityForm()
+    if form.validate_on_submit():
+        try:
+            services.add_activity(lead, current_user, form.kind.data, form.occurred_on.data,
+                                  form.summary.data, form.next_follow_up_on.data)
+        except services.LeadError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+        else:
+            flash(_("Follow-up recorded."), "success")
+            return redirect(url_for("leads.show", lead_id=lead.id))
+    return _render_show(db.session.get(Lead, lead_id), activity_form=form, status=400)

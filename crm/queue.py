@@ -1,0 +1,76 @@
+"""RQ queues, the worker, and enqueueing after commit.
+
+Jobs take ids, never ORM objects, and are enqueued only once the transaction that made their
+data has committed (a worker may otherwise run before the row exists).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from rq import Queue, Worker
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from crm.extensions import db, redis_store
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    timeout: int  # seconds a job may run before RQ kills it
+
+
+# Quick work (scoring one lead, reminders, small imports) must not wait behind slow work.
+QUEUES = {
+    "quick": QueueSpec("quick", timeout=300),
+    "slow": QueueSpec("slow", timeout=3600),
+}
+
+
+def _prefixed(name: str) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:{name}"
+
+
+def get_queue(name: str) -> Queue:
+    spec = QUEUES[name]
+    return Queue(_prefixed(spec.name), connection=redis_store.client, default_timeout=spec.timeout)
+
+
+def enqueue_after_commit(queue_name: str, func, *args, job_id: str | None = None, **kwargs) -> None:
+    """Enqueue once db.session commits; dropped if it rolls back."""
+    pending = db.session().info.setdefault("pending_jobs", [])
+    pending.append((queue_name, func, args, kwargs, job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session: Session) -> None:
+    pending = session.info.pop("pending_jobs", [])
+    for queue_name, func, args, kwargs, job_id in pending:
+        get_queue(queue_name).enqueue(func, *args, job_id=job_id, **kwargs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop("pending_jobs", None)
+
+
+class AppWorker(Worker):
+    """Runs each job in a forked horse with its own database connections and session."""
+
+    def main_work_horse(self, job, queue):
+        # Connections inherited through fork() belong to the parent; never reuse them.
+        if db.engine is not None:
+            db.engine.dispose(close=False)
+        return super().main_work_horse(job, queue)
+
+    def perform_job(self, job, queue, execution):
+        try:
+            return super().perform_job(job, queue, execution)
+        finally:
+            db.session.remove()
+
+
+def make_worker(queue_names: list[str], name: str | None = None) -> AppWorker:
+    queues = [get_queue(n) for n in queue_names]
+    return AppWorker(queues, connection=redis_store.client, name=name)

@@ -1,0 +1,37 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  'use strict';
+  // Lead form: show only the nodes of the chosen industry chain.
+  var chain = document.getElementById('chain_id');
+  var node = document.getElementById('chain_node_id');
+  if (chain && node) {
+    var all = Array.prototype.slice.call(node.options).map(function (o) {
+      return { value: o.value, text: o.text, chain: o.getAttribute('data-chain') };
+    });
+    var refill = function () {
+      var keep = node.value;
+      node.innerHTML = '';
+      all.forEach(function (o) {
+        if (!o.value || !chain.value || o.chain === chain.value) {
+          var opt = document.createElement('option');
+          opt.value = o.value; opt.text = o.text;
+          if (o.chain) { opt.setAttribute('data-chain', o.chain); }
+          if (o.value === keep) { opt.selected = true; }
+          node.appendChild(opt);
+        }
+      });
+    };
+    chain.addEventListener('change', refill);
+    refill();
+  }
+  // Forms that ask before doing something irreversible.
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (ev) {
+      if (!window.confirm(form.getAttribute('data-confirm'))) { ev.preventDefault(); }
+    });
+  });
+  // Auto-submit filter selects on the list page.
+  document.querySelectorAll('[data-autosubmit]').forEach(function (el) {
+    el.addEventListener('change', function () { el.form.submit(); });
+  });
+})();
