@@ -6,6 +6,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from crm.leads.models import ACTIVITY_KIND_LABELS, SOURCE_KIND_LABELS
@@ -95,7 +96,7 @@ class LeadForm(FlaskForm):
     def set_choices(self, chains, sources, officers):
         self.chain_id.choices = [(None, "—")] + [(c.id, c.name) for c in chains]
         self.chain_node_id.choices = [(None, "—")] + [
-            (n.id, f"{c.name} · {n.name}", {"data-chain": str(c.id)}) for c in chains for n in c.nodes]
+            SelectChoice(n.id, f"{c.name} · {n.name}", {"data-chain": str(c.id)}) for c in chains for n in c.nodes]
         self._node_chain = {n.id: c.id for c in chains for n in c.nodes}
         self.source_id.choices = [(None, "—")] + [(s.id, f"{s.name}（{s.kind_label}）") for s in sources]
         self._source_kinds = {s.id: s.kind for s in sources}

@@ -1,0 +1,143 @@
+"""One app per session; every test runs inside a transaction that is rolled back (savepoints).
+
+Backends: SQLite + embedded Redis by default; set CRM_TEST_POSTGRES (a server URL, e.g.
+postgresql://postgres@127.0.0.1:5432/postgres) and CRM_TEST_REDIS_URL to run the same suite on
+PostgreSQL and Redis: a throw-away database is created for the session and dropped after.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests import factories
+
+_TMP = tempfile.mkdtemp(prefix="crm-tests-")
+
+
+def _postgres_database():
+    server = os.environ.get("CRM_TEST_POSTGRES")
+    if not server:
+        return None, None
+    name = f"crm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    return url, (admin, name)
+
+
+@pytest.fixture(scope="session")
+def app():
+    url, pg = _postgres_database()
+    os.environ["DATABASE_URL"] = url or f"sqlite:///{_TMP}/test.sqlite3"
+    if os.environ.get("CRM_TEST_REDIS_URL"):
+        os.environ["REDIS_URL"] = os.environ["CRM_TEST_REDIS_URL"]
+    else:
+        os.environ.pop("REDIS_URL", None)
+    os.environ["CRM_REDIS_PREFIX"] = f"crmtest-{uuid.uuid4().hex[:8]}"
+    from crm import create_app
+    from crm.extensions import db, redis_store
+
+    application = create_app({"INSTANCE_PATH": _TMP, "SECRET_KEY": "test-secret", "TESTING": True,
+                              "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+                              "LOGIN_FAILURES_PER_ADDRESS": "30 per 15 minutes"})
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()  # the real migrations, on the real backend
+    yield application
+    with application.app_context():
+        client = redis_store.client
+        for key in client.scan_iter(match="*" + application.config["REDIS_PREFIX"] + "*"):
+            client.delete(key)
+        db.session.remove()
+        db.engine.dispose()
+    if pg:
+        admin, name = pg
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def db_session(app):
+    """The scoped session bound to one connection whose outer transaction is rolled back.
+
+    No app context stays pushed during the test: each test-client request must get its own
+    (Flask reuses a pushed one, and `g` — where Flask-Login caches the user — would leak).
+    """
+    from crm.extensions import db
+
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    from crm.extensions import redis_store
+
+    with app.app_context():
+        client = redis_store.client
+        for key in client.scan_iter(match="*" + app.config["REDIS_PREFIX"] + "*"):
+            client.delete(key)
+    yield
+
+
+class CSRFClient:
+    """Wraps Flask's test client: form posts carry the CSRF token a browser would send."""
+
+    _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+    def __init__(self, flask_client):
+        self.raw = flask_client
+
+    def csrf_token(self) -> str:
+        page = self.raw.get("/login", follow_redirects=True)
+        return self._TOKEN.search(page.get_data(as_text=True)).group(1)
+
+    def get(self, *args, **kwargs):
+        return self.raw.get(*args, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf and "json" not in kwargs:
+            data.setdefault("csrf_token", self.csrf_token())
+        if "json" in kwargs and csrf:
+            headers = dict(kwargs.pop("headers", {}) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+            return self.raw.post(url, **kwargs)
+        return self.raw.post(url, data=data, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    def login(self, user, password=factories.PASSWORD):
+        response = self.post("/login", {"username": user.username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+
+@pytest.fixture()
+def client(app, db_session):
+    return CSRFClient(app.test_client())
+
+
+@pytest.fixture()
+def make_client(app, db_session):
+    return lambda: CSRFClient(app.test_client())

@@ -1,0 +1,75 @@
+"""Test data factories: each flushes and returns the object, inside the test's transaction."""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from stdnum.cn import uscc
+
+PASSWORD = "correct-horse-42"
+_seq = itertools.count(1)
+
+
+def _db():
+    from crm.extensions import db
+
+    return db.session
+
+
+def unit(name=None, kind="town"):
+    from crm.auth.models import Unit
+
+    u = Unit(name=name or f"测试镇{next(_seq)}", kind=kind)
+    _db().add(u)
+    _db().flush()
+    return u
+
+
+def user(roles=("officer",), unit_=None, username=None, password=PASSWORD, full_name=None, locale="zh"):
+    from crm.auth.services import create_user
+
+    n = next(_seq)
+    return create_user(username or f"user{n}", password, unit_ or unit(), list(roles),
+                       full_name or f"测试用户{n}", locale=locale)
+
+
+def valid_uscc(n: int | None = None) -> str:
+    body = f"91350428MA{(n or next(_seq)):07d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+def chain(name=None, nodes=("上游节点", "中游节点")):
+    from crm.chains.models import Chain, ChainNode
+
+    n = next(_seq)
+    c = Chain(code=f"chain{n}", name=name or f"测试产业链{n}")
+    c.nodes = [ChainNode(name=node, tier="upstream", position=i) for i, node in enumerate(nodes)]
+    _db().add(c)
+    _db().flush()
+    return c
+
+
+def source(name=None, kind="chamber"):
+    from crm.leads.models import Source
+
+    s = Source(name=name or f"测试商会{next(_seq)}", kind=kind)
+    _db().add(s)
+    _db().flush()
+    return s
+
+
+def lead(owner=None, unit_=None, **fields):
+    from crm.leads.services import create_lead
+
+    owner = owner or user(unit_=unit_)
+    data = {"company_name": f"福建测试科技有限公司{next(_seq)}",
+            "fixed_asset_investment_wan": Decimal("30000"), "land_area_mu": Decimal("100"),
+            "expected_tax_wan": Decimal("800")}
+    data.update(fields)
+    return create_lead(data, unit_ or owner.unit, owner, confirmed_duplicate=True)
+
+
+def reload(obj):
+    """The row as stored now (the request that changed it has closed its session)."""
+    _db().expire_all()
+    return _db().get(type(obj), obj.id)
