@@ -39,7 +39,7 @@ def current_actor_id() -> int | None:
 
 def _plain(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (str, int, float, bool)) or value is None:

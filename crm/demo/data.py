@@ -462,7 +462,7 @@ SPRING_FESTIVAL: dict[int, _dt.date] = {
 # Where investors come from, weighted as a county in north-west Fujian sees them.
 # ---------------------------------------------------------------------------------------------
 ORIGIN_REGIONS: list[tuple[str, int]] = [
-    ("厦门", 13), ("福州", 12), ("上海", 11), ("浙江", 10), ("深圳", 9), ("广东", 7), ("泉州", 7),
+    ("厦门", 13), ("福州", 12), ("上海", 11), ("浙江", 10), ("深圳", 6), ("广东", 7), ("泉州", 7),
     ("江苏", 6), ("三明", 5), ("将乐", 5), ("莆田", 3), ("北京", 3), ("江西", 3), ("山东", 2),
     ("香港", 2), ("台湾", 2),
 ]
@@ -542,20 +542,21 @@ MISSING_MATERIALS: list[str] = [
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Activity summaries. Placeholders: {city} {company} {short} {project} {park} {chain} {node}
+# Activity summaries. Placeholders: {city} {company} {short} {project} {park} {chain} {node} {source}
 # {leader} {event} {land} {round} {materials} {reason}
-# ACTIVITY_SUMMARIES: before signing (找线索、洽谈); SERVICE_SUMMARIES: after signing (帮办代办、
-# 协调解决问题); MILESTONE_SUMMARIES: at a stage change, as (kind, template);
+# ACTIVITY_SUMMARIES: from negotiation to signing (洽谈); LEAD_PHASE_SUMMARIES: first contacts;
+# SERVICE_SUMMARIES: after signing (帮办代办、
+# 协调解决问题); AFTERCARE_SUMMARIES: after production; MILESTONE_SUMMARIES: at a stage change, as (kind, template);
 # CLOSING_SUMMARIES: when a case is returned, rejected or terminated, as (kind, template).
 # ---------------------------------------------------------------------------------------------
 ACTIVITY_SUMMARIES: dict[str, list[str]] = {
     "visit": [
         "赴{city}拜访{company}负责人，介绍{park}用地和配套政策",
-        "赴{city}走访{short}总部，了解企业{node}扩产计划和投资意向",
+        "赴{city}走访{short}总部，了解企业在{node}领域的扩产计划和投资意向",
         "陪同{leader}赴{city}考察{short}生产基地，洽谈{project}落地事宜",
         "赴{city}与{short}高管面谈，介绍将乐{chain}产业链配套和要素保障",
         "赴{city}回访{short}，沟通项目选址和厂房建设需求",
-        "到{short}厂区走访，了解企业{node}增资扩产意向",
+        "到{short}厂区走访，了解企业在{node}领域增资扩产的意向",
     ],
     "call": [
         "电话联系{short}负责人，跟进{project}投资意向",
@@ -576,6 +577,33 @@ ACTIVITY_SUMMARIES: dict[str, list[str]] = {
         "通过视频连线与{short}沟通{project}建设方案",
         "线上向{short}推送将乐{chain}招商政策和{park}地块资料",
         "与{short}云洽谈，商议投资协议初稿",
+    ],
+    "event": [
+        "在{event}上与{short}代表对接{project}",
+        "邀请{short}参加{event}，推介将乐{chain}产业链招商项目",
+        "{event}期间获悉{short}有意布局{node}，现场交换联系方式",
+    ],
+}
+
+# While a lead is still at the "lead" stage (first contacts only).
+LEAD_PHASE_SUMMARIES: dict[str, list[str]] = {
+    "visit": [
+        "赴{city}拜访{company}负责人，介绍{park}用地和配套政策",
+        "赴{city}走访{short}总部，了解企业在{node}领域的扩产计划和投资意向",
+        "到{short}厂区走访，了解企业在{node}领域增资扩产的意向",
+    ],
+    "call": [
+        "电话联系{short}负责人，跟进投资意向",
+        "电话邀请{short}负责人来将乐实地考察",
+        "与{short}电话沟通用地、用电价格及税收优惠政策",
+    ],
+    "meeting": [
+        "{short}一行来将乐考察{park}，{leader}会见并座谈",
+        "与{short}负责人座谈，介绍将乐{chain}产业基础和招商政策",
+    ],
+    "online": [
+        "与{short}云洽谈，视频介绍{park}标准地和{chain}产业链配套",
+        "线上向{short}推送将乐{chain}招商政策和{park}地块资料",
     ],
     "event": [
         "在{event}上与{short}代表对接{project}",
@@ -612,6 +640,28 @@ SERVICE_SUMMARIES: dict[str, list[str]] = {
     ],
 }
 
+# After the project has gone into production (投产后服务, 上规培育).
+AFTERCARE_SUMMARIES: dict[str, list[str]] = {
+    "visit": [
+        "走访{short}，了解生产经营情况和达产计划",
+        "走访{short}，了解投产后用工需求和人才招聘计划",
+    ],
+    "call": [
+        "电话了解{short}产值、税收等月度经营数据",
+        "电话对接{short}上规入统相关材料",
+    ],
+    "meeting": [
+        "召开{short}惠企政策兑现协调会",
+        "组织银企对接会，为{short}对接流动资金贷款",
+    ],
+    "online": [
+        "线上为{short}办理惠企政策申报",
+    ],
+    "event": [
+        "组织{short}参加全县重点企业用工招聘会",
+    ],
+}
+
 MILESTONE_SUMMARIES: dict[str, list[tuple[str, str]]] = {
     "screening": [("online", "{project}提交即时初审，各成员单位三日内反馈意见")],
     "admitted": [("meeting", "{project}经县招商引资工作领导小组集体决策同意落地")],
@@ -624,6 +674,18 @@ MILESTONE_SUMMARIES: dict[str, list[tuple[str, str]]] = {
     "above_scale": [("call", "{short}纳入规模以上企业统计，做好上规后跟踪服务")],
 }
 CLOUD_SIGNING_SUMMARY = ("online", "以云签约方式与{short}签订{project}投资协议")
+
+# The first contact, by the kind of the lead's source, as (activity kind, template); {source} is
+# the source's name (an event's with its year).
+FIRST_CONTACT_SUMMARIES: dict[str, tuple[str, str]] = {
+    "hometown": ("meeting", "经{source}引荐，与{short}负责人初步接触"),
+    "chamber": ("meeting", "经{source}推荐，与{short}负责人初步接触，了解{node}投资意向"),
+    "advisor": ("call", "{source}推送{short}投资意向信息，电话与企业初步联系"),
+    "intermediary": ("call", "{source}推荐{short}{node}项目线索，电话与企业初步联系"),
+    "client": ("meeting", "{short}负责人来将乐考察，初步了解投资环境和{park}情况"),
+    "online": ("online", "通过{source}与{short}初次对接"),
+    "event": ("event", "在{source}上与{short}代表初步接洽"),
+}
 
 CLOSING_SUMMARIES: dict[str, tuple[str, str]] = {
     "returned": ("online", "即时初审意见汇总，一次性告知{short}补充：{materials}"),
