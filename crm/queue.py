@@ -50,9 +50,10 @@ def _enqueue_pending(session: Session) -> None:
         get_queue(queue_name).enqueue(func, *args, job_id=job_id, **kwargs)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop("pending_jobs", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole unit of work is gone, not a savepoint
+        session.info.pop("pending_jobs", None)
 
 
 class AppWorker(Worker):

@@ -7,11 +7,16 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
-from crm.api.errors import api_error
+from crm.api.errors import ApiError, api_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 _SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return api_error(exc.status, exc.message, **exc.extra)
 
 
 @bp.before_request

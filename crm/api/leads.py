@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from crm.api import bp
-from crm.api.errors import api_error
+from crm.api.errors import ApiError, api_error
 from crm.auth.permissions import acting_user, require_lead_access, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
@@ -72,17 +72,17 @@ def _as_formdata(payload: dict) -> MultiDict:
 
 def _validated(payload, base: dict | None = None, unit_id: int | None = None) -> tuple[LeadForm, dict]:
     if not isinstance(payload, dict):
-        abort(api_error(400, _("Send a JSON object.")))
+        raise ApiError(400, _("Send a JSON object."))
     unknown = sorted(set(payload) - set(LeadForm.LEAD_FIELDS) - {"version", "confirm_duplicate"})
     if unknown:
-        abort(api_error(400, _("Unknown fields: %(names)s.", names=", ".join(unknown))))
+        raise ApiError(400, _("Unknown fields: %(names)s.", names=", ".join(unknown)))
     merged = dict(base or {})
     merged.update(payload)
     form = LeadForm(formdata=_as_formdata(merged), meta={"csrf": False})
     _form_choices(form, unit_id)
     if not form.validate():
         errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-        abort(api_error(422, _("Some fields are invalid."), fields=errors))
+        raise ApiError(422, _("Some fields are invalid."), fields=errors)
     return form, form.lead_data()
 
 
@@ -113,6 +113,7 @@ def list_leads():
 @bp.get("/leads/<int:lead_id>")
 @require_permission(*READ)
 def get_lead(lead_id: int):
+    """Officers/team leads of the owning unit; leaders, viewers, admins."""
     return jsonify(lead_json(_get(lead_id)))
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from crm.auth import services
@@ -73,7 +73,7 @@ def _too_many_logins(_e):
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@require_permission()
 def logout():
     """Any logged-in user. Ends every session of the user, so a copied cookie stops working."""
     services.record_logout(current_user._get_current_object())
@@ -96,7 +96,7 @@ def set_language(code: str):
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@login_required
+@require_permission()
 def profile():
     """Any logged-in user: their own name, language, password and API tokens."""
     user = current_user._get_current_object()

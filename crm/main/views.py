@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity
@@ -18,7 +19,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@login_required
+@require_permission()
 def home():
     """Any logged-in user: pipeline counts and due follow-ups within what they may read."""
     visible = visible_leads_filter(current_user)

@@ -1,0 +1,42 @@
+"""The `crm` command: create-user and seed-demo."""
+from sqlalchemy import func, select
+
+from crm.auth.models import User
+from crm.extensions import db
+from crm.leads.models import Lead
+
+
+def test_create_user_reads_the_password_from_stdin(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "gy_officer", "--role", "officer", "--role", "team_lead",
+                                 "--unit", "古镛镇", "--unit-kind", "town", "--password-stdin"],
+                           input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "gy_officer"))
+    assert sorted(user.roles) == ["officer", "team_lead"] and user.unit.name == "古镛镇"
+    assert user.check_password("a-long-password")
+
+
+def test_create_user_refuses_unknown_unit_and_short_password(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "x1", "--role", "officer", "--unit", "不存在的乡"],
+                           input="a-long-password\n")
+    assert result.exit_code != 0 and "--unit-kind" in result.output
+    result = runner.invoke(args=["create-user", "x2", "--role", "officer", "--unit", "古镛镇",
+                                 "--unit-kind", "town"], input="short\n")
+    assert result.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_seed_demo_makes_a_county_once(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--leads", "120"])
+    assert result.exit_code == 0, result.output
+    assert "admin" in result.output and "demo-2026" in result.output
+    roles = {r for u in db.session.scalars(select(User)) for r in u.roles}
+    assert roles == {"officer", "team_lead", "screener", "leader", "admin", "viewer"}
+    stages = set(db.session.scalars(select(Lead.stage).distinct()))
+    assert {"lead", "negotiating", "signed"} <= stages
+    again = runner.invoke(args=["seed-demo", "--leads", "10"])
+    assert "already" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 120
