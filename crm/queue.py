@@ -39,7 +39,9 @@ def get_queue(name: str) -> Queue:
 
 def enqueue_after_commit(queue_name: str, func, *args, job_id: str | None = None, **kwargs) -> None:
     """Enqueue once db.session commits; dropped if it rolls back."""
-    pending = db.session().info.setdefault("pending_jobs", [])
+    session = db.session()
+    session.connection()  # begin the transaction now, so its rollback also drops the job
+    pending = session.info.setdefault("pending_jobs", [])
     pending.append((queue_name, func, args, kwargs, job_id))
 
 
