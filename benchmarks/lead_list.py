@@ -241,7 +241,8 @@ class Gunicorn:
 def run_wrk(wrk: str, port: int, path: str, cookie: str | None, duration: int,
             connections: int, lua: Path) -> dict:
     threads = max(1, min(2, connections))
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+    # --timeout 10s: slow answers are measured, not dropped from the latencies as timeouts.
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s",
            "-s", str(lua), "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: session={cookie}"]
@@ -386,7 +387,9 @@ def main(argv=None) -> int:
         log("wrk not found; install it (apt-get install wrk)")
         return 1
 
-    # A SIGTERM ends the run like Ctrl-C does, so the finally block cleans up.
+    # Ctrl-C and SIGTERM end the run with KeyboardInterrupt, so the finally block cleans up
+    # (SIGINT set explicitly: a shell may start a background job with it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
 
     started = time.monotonic()
@@ -498,6 +501,11 @@ def main(argv=None) -> int:
             errors = s["non200"] + s["err_connect"] + s["err_read"] + s["err_write"] + s["err_timeout"]
             log(f"{label:<58} {s['rps']:>9.1f} {ms(s, 'p50_us'):>8.1f} {ms(s, 'p95_us'):>8.1f} "
                 f"{ms(s, 'p99_us'):>8.1f} {errors:>7}")
+        for label, s in rows:
+            kinds = {k: s[k] for k in ("non200", "err_connect", "err_read", "err_write", "err_timeout")}
+            if any(kinds.values()):
+                log(f"  errors of {label.split('  ')[0]}: " + ", ".join(
+                    f"{k.removeprefix('err_')} {v}" for k, v in kinds.items() if v))
         log("")
         met_all = True
         for label, s in results:

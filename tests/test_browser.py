@@ -1,0 +1,153 @@
+"""A person in headless Chromium (Debian's, driven by Playwright): log in, record a lead, see it.
+
+The app runs as a real server (gunicorn) on its own database — SQLite, or a throw-away
+PostgreSQL database when the suite runs against PostgreSQL — so nothing is mocked.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    tmp = tempfile.mkdtemp(prefix="crm-live-")
+    env = {**os.environ, "CRM_INSTANCE_PATH": tmp, "SECRET_KEY": "live-test",
+           "CRM_REDIS_PREFIX": f"crmlive-{uuid.uuid4().hex[:6]}"}
+    pg_admin, pg_name = None, None
+    if os.environ.get("CRM_TEST_POSTGRES"):
+        server = os.environ["CRM_TEST_POSTGRES"]
+        pg_name = f"crm_live_{os.getpid()}"
+        pg_admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1),
+                                 isolation_level="AUTOCOMMIT")
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        env["DATABASE_URL"] = server.rsplit("/", 1)[0] + "/" + pg_name
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/live.sqlite3"
+    if os.environ.get("CRM_TEST_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["CRM_TEST_REDIS_URL"]
+    else:
+        env.pop("REDIS_URL", None)
+    run = lambda *args, **kw: subprocess.run([str(BIN / "crm"), *args], env=env, cwd=ROOT, check=True,
+                                             capture_output=True, text=True, **kw)
+    run("db", "upgrade")
+    run("create-user", "gy_officer", "--role", "officer", "--unit", "古镛镇", "--unit-kind", "town",
+        "--full-name", "陈志强", "--password-stdin", input="browser-pass-1\n")
+    port = _free_port()
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/login", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    if pg_admin is not None:
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        pg_admin.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _watch(page):
+    """Collect what a person would not see: console errors (CSP violations) and failed loads."""
+    problems = []
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return problems
+
+
+def _login(page, base):
+    page.goto(base + "/leads")
+    assert "/login" in page.url
+    page.fill("#username", "gy_officer")
+    page.fill("#password", "browser-pass-1")
+    page.click("[data-testid=login]")
+    page.wait_for_url(base + "/leads")
+
+
+def test_officer_logs_in_and_records_a_lead(live_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(page)
+    _login(page, live_server)
+    page.click("text=新增线索")
+    page.fill("#company_name", "三明富硒香菇产业发展有限公司")
+    page.fill("#uscc", "91110000600037341X")  # wrong check digit first
+    page.fill("#project_name", "富硒香菇三产融合项目")
+    page.fill("#fixed_asset_investment_wan", "12000")
+    page.fill("#land_area_mu", "40")
+    page.fill("#expected_tax_wan", "260")
+    with page.expect_navigation():
+        page.click("[data-testid=save]")
+    assert page.locator(".invalid-feedback", has_text="校验位错误").is_visible()
+    assert problems == [f"400 {live_server}/leads/new"]  # the refused form, nothing else
+    problems.clear()
+    page.fill("#uscc", "91110000600037341L")
+    with page.expect_navigation(url=re.compile(r".*/leads/\d+$")):
+        page.click("[data-testid=save]")
+    assert page.locator("[data-testid=intensity]").inner_text() == "300"
+    assert page.locator("[data-testid=tax-per-mu]").inner_text() == "6.5"
+    page.select_option("#to_stage", "negotiating")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='变更阶段']")
+    assert page.locator("[data-testid=stage]").inner_text() == "洽谈"
+    page.goto(live_server + "/leads")
+    assert page.locator("td", has_text="三明富硒香菇产业发展有限公司").is_visible()
+    assert problems == [], problems
+    page.close()
+
+
+def test_lead_list_works_on_a_phone(live_server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    problems = _watch(page)
+    _login(page, live_server)
+    toggler = page.locator(".navbar-toggler")
+    assert toggler.is_visible()
+    toggler.click()
+    page.locator("#nav >> text=线索来源").wait_for(state="visible")
+    assert page.locator("#q").is_visible()
+    assert problems == [], problems
+    page.close()
