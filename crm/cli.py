@@ -24,6 +24,7 @@ def register_commands(app) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(stop_embedded_redis_command)
 
 
 @click.command("create-user")
@@ -90,3 +91,13 @@ def worker_command(queues, burst, with_scheduler):
     worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
     current_app.logger.info("worker %s listening on %s", worker.name, queues)
     worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+@click.command("stop-embedded-redis")
+@with_appcontext
+def stop_embedded_redis_command():
+    """Stop the zero-setup Redis under instance/ (demo and tests; not used with REDIS_URL)."""
+    from crm.embedded_redis import stop_server
+
+    if stop_server(current_app.config["INSTANCE_PATH"]):
+        click.echo("Embedded Redis stopped.")

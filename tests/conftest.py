@@ -58,6 +58,10 @@ def app():
             client.delete(key)
         db.session.remove()
         db.engine.dispose()
+        if not application.config["REDIS_URL"]:
+            from crm.embedded_redis import stop_server
+
+            stop_server(application.instance_path)
     if pg:
         admin, name = pg
         with admin.connect() as conn:

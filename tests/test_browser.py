@@ -71,6 +71,8 @@ def live_server():
     yield url
     proc.terminate()
     proc.wait(10)
+    if "REDIS_URL" not in env:
+        run("stop-embedded-redis")
     if pg_admin is not None:
         with pg_admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
