@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -86,7 +86,11 @@ def _register_request_lifecycle(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_rollback(response):
-        if response.status_code < 400 and not getattr(g, "rollback", False):
+        session = db.session()
+        wrote = session.new or session.dirty or session.deleted or session.info.pop("flushed", False)
+        if not wrote:
+            return response  # read-only: closing the session at teardown ends the transaction
+        if response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()

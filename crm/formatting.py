@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +18,14 @@ def amount(value, places: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_datetime(value) -> str:
+    """County time, minutes; plain strftime (Babel's formatter costs ~0.1 ms a cell)."""
+    return value.astimezone(_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def yes_no(value) -> str:
@@ -48,7 +57,7 @@ def register(app) -> None:
 
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["yes_no"] = yes_no
-    app.jinja_env.filters["datetime"] = lambda v: format_datetime(v, "yyyy-MM-dd HH:mm") if v else "—"
+    app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = lambda v: v.isoformat() if v else "—"
     app.jinja_env.filters["role_label"] = lambda r: str(ROLE_LABELS.get(r, r))
     from crm.leads.pipeline import stage_label

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Unit, User
@@ -107,7 +107,6 @@ class Lead(Base):
         Index("ix_leads_updated", "updated_at", "id"),
         Index("ix_leads_stage_updated", "stage", "updated_at", "id"),
         Index("ix_leads_created_on", "created_on", "id"),
-        Index("ix_leads_planned", "planned_investment_wan", "id"),
         Index("ix_leads_company", "company_name", "id"),
     )
 
@@ -186,6 +185,10 @@ class Lead(Base):
 
     def __repr__(self) -> str:
         return f"<Lead {self.id} {self.company_name}>"
+
+
+# The list sorts unknown planned investment last via COALESCE(…, -1) (crm.leads.queries.SORTS).
+Index("ix_leads_planned", func.coalesce(Lead.planned_investment_wan, -1), Lead.id)
 
 
 def _per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:

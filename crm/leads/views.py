@@ -75,6 +75,7 @@ def index():
         owners = _unit_officers(current_user.unit_id)
     return render_template("leads/index.html", page=page, filters=filters, chains=chains,
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
+                           stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
 
 
