@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
@@ -49,7 +50,8 @@ def show(source_id: int):
     source = db.session.get(Source, source_id)
     if source is None:
         abort(404)
-    stmt = select(Lead).where(Lead.source_id == source.id).order_by(Lead.updated_at.desc()).limit(200)
+    stmt = (select(Lead).where(Lead.source_id == source.id).order_by(Lead.updated_at.desc()).limit(200)
+            .options(selectinload(Lead.owner_unit)))
     visible = visible_leads_filter(current_user)
     if visible is not None:
         stmt = stmt.where(visible)
