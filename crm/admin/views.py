@@ -12,6 +12,7 @@ from crm.auth.models import Unit, User
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
+from crm.services import save_named
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -94,15 +95,11 @@ def edit_unit(unit_id: int | None = None):
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
         name = form.name.data.strip()
-        clash = db.session.scalar(select(Unit).where(Unit.name == name))
-        if clash is not None and clash is not unit:
+        saved = save_named(Unit, unit, name, kind=form.kind.data, active=form.active.data)
+        if saved is None:
             form.name.errors.append(_("A unit named %(name)s exists already.", name=name))
         else:
-            if unit is None:
-                unit = Unit()
-                db.session.add(unit)
-            unit.name, unit.kind, unit.active = name, form.kind.data, form.active.data
-            db.session.flush()
+            unit = saved
             flash(_("Unit %(name)s saved.", name=unit.name), "success")
             return redirect(url_for("admin.units"))
     return render_template("admin/unit_form.html", form=form, unit=unit), (400 if form.errors else 200)

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from crm.api import bp
 from crm.api.errors import ApiError, api_error
-from crm.auth.permissions import acting_user, require_lead_access, require_permission
+from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads import services
-from crm.leads.forms import LeadForm
+from crm.leads.forms import LeadForm, fill_lead_choices
 from crm.leads.models import Lead
-from crm.leads.queries import LeadFilters, lead_page
-from crm.leads.views import _form_choices
+from crm.leads.queries import LeadFilters, get_lead_or_404, lead_page
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 
@@ -51,14 +50,6 @@ def lead_json(lead: Lead) -> dict:
     }
 
 
-def _get(lead_id: int, write: bool = False) -> Lead:
-    lead = db.session.get(Lead, lead_id)
-    if lead is None:
-        abort(404)
-    require_lead_access(lead, write=write)
-    return lead
-
-
 def _as_formdata(payload: dict) -> MultiDict:
     out = MultiDict()
     for key, value in payload.items():
@@ -79,7 +70,7 @@ def _validated(payload, base: dict | None = None, unit_id: int | None = None) ->
     merged = dict(base or {})
     merged.update(payload)
     form = LeadForm(formdata=_as_formdata(merged), meta={"csrf": False})
-    _form_choices(form, unit_id)
+    fill_lead_choices(form, unit_id, acting_user())
     if not form.validate():
         errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
         raise ApiError(422, _("Some fields are invalid."), fields=errors)
@@ -89,6 +80,18 @@ def _validated(payload, base: dict | None = None, unit_id: int | None = None) ->
 def _base_of(lead: Lead) -> dict:
     data = {k: getattr(lead, k) for k in LeadForm.LEAD_FIELDS}
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+def _run_rule(lead_id: int, action):
+    """Run a service call; rules broken or a concurrent edit become JSON errors."""
+    try:
+        action()
+    except StaleDataError:
+        db.session.rollback()
+        return _rule_error(services.ConcurrentEditError(db.session.get(Lead, lead_id)))
+    except services.LeadError as exc:
+        return _rule_error(exc)
+    return jsonify(lead_json(db.session.get(Lead, lead_id)))
 
 
 def _rule_error(exc: services.LeadError):
@@ -114,7 +117,7 @@ def list_leads():
 @require_permission(*READ)
 def get_lead(lead_id: int):
     """Officers/team leads of the owning unit; leaders, viewers, admins."""
-    return jsonify(lead_json(_get(lead_id)))
+    return jsonify(lead_json(get_lead_or_404(lead_id)))
 
 
 @bp.post("/leads")
@@ -136,18 +139,11 @@ def create_lead():
 def update_lead(lead_id: int):
     """Officers and team leads of the owning unit; send `version` to guard against overwriting."""
     user = acting_user()
-    lead = _get(lead_id, write=True)
+    lead = get_lead_or_404(lead_id, write=True)
     payload = request.get_json(silent=True)
     form, data = _validated(payload, base=_base_of(lead), unit_id=lead.owner_unit_id)
-    try:
-        services.update_lead(lead, data, user, payload.get("version"),
-                             confirmed_duplicate=bool(payload.get("confirm_duplicate")))
-    except StaleDataError:
-        db.session.rollback()
-        return _rule_error(services.ConcurrentEditError(db.session.get(Lead, lead_id)))
-    except services.LeadError as exc:
-        return _rule_error(exc)
-    return jsonify(lead_json(lead))
+    return _run_rule(lead_id, lambda: services.update_lead(
+        lead, data, user, payload.get("version"), confirmed_duplicate=bool(payload.get("confirm_duplicate"))))
 
 
 @bp.post("/leads/<int:lead_id>/stage")
@@ -157,7 +153,7 @@ def change_stage(lead_id: int):
     from datetime import date
 
     user = acting_user()
-    lead = _get(lead_id, write=True)
+    lead = get_lead_or_404(lead_id, write=True)
     payload = request.get_json(silent=True) or {}
     on_date = None
     if payload.get("date"):
@@ -165,12 +161,5 @@ def change_stage(lead_id: int):
             on_date = date.fromisoformat(str(payload["date"]))
         except ValueError:
             return api_error(422, _("The date must look like 2024-03-05."), fields={"date": ["invalid"]})
-    try:
-        services.change_stage(lead, str(payload.get("stage") or ""), user, payload.get("reason"),
-                              on_date, payload.get("version"))
-    except StaleDataError:
-        db.session.rollback()
-        return _rule_error(services.ConcurrentEditError(db.session.get(Lead, lead_id)))
-    except services.LeadError as exc:
-        return _rule_error(exc)
-    return jsonify(lead_json(lead))
+    return _run_rule(lead_id, lambda: services.change_stage(
+        lead, str(payload.get("stage") or ""), user, payload.get("reason"), on_date, payload.get("version")))

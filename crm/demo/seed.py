@@ -45,7 +45,7 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
         user.password_hash = shared_hash
     db.session.add_all(users.values())
     db.session.flush()
-    token = set_actor(users["admin"].id)
+    set_actor(users["admin"].id)
     try:
         chains, nodes = {}, {}
         for position, spec in enumerate(data.CHAINS):

@@ -135,3 +135,23 @@ class ActivityForm(FlaskForm):
     def validate_next_follow_up_on(self, field):
         if field.data and self.occurred_on.data and field.data < self.occurred_on.data:
             raise ValidationError(_l("The next follow-up cannot be before the follow-up itself."))
+
+
+def fill_lead_choices(form: LeadForm, unit_id: int, user) -> None:
+    """Chains, sources and the unit's officers; only team leads may hand a lead to a colleague."""
+    from sqlalchemy import select
+
+    from crm.auth.models import User
+    from crm.auth.roles import Permission
+    from crm.chains.models import Chain
+    from crm.extensions import db
+    from crm.leads.models import Source
+
+    chains = db.session.scalars(select(Chain).order_by(Chain.position, Chain.name)).all()
+    sources = db.session.scalars(select(Source).order_by(Source.kind, Source.name)).all()
+    officers = db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
+                                  .order_by(User.full_name)).all()
+    if not user.can(Permission.LEADS_ASSIGN):
+        keep = {user.id, form.owner_id.object_data}
+        officers = [u for u in officers if u.id in keep]
+    form.set_choices(chains, sources, officers)

@@ -27,6 +27,19 @@ SORTS = {
 DEFAULT_SORT = "updated"
 
 
+def get_lead_or_404(lead_id: int, write: bool = False) -> Lead:
+    """The lead, if the acting user may read it (or change it, with write=True); else 404/403."""
+    from flask import abort
+
+    from crm.auth.permissions import require_lead_access
+
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    require_lead_access(lead, write=write)
+    return lead
+
+
 def visible_leads_filter(user):
     """The SQL condition for the leads this user may read (None: all)."""
     if user.can(Permission.LEADS_READ_ALL):

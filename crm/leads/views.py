@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,44 +12,24 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, User
-from crm.auth.permissions import acting_user, require_lead_access, require_permission
+from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
 from crm.extensions import db
 from crm.leads import services
-from crm.leads.forms import ActivityForm, LeadForm, StageForm
-from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
+from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
+from crm.leads.models import SOURCE_KIND_LABELS, Lead
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
-from crm.leads.queries import SORTS, LeadFilters, lead_page
+from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 
 
-def _get_lead(lead_id: int, write: bool = False) -> Lead:
-    lead = db.session.get(Lead, lead_id)
-    if lead is None:
-        abort(404)
-    require_lead_access(lead, write=write)
-    return lead
-
-
 def _unit_officers(unit_id: int):
     return db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
                               .order_by(User.full_name)).all()
-
-
-def _form_choices(form: LeadForm, unit_id: int) -> None:
-    chains = db.session.scalars(select(Chain).order_by(Chain.position, Chain.name)).all()
-    sources = db.session.scalars(select(Source).order_by(Source.kind, Source.name)).all()
-    officers = _unit_officers(unit_id)
-    user = acting_user()
-    if not user.can(Permission.LEADS_ASSIGN):
-        # Officers may keep the current owner or take the lead themselves; team leads assign.
-        keep = {user.id, form.owner_id.object_data}
-        officers = [u for u in officers if u.id in keep]
-    form.set_choices(chains, sources, officers)
 
 
 def _attach_error(form, exc: services.LeadError) -> None:
@@ -84,7 +64,7 @@ def index():
 def create():
     """Officers and team leads, for their own unit."""
     form = LeadForm()
-    _form_choices(form, current_user.unit_id)
+    fill_lead_choices(form, current_user.unit_id, current_user)
     if request.method == "GET":
         form.created_on.data = date.today()
         form.owner_id.data = current_user.id
@@ -118,16 +98,16 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
 @require_permission(*READ)
 def show(lead_id: int):
     """Officers/team leads of the owning unit; leaders, viewers, admins."""
-    return _render_show(_get_lead(lead_id))
+    return _render_show(get_lead_or_404(lead_id))
 
 
 @bp.route("/<int:lead_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.LEADS_EDIT_UNIT)
 def edit(lead_id: int):
     """Officers and team leads of the owning unit. Saving a stale form is refused (409)."""
-    lead = _get_lead(lead_id, write=True)
+    lead = get_lead_or_404(lead_id, write=True)
     form = LeadForm(obj=lead)
-    _form_choices(form, lead.owner_unit_id)
+    fill_lead_choices(form, lead.owner_unit_id, current_user)
     if request.method == "GET":
         form.version.data = lead.version
     status = 200
@@ -158,7 +138,7 @@ def edit(lead_id: int):
 @require_permission(Permission.LEADS_EDIT_UNIT)
 def change_stage(lead_id: int):
     """Officers and team leads of the owning unit, along the allowed moves of the pipeline."""
-    lead = _get_lead(lead_id, write=True)
+    lead = get_lead_or_404(lead_id, write=True)
     form = StageForm()
     form.to_stage.choices = [(s.value, STAGE_LABELS[s]) for s in Stage]
     if form.validate_on_submit():
@@ -183,7 +163,7 @@ def change_stage(lead_id: int):
 @require_permission(Permission.LEADS_EDIT_UNIT)
 def add_activity(lead_id: int):
     """Officers and team leads of the owning unit."""
-    lead = _get_lead(lead_id, write=True)
+    lead = get_lead_or_404(lead_id, write=True)
     form = ActivityForm()
     if form.validate_on_submit():
         try:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
+from crm.services import save_named
 from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
 from crm.leads.pipeline import MAIN_LINE, Stage
 from crm.leads.queries import visible_leads_filter
@@ -70,16 +71,12 @@ def edit(source_id: int | None = None):
     form = SourceForm(obj=source)
     if form.validate_on_submit():
         name = form.name.data.strip()
-        clash = db.session.scalar(select(Source).where(Source.name == name))
-        if clash is not None and clash is not source:
+        saved = save_named(Source, source, name, kind=form.kind.data, contact=form.contact.data or None,
+                           note=form.note.data or None)
+        if saved is None:
             form.name.errors.append(_("A source named %(name)s exists already.", name=name))
         else:
-            if source is None:
-                source = Source()
-                db.session.add(source)
-            source.name, source.kind = name, form.kind.data
-            source.contact, source.note = form.contact.data or None, form.note.data or None
-            db.session.flush()
+            source = saved
             flash(_("Source saved."), "success")
             return redirect(url_for("sources.show", source_id=source.id))
     return render_template("sources/form.html", form=form, source=source), (400 if form.errors else 200)
