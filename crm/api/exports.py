@@ -1,0 +1,1 @@
+"""GET /api/v1/leads/export (filled in by the export work)."""

@@ -1,0 +1,1 @@
+"""Export routes (filled in by the export work)."""

@@ -1,0 +1,1 @@
+"""Import routes (filled in by the import work)."""
