@@ -25,6 +25,10 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(stop_embedded_redis_command)
+    from crm.interchange.import_cli import import_leads_command
+
+    app.cli.add_command(import_leads_command)
+    from crm.interchange.cli import register as register_interchange; register_interchange(app)
 
 
 @click.command("create-user")

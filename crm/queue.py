@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from rq import Queue, Worker
+from rq import Queue, Retry, Worker
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,15 @@ def get_queue(name: str) -> Queue:
     return Queue(_prefixed(spec.name), connection=redis_store.client, default_timeout=spec.timeout)
 
 
-def enqueue_after_commit(queue_name: str, func, *args, job_id: str | None = None, **kwargs) -> None:
-    """Enqueue once db.session commits; dropped if it rolls back."""
+def enqueue_after_commit(queue_name: str, func, *args, job_id: str | None = None, retries: int = 0,
+                         **kwargs) -> None:
+    """Enqueue once db.session commits; dropped if it rolls back. `retries`: runs again after a
+    worker died or the job failed (jobs must be idempotent)."""
     session = db.session()
     session.connection()  # begin the transaction now, so its rollback also drops the job
     pending = session.info.setdefault("pending_jobs", [])
+    if retries:
+        kwargs["retry"] = Retry(max=retries, interval=10)
     pending.append((queue_name, func, args, kwargs, job_id))
 
 

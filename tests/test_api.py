@@ -128,5 +128,7 @@ def test_openapi_document_lists_the_lead_endpoints(app, db_session):
     assert doc["openapi"].startswith("3.")
     assert {"/leads", "/leads/{lead_id}", "/leads/{lead_id}/stage"} <= set(doc["paths"])
     routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
-    documented = {"/api/v1" + p.replace("{lead_id}", "<int:lead_id>") for p in doc["paths"]}
+    import re
+
+    documented = {"/api/v1" + re.sub(r"\{(\w+)\}", r"<int:\1>", p) for p in doc["paths"]}
     assert routes - {"/api/v1/openapi.json"} <= documented

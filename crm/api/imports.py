@@ -1,1 +1,57 @@
-"""POST /api/v1/imports, GET /api/v1/imports/<id> (filled in by the import work)."""
+"""Imports over the API: upload (checked, then imported as a background job) and follow it."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from crm.api import bp
+from crm.api.errors import ApiError
+from crm.auth.permissions import acting_user, require_permission
+from crm.auth.roles import Permission
+from crm.extensions import db
+from crm.interchange import importer, services
+from crm.interchange.models import ImportBatch
+from crm.interchange.readers import FileError
+
+
+def _batch_json(batch: ImportBatch) -> dict:
+    state = services.progress(batch)
+    state.update(filename=batch.filename, mode=batch.mode, valid_rows_only=batch.valid_rows_only,
+                 job_id=batch.job_id, url=url_for("interchange.show_import", batch_id=batch.id),
+                 report_url=url_for("interchange.import_report", batch_id=batch.id) if batch.report_path else None)
+    return state
+
+
+@bp.post("/imports")
+@require_permission(Permission.LEADS_IMPORT)
+def create_import():
+    """Importers, into their own unit. Form fields: file, mode (create|upsert), valid_rows_only.
+    The file is checked at once (400 with the reason when it cannot be read) and imported by a job."""
+    user = acting_user()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, _("Send the file as the form field “file”."))
+    try:
+        batch = services.store_upload(upload.stream, upload.filename, user, user.unit,
+                                      request.form.get("mode", "create"))
+        plan = importer.preview(batch, user)
+    except (services.ImportError_, FileError) as exc:
+        raise ApiError(400, str(exc))
+    services.confirm(batch, {}, request.form.get("valid_rows_only") in ("1", "true", "yes"))
+    body = _batch_json(batch)
+    body["planned"] = plan.counts
+    body["unknown_columns"] = plan.table.unknown
+    return jsonify(body), 202
+
+
+@bp.get("/imports/<int:batch_id>")
+@require_permission(Permission.LEADS_IMPORT)
+def get_import(batch_id: int):
+    """Importers of the batch's unit (administrators: any): status, progress and counts."""
+    user = acting_user()
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise ApiError(404, _("The page or record does not exist."))
+    if not (user.can(Permission.LEADS_READ_ALL) or batch.unit_id == user.unit_id):
+        raise ApiError(403, _("You do not have permission to do this."))
+    return jsonify(_batch_json(batch))

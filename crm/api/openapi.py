@@ -116,3 +116,44 @@ DOCUMENT = {
 def openapi():
     """Public: the API description (no data in it)."""
     return jsonify(DOCUMENT)
+
+
+# --- GET /leads/export (crm.api.exports) ---------------------------------------------------------
+_EXPORT_PARAMS = [p for p in _FILTERS if p["name"] not in ("cursor", "per_page")] + [
+    {"name": "format", "in": "query", "schema": {"enum": ["xlsx", "csv"], "default": "xlsx"}},
+    {"name": "english", "in": "query", "schema": {"enum": ["0", "1"], "default": "0"},
+     "description": "1: English column keys and codes instead of the Chinese headers and names"}]
+DOCUMENT["paths"]["/leads/export"] = {
+    "get": {"summary": "Every lead the caller may read, filtered and sorted as GET /leads, as a file "
+                       "(interchange columns, then the derived and scored ones)",
+            "parameters": _EXPORT_PARAMS,
+            "responses": {
+                "200": {"description": "the file, as an attachment (线索导出_YYYYMMDD.xlsx/.csv); "
+                                       "CSV is UTF-8 with a BOM",
+                        "content": {
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                                {"schema": {"type": "string", "format": "binary"}},
+                            "text/csv": {"schema": {"type": "string"}}}},
+                "400": _resp("unknown format or invalid filter", {"$ref": "#/components/schemas/Error"}),
+                **{k: v for k, v in _ERRORS.items() if k != "404"}}},
+}
+
+_IMPORT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "status": {"enum": ["previewed", "queued", "running", "done", "failed", "undone"]},
+    "done": {"type": "integer"}, "total": {"type": "integer"}, "created": {"type": "integer"},
+    "updated": {"type": "integer"}, "skipped": {"type": "integer"}, "rejected": {"type": "integer"},
+    "error": _STR, "job_id": _STR, "report_url": _STR}}
+DOCUMENT["components"]["schemas"]["Import"] = _IMPORT
+DOCUMENT["paths"]["/imports"] = {"post": {
+    "summary": "Upload an interchange file (.xlsx/.csv); it is checked, then imported by a background job",
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}, "mode": {"enum": ["create", "upsert"]},
+            "valid_rows_only": {"type": "boolean"}}}}}},
+    "responses": {"202": _resp("accepted; follow it at /imports/{id}", {"$ref": "#/components/schemas/Import"}),
+                  "400": _resp("the file cannot be read (the reason is given)"),
+                  "413": _resp("larger than the upload limit"), **_ERRORS}}}
+DOCUMENT["paths"]["/imports/{batch_id}"] = {
+    "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "get": {"summary": "An import's status, progress and counts",
+            "responses": {"200": _resp("the import", {"$ref": "#/components/schemas/Import"}), **_ERRORS}}}

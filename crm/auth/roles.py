@@ -30,6 +30,7 @@ class Permission(StrEnum):
     LEADS_READ_ALL = "leads.read_all"        # every unit's leads
     LEADS_EDIT_UNIT = "leads.edit_unit"      # create/edit/move the own unit's leads
     LEADS_ASSIGN = "leads.assign"            # hand a lead to another officer of the unit
+    LEADS_IMPORT = "leads.import"            # upload interchange files (own unit; admins: any)
     SOURCES_EDIT = "sources.edit"
     MANAGE_ACCOUNTS = "admin.accounts"       # users and units
     AUDIT_READ = "admin.audit"
@@ -38,15 +39,15 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
-                             Permission.SOURCES_EDIT, Permission.API_TOKENS}),
+                             Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
-                               Permission.LEADS_ASSIGN, Permission.SOURCES_EDIT,
+                               Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS}),
     # Screeners read leads through the cases sent to their unit (screening issue).
     Role.SCREENER: frozenset({Permission.API_TOKENS}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS}),
     Role.VIEWER: frozenset({Permission.LEADS_READ_ALL}),
-    Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.MANAGE_ACCOUNTS,
+    Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS}),
 }
 

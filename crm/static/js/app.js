@@ -35,3 +35,24 @@
     el.addEventListener('change', function () { el.form.submit(); });
   });
 })();
+// Import progress: poll until the job has finished, then reload the page for the outcome.
+(function () {
+  'use strict';
+  var box = document.querySelector('[data-progress-url]');
+  if (!box || !window.fetch) { return; }
+  var bar = box.querySelector('progress');
+  var text = box.querySelector('[data-progress-text]');
+  var poll = function () {
+    fetch(box.getAttribute('data-progress-url'), { credentials: 'same-origin' })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        if (s.total) { bar.max = s.total; }
+        bar.value = s.done;
+        text.textContent = s.done + ' / ' + (s.total || '?');
+        if (s.status === 'done' || s.status === 'failed') { window.location = box.getAttribute('data-done-url'); }
+        else { window.setTimeout(poll, 1000); }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  };
+  window.setTimeout(poll, 1000);
+})();

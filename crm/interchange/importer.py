@@ -1,0 +1,286 @@
+"""Preview and run an import. One streaming pass over the file either way; the run writes in
+one transaction, so the database holds the whole import or none of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import insert
+
+from crm.audit.listener import _plain
+from crm.audit.models import AuditEntry
+from crm.auth.models import Unit, User
+from crm.auth.roles import Permission, Role
+from crm.database import utcnow
+from crm.extensions import db
+from crm.interchange.models import ImportBatch, ImportedLead, ImportMode
+from crm.interchange.readers import Table, open_table
+from crm.interchange.rows import CheckedRow, DuplicateIndex, Lookups, Match, check_row, company_identity
+from crm.leads.models import Lead, LeadStageChange, Source
+from crm.leads.pipeline import Stage
+
+ACTIONS = ("create", "update", "skip")
+PREVIEW_LIMIT = 200
+BATCH = 1000
+
+
+class ImportRejected(Exception):
+    """Rows were rejected and the user did not choose to import only the valid rows."""
+
+    def __init__(self, rejected: list[CheckedRow]):
+        super().__init__(f"{len(rejected)} rows rejected")
+        self.rejected = rejected
+
+
+def can_create_references(user: User) -> bool:
+    return user.has_role(Role.TEAM_LEAD) or user.has_role(Role.ADMIN)
+
+
+def _unit_kind(name: str) -> str | None:
+    """Kind of a new unit from its name's suffix (镇/乡, 园区/开发区, 局/委/办, 招商组/中心)."""
+    for suffixes, kind in ((("镇", "乡", "街道"), "town"), (("园区", "开发区", "园"), "park"),
+                           (("招商组", "中心", "专班"), "investment_group"),
+                           (("局", "委", "办", "办公室", "委员会"), "department")):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+@dataclass
+class Plan:
+    """What each row would become; filled by walking the file once."""
+
+    table: Table
+    total: int = 0
+    counts: dict = field(default_factory=lambda: {"create": 0, "update": 0, "skip": 0, "reject": 0})
+    first_rows: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    matches: list = field(default_factory=list)
+    new_units: dict = field(default_factory=dict)     # name → kind
+    new_sources: dict = field(default_factory=dict)   # name → kind
+    notes: int = 0
+
+
+class Walker:
+    """Checks rows one by one and decides create/update/skip/reject for each."""
+
+    def __init__(self, batch: ImportBatch, user: User, persist: bool):
+        self.batch, self.user, self.persist = batch, user, persist
+        self.lookups = Lookups()
+        self.index = DuplicateIndex.from_database()
+        self.all_units = user.can(Permission.LEADS_READ_ALL)
+        self.may_create = can_create_references(user)
+
+    def decide(self, row: CheckedRow) -> str:
+        unit = self._unit_for(row)
+        self._source_for(row)
+        if not row.ok:
+            return "reject"
+        uscc, key = company_identity(row)
+        row.match = self.index.find(uscc, key)
+        wanted = self.batch.decisions.get(str(row.number))
+        if row.match is None:
+            action = wanted if wanted in ("create", "skip") else "create"
+        else:
+            own = row.match.lead_id is not None and unit is not None and row.match.unit_id == unit.id
+            default = "update" if (self.batch.mode == ImportMode.UPSERT and own) else "skip"
+            action = wanted if wanted in ACTIONS else default
+            if action == "update" and not own:
+                row.errors.append(("企业名称", _("Only a lead of the same unit can be updated; choose create or skip.")))
+                return "reject"
+        if action == "create":
+            self.index.add(uscc, key, Match(None, unit.id if unit else None, unit.name if unit else None,
+                                            row=row.number))
+        return action
+
+    def _unit_for(self, row: CheckedRow):
+        name = row.unit_name
+        if not name:
+            row.values["owner_unit"] = self.batch.unit
+            return self.batch.unit
+        unit = self.lookups.units.get(name)
+        if unit is None:
+            kind = _unit_kind(name)
+            if not self.may_create:
+                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: only a team lead or administrator can create it.", v=name)))
+            elif kind is None:
+                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: its kind cannot be told from the name; create it on the units page first.", v=name)))
+            else:
+                unit = Unit(name=name, kind=kind)
+                if self.persist:
+                    db.session.add(unit)
+                self.lookups.units[name] = unit
+                self._new_units[name] = kind
+        if unit is not None and not self.all_units and unit.name != self.user.unit.name:
+            row.errors.append(("责任单位", _("You can import leads of your own unit (%(unit)s) only.", unit=self.user.unit.name)))
+            return None
+        if unit is not None:
+            row.values["owner_unit"] = unit
+        return unit
+
+    def _source_for(self, row: CheckedRow) -> None:
+        name = row.source_name
+        if not name:
+            return
+        source = self.lookups.sources.get(name)
+        kind = row.values.get("source_kind")
+        if source is None:
+            if not self.may_create:
+                row.errors.append(("线索来源", _("Unknown source “%(v)s”: only a team lead or administrator can create it.", v=name)))
+                return
+            if not kind:
+                row.errors.append(("线索来源类型", _("The new source “%(v)s” needs a source kind.", v=name)))
+                return
+            source = Source(name=name, kind=kind)
+            if self.persist:
+                db.session.add(source)
+            self.lookups.sources[name] = source
+            self._new_sources[name] = kind
+        elif kind and kind != source.kind:
+            row.errors.append(("线索来源类型", _("The source kind differs from the kind of the chosen source.")))
+            return
+        row.values["source"] = source
+        row.values["source_kind"] = source.kind
+
+    _new_units: dict
+    _new_sources: dict
+
+    def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None) -> Plan:
+        self._new_units, self._new_sources = {}, {}
+        table = open_table(Path(self.batch.stored_path), self.batch.filename)
+        plan = Plan(table=table, new_units=self._new_units, new_sources=self._new_sources)
+        for number, cells in table.rows:
+            row = check_row(number, cells, table.columns, self.lookups)
+            action = self.decide(row)
+            plan.total += 1
+            plan.counts[action] += 1
+            plan.notes += len(row.notes)
+            on_row(row, action)
+            if progress and plan.total % 500 == 0:
+                progress(plan.total)
+        if plan.total == 0:
+            from crm.interchange.readers import FileError
+
+            raise FileError(_("The file has headers but no rows."))
+        return plan
+
+
+def preview(batch: ImportBatch, user: User) -> Plan:
+    """Walk the file without writing; keep what the preview page shows."""
+    first_rows, problems, matches = [], [], []
+
+    def keep(row, action):
+        if len(first_rows) < 10:
+            first_rows.append((row, action))
+        if action == "reject" and len(problems) < PREVIEW_LIMIT:
+            problems.append(row)
+        if row.match is not None and len(matches) < PREVIEW_LIMIT:
+            matches.append((row, action))
+
+    plan = Walker(batch, user, persist=False).walk(keep)
+    plan.first_rows, plan.problems, plan.matches = first_rows, problems, matches
+    batch.total_rows = plan.total
+    return plan
+
+
+_LEAD_FIELDS = ("company_name", "uscc", "project_name", "chain_id", "chain_node_id", "source_kind",
+                "origin_region", "planned_investment_wan", "fixed_asset_investment_wan", "land_area_mu",
+                "expected_output_wan", "expected_tax_wan", "high_tech", "specialized", "patents",
+                "rd_ratio", "jobs", "stage", "created_on", "signed_on", "started_on", "lost_reason")
+
+
+def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
+    """Import in the current transaction; returns the rejected rows (empty: all imported).
+
+    Raises ImportRejected when rows were rejected and the batch is all-or-nothing: the caller
+    rolls the transaction back.
+    """
+    now = utcnow()
+    rejected: list[CheckedRow] = []
+    pending: list[CheckedRow] = []
+    counts = {"create": 0, "update": 0, "skip": 0}
+
+    def flush_creates():
+        if not pending:
+            return
+        _insert_leads(batch, user, pending, now)
+        pending.clear()
+
+    def on_row(row: CheckedRow, action: str):
+        if action == "reject":
+            rejected.append(row)
+            return
+        counts[action] += 1
+        if action == "create":
+            pending.append(row)
+            if len(pending) >= BATCH:
+                flush_creates()
+        elif action == "update":
+            _update_lead(batch, user, row)
+
+    plan = Walker(batch, user, persist=True).walk(on_row, progress=progress)
+    batch.total_rows = plan.total
+    flush_creates()
+    if rejected and not batch.valid_rows_only:
+        raise ImportRejected(rejected)
+    batch.created_count, batch.updated_count = counts["create"], counts["update"]
+    batch.skipped_count, batch.rejected_count = counts["skip"], len(rejected)
+    return rejected
+
+
+def _lead_values(row: CheckedRow, user: User, now) -> dict:
+    unit = row.values["owner_unit"]
+    values = {k: row.values.get(k) for k in _LEAD_FIELDS}
+    values.update(
+        company_key=normalize(row.values["company_name"]), source_id=row.values["source"].id if row.values.get("source") else None,
+        owner_unit_id=unit.id, owner_id=user.id if unit.id == user.unit_id else None,
+        stage=values["stage"] or Stage.LEAD.value, created_on=values["created_on"] or date.today(),
+        created_at=now, updated_at=now, updated_by_id=user.id, version=1)
+    return values
+
+
+def normalize(name: str) -> str:
+    from crm.leads.models import normalize_company_name
+
+    return normalize_company_name(name)
+
+
+def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -> None:
+    """Bulk insert (Core, RETURNING ids) with their stage rows, audit rows and undo records."""
+    db.session.flush()  # new units/sources get their ids
+    values = [_lead_values(row, user, now) for row in rows]
+    ids = db.session.execute(insert(Lead.__table__).returning(Lead.__table__.c.id), values).scalars().all()
+    db.session.execute(insert(LeadStageChange.__table__), [
+        {"lead_id": i, "from_stage": None, "to_stage": v["stage"], "changed_by_id": user.id,
+         "changed_at": now, "reason": f"import #{batch.id}"} for i, v in zip(ids, values)])
+    db.session.execute(insert(AuditEntry.__table__), [
+        {"at": now, "actor_id": user.id, "action": "create", "entity_type": "leads", "entity_id": i,
+         "changes": {k: [None, _plain(x)] for k, x in v.items()
+                     if x is not None and k not in ("created_at", "updated_at", "version")}
+         | {"import_batch": [None, batch.id]}} for i, v in zip(ids, values)])
+    db.session.execute(insert(ImportedLead.__table__), [
+        {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
+        for i in ids])
+
+
+def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> None:
+    lead = db.session.get(Lead, row.match.lead_id)
+    before = {}
+    for key in _LEAD_FIELDS + ("source_id",):
+        new = row.values["source"].id if key == "source_id" and row.values.get("source") else row.values.get(key)
+        if new is None:
+            continue  # a blank cell keeps what is stored
+        old = getattr(lead, key)
+        if _plain(old) != _plain(new):
+            before[key] = _plain(old)
+            setattr(lead, key, new)
+    if not before:
+        return
+    lead.company_key = normalize(lead.company_name)
+    lead.updated_by = user
+    db.session.flush()
+    db.session.add(ImportedLead(batch_id=batch.id, lead_id=lead.id, action="updated",
+                                version_after=lead.version, before=before))

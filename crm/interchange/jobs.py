@@ -1,0 +1,65 @@
+"""The import job: idempotent (RQ delivers at least once) and all-or-nothing per file."""
+from __future__ import annotations
+
+from crm.audit.listener import set_actor
+from crm.extensions import db, redis_store
+from crm.interchange import importer, services
+from crm.interchange.models import ImportBatch, ImportStatus
+from crm.interchange.readers import FileError
+
+
+def run_import_job(batch_id: int) -> str:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        return "missing"
+    if batch.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.UNDONE):
+        return batch.status  # delivered twice: the first run decided already
+    return execute(batch)
+
+
+def execute(batch: ImportBatch, echo=None) -> str:
+    """Run one import to its end; the lead writes commit together or not at all."""
+    user = batch.created_by
+    set_actor(user.id)
+    key = services.progress_key(batch.id)
+    redis_store.client.set(key, 0, ex=86400)
+    batch.status = ImportStatus.RUNNING.value
+    db.session.commit()  # the status is visible while the import runs; no lead written yet
+
+    def progress(done: int) -> None:
+        redis_store.client.set(key, done, ex=86400)
+        if echo:
+            echo(done)
+
+    try:
+        rejected = importer.run(batch, user, progress=progress)
+    except importer.ImportRejected as exc:
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch.id)
+        headers = _headers(batch)
+        services.write_report(batch, headers, exc.rejected)
+        batch.rejected_count = len(exc.rejected)
+        services.finish(batch, ImportStatus.FAILED, f"{len(exc.rejected)} rows rejected; nothing imported")
+        db.session.commit()
+        return batch.status
+    except FileError as exc:
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch.id)
+        services.finish(batch, ImportStatus.FAILED, str(exc))
+        db.session.commit()
+        return batch.status
+    finally:
+        set_actor(None)
+    services.write_report(batch, _headers(batch), rejected)
+    services.finish(batch, ImportStatus.DONE)
+    db.session.commit()
+    redis_store.client.set(key, batch.total_rows, ex=86400)
+    return batch.status
+
+
+def _headers(batch: ImportBatch) -> list[str]:
+    from pathlib import Path
+
+    from crm.interchange.readers import open_table
+
+    return open_table(Path(batch.stored_path), batch.filename).headers

@@ -1,0 +1,183 @@
+"""Turning the rows of an interchange file into checked lead values, and finding duplicates."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+
+from crm.auth.models import Unit
+from crm.chains.models import Chain, ChainNode
+from crm.extensions import db
+from crm.interchange import parsing
+from crm.interchange.columns import Column
+from crm.leads.models import Lead, Source, normalize_company_name
+from crm.leads.pipeline import Stage, rank
+
+FUZZY_CUTOFF = 90  # rapidfuzz ratio of normalised names above which two companies are "the same"
+
+
+@dataclass
+class CheckedRow:
+    number: int
+    cells: list
+    values: dict = field(default_factory=dict)      # Lead attribute → value (only cells present)
+    errors: list[tuple[str, str]] = field(default_factory=list)   # (column header, reason)
+    notes: list[str] = field(default_factory=list)
+    unit_name: str | None = None
+    source_name: str | None = None
+    match: "Match | None" = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Match:
+    lead_id: int | None          # None: an earlier row of the same file
+    unit_id: int | None
+    unit_name: str | None
+    row: int | None = None       # the earlier row's number
+    version: int | None = None
+
+
+class DuplicateIndex:
+    """Leads already stored, and the rows seen so far: by USCC when both have one, else by name."""
+
+    def __init__(self):
+        self.by_uscc: dict[str, Match] = {}
+        self.by_key: dict[str, tuple[str | None, Match]] = {}
+        self.blocks: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_database(cls) -> "DuplicateIndex":
+        index = cls()
+        stmt = (select(Lead.id, Lead.uscc, Lead.company_key, Lead.owner_unit_id, Unit.name, Lead.version)
+                .join(Unit, Unit.id == Lead.owner_unit_id))
+        for lead_id, uscc, key, unit_id, unit_name, version in db.session.execute(stmt):
+            index.add(uscc, key, Match(lead_id, unit_id, unit_name, version=version))
+        return index
+
+    def add(self, uscc: str | None, key: str, match: Match) -> None:
+        if uscc:
+            self.by_uscc.setdefault(uscc, match)
+        if key and key not in self.by_key:
+            self.by_key[key] = (uscc, match)
+            self.blocks.setdefault(key[:2], []).append(key)
+
+    def find(self, uscc: str | None, key: str) -> Match | None:
+        if uscc and uscc in self.by_uscc:
+            return self.by_uscc[uscc]
+        hit = self.by_key.get(key)
+        if hit is None and len(key) >= 4:
+            found = process.extractOne(key, self.blocks.get(key[:2], ()), scorer=fuzz.ratio,
+                                       score_cutoff=FUZZY_CUTOFF)
+            hit = self.by_key[found[0]] if found else None
+        if hit is None:
+            return None
+        other_uscc, match = hit
+        if uscc and other_uscc and other_uscc != uscc:
+            return None  # both have a code and they differ: two companies
+        return match
+
+
+class Lookups:
+    """Chains, nodes, sources and units by name, loaded once per file."""
+
+    def __init__(self):
+        self.chains = {}
+        for chain in db.session.scalars(select(Chain)):
+            self.chains[chain.code.lower()] = chain
+            self.chains[chain.name] = chain
+        self.nodes = {(n.chain_id, n.name): n for n in db.session.scalars(select(ChainNode))}
+        self.nodes_by_name: dict[str, list[ChainNode]] = {}
+        for node in self.nodes.values():
+            self.nodes_by_name.setdefault(node.name, []).append(node)
+        self.sources = {s.name: s for s in db.session.scalars(select(Source))}
+        self.units = {u.name: u for u in db.session.scalars(select(Unit))}
+
+
+_SIMPLE = {"amount", "area", "int", "percent", "bool", "date", "stage", "source_kind", "uscc"}
+_PARSERS = {"area": parsing.parse_area, "int": parsing.parse_int, "percent": parsing.parse_percent,
+            "bool": parsing.parse_bool, "date": parsing.parse_date, "stage": parsing.parse_stage,
+            "source_kind": parsing.parse_source_kind, "uscc": parsing.parse_uscc}
+
+
+def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Lookups) -> CheckedRow:
+    row = CheckedRow(number=number, cells=cells)
+    raw = {col.key: cells[pos] if pos < len(cells) else None for pos, col in columns.items()}
+    by_key = {col.key: col for col in columns.values()}
+    for key, value in raw.items():
+        column = by_key[key]
+        if parsing.is_blank(value):
+            continue
+        try:
+            if column.kind == "amount":
+                amount, approx = parsing.parse_amount(value)
+                row.values[key] = amount
+                if approx:
+                    row.notes.append(_("%(col)s is approximate (约): imported as %(v)s.", col=column.header, v=amount))
+            elif column.kind in _PARSERS:
+                row.values[key] = _PARSERS[column.kind](value)
+            elif key == "company_name":
+                row.values[key] = parsing.parse_text(value)
+            elif key in ("industry", "chain_node"):
+                row.values[key] = parsing.parse_text(value, 60)
+            elif key == "owner_unit":
+                row.unit_name = parsing.parse_text(value, 100)
+            elif key == "source_name":
+                row.source_name = parsing.parse_text(value, 120)
+            else:
+                row.values[key] = parsing.parse_text(value, 500 if key == "lost_reason" else 200)
+        except parsing.CellError as exc:
+            row.errors.append((column.header, str(exc)))
+    if not row.values.get("company_name") and not any(h == "企业名称" for h, _m in row.errors):
+        row.errors.append(("企业名称", _("The company name is required.")))
+    _resolve_chain(row, lookups)
+    _check_dates_and_stage(row)
+    return row
+
+
+def _resolve_chain(row: CheckedRow, lookups: Lookups) -> None:
+    chain_name = row.values.pop("industry", None)
+    node_name = row.values.pop("chain_node", None)
+    chain = None
+    if chain_name:
+        chain = lookups.chains.get(chain_name) or lookups.chains.get(chain_name.lower())
+        if chain is None:
+            row.errors.append(("产业链", _("Unknown industry chain “%(v)s”.", v=chain_name)))
+            return
+        row.values["chain_id"] = chain.id
+    if node_name:
+        if chain is not None:
+            node = lookups.nodes.get((chain.id, node_name))
+            candidates = [node] if node else []
+        else:
+            candidates = lookups.nodes_by_name.get(node_name, [])
+        if len(candidates) != 1:
+            row.errors.append(("产业链环节", _("Unknown chain node “%(v)s” (give the industry chain too).", v=node_name)))
+            return
+        row.values["chain_node_id"] = candidates[0].id
+        row.values["chain_id"] = candidates[0].chain_id
+
+
+def _check_dates_and_stage(row: CheckedRow) -> None:
+    v = row.values
+    today = date.today()
+    for key, header in (("created_on", "录入日期"), ("signed_on", "签约日期"), ("started_on", "开工日期")):
+        if v.get(key) and v[key] > today:
+            row.errors.append((header, _("The date cannot be in the future.")))
+    if v.get("signed_on") and v.get("started_on") and v["started_on"] < v["signed_on"]:
+        row.errors.append(("开工日期", _("Construction cannot start before the signing date.")))
+    stage = v.get("stage")
+    if stage == Stage.LOST.value and not v.get("lost_reason"):
+        row.errors.append(("终止原因", _("Give the reason the lead is terminated.")))
+    if stage and v.get("started_on") and rank(stage) != -1 and rank(stage) < rank(Stage.STARTED):
+        row.errors.append(("阶段", _("A start date is given but the stage is before construction start.")))
+
+
+def company_identity(row: CheckedRow) -> tuple[str | None, str]:
+    return row.values.get("uscc"), normalize_company_name(row.values.get("company_name") or "")

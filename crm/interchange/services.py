@@ -1,0 +1,168 @@
+"""Import rules: store an upload, confirm it, undo it, and write the report of rejected rows."""
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crm.auth.models import Unit, User
+from crm.database import utcnow
+from crm.extensions import db, redis_store
+from crm.interchange.models import ImportBatch, ImportedLead, ImportMode, ImportStatus
+from crm.leads.models import Lead
+
+
+class ImportError_(ValueError):
+    """A rule about imports was broken; the message is for the user."""
+
+
+def _imports_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename or "upload").name
+    return re.sub(r"[^\w.\-]+", "_", name)[-120:] or "upload"
+
+
+def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
+                 valid_rows_only: bool = False) -> ImportBatch:
+    if Path(filename or "").suffix.lower() not in (".xlsx", ".csv"):
+        raise ImportError_(_("Upload an .xlsx or .csv file."))
+    if mode not in {m.value for m in ImportMode}:
+        raise ImportError_(_("Unknown import mode."))
+    folder = _imports_dir() / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / _safe_name(filename)
+    digest = hashlib.sha256()
+    with path.open("wb") as fh:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            fh.write(chunk)
+    batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=str(path),
+                        sha256=digest.hexdigest(), mode=mode, valid_rows_only=valid_rows_only,
+                        status=ImportStatus.PREVIEWED.value, decisions={})
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def confirm(batch: ImportBatch, decisions: dict, valid_rows_only: bool) -> None:
+    """Queue the import; the job starts once this transaction commits."""
+    from crm.interchange.jobs import run_import_job
+    from crm.queue import enqueue_after_commit
+
+    if batch.status != ImportStatus.PREVIEWED:
+        raise ImportError_(_("This import was already started."))
+    batch.decisions = {str(k): v for k, v in decisions.items() if v in ("create", "update", "skip")}
+    batch.valid_rows_only = valid_rows_only
+    batch.status = ImportStatus.QUEUED.value
+    batch.job_id = f"import-{batch.id}"
+    db.session.flush()
+    enqueue_after_commit("slow", run_import_job, batch.id, job_id=batch.job_id, retries=2)
+
+
+def progress_key(batch_id: int) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:import:{batch_id}:done"
+
+
+def progress(batch: ImportBatch) -> dict:
+    done = redis_store.client.get(progress_key(batch.id))
+    done = int(done) if done else (batch.total_rows if batch.status == ImportStatus.DONE else 0)
+    return {"id": batch.id, "status": batch.status, "done": done, "total": batch.total_rows,
+            "created": batch.created_count, "updated": batch.updated_count,
+            "skipped": batch.skipped_count, "rejected": batch.rejected_count, "error": batch.error}
+
+
+def changed_since(batch: ImportBatch) -> list[int]:
+    """Leads of this import changed (or deleted) after it: while any exist, undo is refused."""
+    rows = db.session.execute(select(ImportedLead.lead_id, ImportedLead.version_after, Lead.version)
+                              .outerjoin(Lead, Lead.id == ImportedLead.lead_id)
+                              .where(ImportedLead.batch_id == batch.id)).all()
+    return [lead_id for lead_id, after, now in rows if now is None or now != after]
+
+
+def undo(batch: ImportBatch) -> int:
+    if batch.status != ImportStatus.DONE:
+        raise ImportError_(_("Only a finished import can be undone."))
+    changed = changed_since(batch)
+    if changed:
+        shown = ", ".join(f"#{i}" for i in changed[:10])
+        raise ImportError_(_("%(n)s leads of this import were changed since (%(ids)s); it can no longer be undone.",
+                             n=len(changed), ids=shown))
+    records = db.session.scalars(select(ImportedLead).where(ImportedLead.batch_id == batch.id)).all()
+    for record in records:
+        lead = db.session.get(Lead, record.lead_id)
+        if record.action == "created":
+            db.session.delete(lead)
+        else:
+            for key, value in (record.before or {}).items():
+                column = Lead.__table__.c[key]
+                setattr(lead, key, _restore(column, value))
+    batch.status = ImportStatus.UNDONE.value
+    db.session.flush()
+    return len(records)
+
+
+def _restore(column, value):
+    """Back from the audit's plain form (strings for decimals and dates) to the column's type."""
+    from datetime import date
+    from decimal import Decimal
+
+    if value is None:
+        return None
+    python_type = column.type.python_type
+    if python_type is Decimal:
+        return Decimal(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def write_report(batch: ImportBatch, headers: list[str], rejected) -> str | None:
+    """An .xlsx of every rejected row: the original columns (fix and upload again), then the row
+    number and the reasons (unknown columns, ignored on the next import)."""
+    if not rejected:
+        return None
+    import xlsxwriter
+
+    from crm.interchange.columns import safe_cell
+
+    path = Path(batch.stored_path).with_name("rejected-rows.xlsx")
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    sheet = workbook.add_worksheet("被拒绝的行")
+    bold = workbook.add_format({"bold": True})
+    head = list(headers) + ["原行号", "错误列", "错误原因"]
+    for col, text in enumerate(head):
+        sheet.write_string(0, col, text, bold)
+    for r, row in enumerate(rejected, start=1):
+        for col in range(len(headers)):
+            value = row.cells[col] if col < len(row.cells) else None
+            if value is None:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(r, col, value)
+            else:
+                sheet.write_string(r, col, str(safe_cell(value if isinstance(value, str) else str(value))))
+        sheet.write_number(r, len(headers), row.number)
+        sheet.write_string(r, len(headers) + 1, "；".join(dict.fromkeys(h for h, _m in row.errors)))
+        sheet.write_string(r, len(headers) + 2, "；".join(f"{h}：{m}" for h, m in row.errors))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    batch.report_path = str(path)
+    return str(path)
+
+
+def finish(batch: ImportBatch, status: ImportStatus, error: str | None = None) -> None:
+    batch.status = status.value
+    batch.error = error
+    batch.finished_at = utcnow()
+    db.session.flush()
