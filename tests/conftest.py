@@ -145,3 +145,38 @@ def client(app, db_session):
 @pytest.fixture()
 def make_client(app, db_session):
     return lambda: CSRFClient(app.test_client())
+
+
+@pytest.fixture()
+def committed(app):
+    """Real commits, for tests where another process (an RQ worker) must see the data; every
+    table is emptied afterwards so the transactional tests start clean again."""
+    from crm.extensions import db
+
+    db.session.remove()
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def run_worker(app, *, queues="slow", wait=True):
+    """A real `crm worker --burst` in its own process group, on the suite's database and Redis."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"],
+           "CRM_INSTANCE_PATH": app.instance_path, "CRM_REDIS_PREFIX": app.config["REDIS_PREFIX"],
+           "SECRET_KEY": "test-secret"}
+    if app.config["REDIS_URL"]:
+        env["REDIS_URL"] = app.config["REDIS_URL"]
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--burst", "--queues", queues,
+                             "--without-scheduler"], env=env, cwd=Path(__file__).resolve().parent.parent,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if wait:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
+    return proc

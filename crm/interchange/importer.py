@@ -213,13 +213,13 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
         if action == "reject":
             rejected.append(row)
             return
+        if action == "update" and not _update_lead(batch, user, row):
+            action = "skip"  # same values as stored: nothing to update
         counts[action] += 1
         if action == "create":
             pending.append(row)
             if len(pending) >= BATCH:
                 flush_creates()
-        elif action == "update":
-            _update_lead(batch, user, row)
 
     plan = Walker(batch, user, persist=True).walk(on_row, progress=progress)
     batch.total_rows = plan.total
@@ -266,7 +266,7 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
         for i in ids])
 
 
-def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> None:
+def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
     lead = db.session.get(Lead, row.match.lead_id)
     before = {}
     for key in _LEAD_FIELDS + ("source_id",):
@@ -278,9 +278,10 @@ def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> None:
             before[key] = _plain(old)
             setattr(lead, key, new)
     if not before:
-        return
+        return False
     lead.company_key = normalize(lead.company_name)
     lead.updated_by = user
     db.session.flush()
     db.session.add(ImportedLead(batch_id=batch.id, lead_id=lead.id, action="updated",
                                 version_after=lead.version, before=before))
+    return True

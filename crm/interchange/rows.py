@@ -1,6 +1,7 @@
 """Turning the rows of an interchange file into checked lead values, and finding duplicates."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,7 @@ from crm.leads.models import Lead, Source, normalize_company_name
 from crm.leads.pipeline import Stage, rank
 
 FUZZY_CUTOFF = 90  # rapidfuzz ratio of normalised names above which two companies are "the same"
+_DIGITS = re.compile(r"[0-9一二三四五六七八九十]+")
 
 
 @dataclass
@@ -75,7 +77,9 @@ class DuplicateIndex:
         if hit is None and len(key) >= 4:
             found = process.extractOne(key, self.blocks.get(key[:2], ()), scorer=fuzz.ratio,
                                        score_cutoff=FUZZY_CUTOFF)
-            hit = self.by_key[found[0]] if found else None
+            # Near-identical names that differ in a number (一厂/二厂, 1号/2号) are different firms.
+            if found and _DIGITS.findall(found[0]) == _DIGITS.findall(key):
+                hit = self.by_key[found[0]]
         if hit is None:
             return None
         other_uscc, match = hit
