@@ -64,7 +64,7 @@ def confirm(batch: ImportBatch, decisions: dict, valid_rows_only: bool) -> None:
     batch.decisions = {str(k): v for k, v in decisions.items() if v in ("create", "update", "skip")}
     batch.valid_rows_only = valid_rows_only
     batch.status = ImportStatus.QUEUED.value
-    batch.job_id = f"import-{batch.id}"
+    batch.job_id = f"{current_app.config['REDIS_PREFIX']}-import-{batch.id}"
     db.session.flush()
     enqueue_after_commit("slow", run_import_job, batch.id, job_id=batch.job_id, retries=2)
 
@@ -76,9 +76,28 @@ def progress_key(batch_id: int) -> str:
 def progress(batch: ImportBatch) -> dict:
     done = redis_store.client.get(progress_key(batch.id))
     done = int(done) if done else (batch.total_rows if batch.status == ImportStatus.DONE else 0)
-    return {"id": batch.id, "status": batch.status, "done": done, "total": batch.total_rows,
-            "created": batch.created_count, "updated": batch.updated_count,
-            "skipped": batch.skipped_count, "rejected": batch.rejected_count, "error": batch.error}
+    state = {"id": batch.id, "status": batch.status, "done": done, "total": batch.total_rows,
+             "created": batch.created_count, "updated": batch.updated_count,
+             "skipped": batch.skipped_count, "rejected": batch.rejected_count, "error": batch.error}
+    if batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) and _job_gave_up(batch.job_id):
+        state["status"] = ImportStatus.FAILED.value
+        state["error"] = _("The import job stopped before the end and will not be retried; nothing "
+                           "was imported. Upload the file again.")
+    return state
+
+
+def _job_gave_up(job_id: str | None) -> bool:
+    """RQ marked the job failed with no retry left (e.g. its worker died twice)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id, connection=redis_store.client)
+    except NoSuchJobError:
+        return False
+    return job.get_status() == JobStatus.FAILED and not job.retries_left
 
 
 def changed_since(batch: ImportBatch) -> list[int]:
