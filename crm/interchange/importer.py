@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from crm.audit.listener import _plain
 from crm.audit.models import AuditEntry
@@ -73,6 +73,7 @@ class Walker:
         self.index = DuplicateIndex.from_database()
         self.all_units = user.can(Permission.LEADS_READ_ALL)
         self.may_create = can_create_references(user)
+        self.handled: dict[int, int] = {}  # stored lead id → the row of this file that matched it
 
     def decide(self, row: CheckedRow) -> str:
         unit = self._unit_for(row)
@@ -81,6 +82,11 @@ class Walker:
             return "reject"
         uscc, key = company_identity(row)
         row.match = self.index.find(uscc, key)
+        if row.match is not None and row.match.lead_id in self.handled:
+            # A second row of this file for the same stored lead: the first row decides.
+            row.match = Match(None, row.match.unit_id, row.match.unit_name, row=self.handled[row.match.lead_id])
+        elif row.match is not None and row.match.lead_id is not None:
+            self.handled[row.match.lead_id] = row.number
         wanted = self.batch.decisions.get(str(row.number))
         if row.match is None:
             action = wanted if wanted in ("create", "skip") else "create"
@@ -200,30 +206,43 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
     """
     now = utcnow()
     rejected: list[CheckedRow] = []
-    pending: list[CheckedRow] = []
+    creates: list[CheckedRow] = []
+    updates: list[CheckedRow] = []
     counts = {"create": 0, "update": 0, "skip": 0}
 
     def flush_creates():
-        if not pending:
+        if creates:
+            _insert_leads(batch, user, creates, now)
+            creates.clear()
+
+    def flush_updates():
+        if not updates:
             return
-        _insert_leads(batch, user, pending, now)
-        pending.clear()
+        # One IN query loads the batch into the identity map; the updates then need no SELECTs.
+        db.session.scalars(select(Lead).where(Lead.id.in_([r.match.lead_id for r in updates]))).all()
+        for row in updates:
+            # Same values as stored: nothing to update, so the row counts as skipped.
+            counts["update" if _update_lead(batch, user, row) else "skip"] += 1
+        updates.clear()
 
     def on_row(row: CheckedRow, action: str):
         if action == "reject":
             rejected.append(row)
-            return
-        if action == "update" and not _update_lead(batch, user, row):
-            action = "skip"  # same values as stored: nothing to update
-        counts[action] += 1
-        if action == "create":
-            pending.append(row)
-            if len(pending) >= BATCH:
-                flush_creates()
+        elif action == "update":
+            updates.append(row)
+            if len(updates) >= BATCH:
+                flush_updates()
+        else:
+            counts[action] += 1
+            if action == "create":
+                creates.append(row)
+                if len(creates) >= BATCH:
+                    flush_creates()
 
     plan = Walker(batch, user, persist=True).walk(on_row, progress=progress)
     batch.total_rows = plan.total
     flush_creates()
+    flush_updates()
     if rejected and not batch.valid_rows_only:
         raise ImportRejected(rejected)
     batch.created_count, batch.updated_count = counts["create"], counts["update"]
@@ -281,7 +300,7 @@ def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
         return False
     lead.company_key = normalize(lead.company_name)
     lead.updated_by = user
-    db.session.flush()
+    db.session.flush()  # bumps the version the undo record keeps
     db.session.add(ImportedLead(batch_id=batch.id, lead_id=lead.id, action="updated",
                                 version_after=lead.version, before=before))
     return True

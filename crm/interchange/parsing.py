@@ -175,6 +175,8 @@ def parse_uscc(value) -> str:
 
 def parse_text(value, limit: int = 200) -> str:
     text = _text(value) if not isinstance(value, str) else value.strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        text = text[1:]  # our exports write formula-like text as '=…; read it back as it was
     if len(text) > limit:
         raise CellError(_("Longer than %(n)s characters.", n=limit))
     return text

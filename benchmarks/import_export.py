@@ -1,0 +1,274 @@
+#!/usr/bin/env python
+"""Import/export benchmark: the lead interchange file at 100,000 leads.
+
+    /work/main/.venv/bin/python benchmarks/import_export.py [--rows N] [--keep-db]
+
+Export half (this file's measure_export):
+
+1. creates a throw-away PostgreSQL database crm_bench_ie_<pid>, migrates it, seeds the demo
+   units, users, chains and sources and COPYs N generated leads, with the loading code of
+   benchmarks/lead_list.py; then VACUUM ANALYZE;
+2. runs each measurement in a fresh Python process, so each peak RSS (VmHWM) is its own:
+   a. floor: the export's rows are read into a Python list first (not timed), then XlsxWriter
+      (constant_memory) writes them with one typed call per non-empty cell; only the writing is
+      timed. No export can beat it: it is the writer's cost alone;
+   b. xlsx: crm.interchange.export (query as the list page, county-wide, default sort,
+      streamed with yield_per; conversions; safe_cell; write_xlsx) to a file;
+   c. csv: the same rows through write_csv to a file;
+3. prints rows/s and peak RSS for each, the ratio xlsx/floor and whether the aims are met
+   (xlsx >= 0.6 x floor, and xlsx and csv <= 150 MB peak RSS).
+
+Import half: measure_import(), not written yet.
+
+The database is dropped at the end, also on Ctrl-C (unless --keep-db). Needs PostgreSQL at
+127.0.0.1:5432 (user postgres, trust; BENCH_PG_URL to change) and Redis (BENCH_REDIS_URL).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `benchmarks.lead_list` and `crm` from the checkout
+
+from benchmarks.lead_list import (  # noqa: E402
+    CHUNK, REDIS_URL, VENV_BIN, create_database, drop_database, generate_chunk, load_leads, log)
+
+AIM_RATIO = 0.6
+AIM_RSS_MB = 150.0
+
+
+# ---------------------------------------------------------------------------------------------
+# measurements (each runs in its own process: `--child KIND`)
+# ---------------------------------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM), in MB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def child_floor(out: Path) -> dict:
+    import xlsxwriter
+
+    from crm.interchange.export import CountyWideReader, export_rows
+    from crm.leads.queries import LeadFilters
+
+    rows = list(export_rows(CountyWideReader(), LeadFilters()))  # not timed: the input
+    started = time.perf_counter()
+    workbook = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    sheet = workbook.add_worksheet("leads")
+    write_string, write_number, write_date = sheet.write_string, sheet.write_number, sheet.write_datetime
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                write_string(r, c, value)
+            elif kind is float or kind is int:
+                write_number(r, c, value)
+            elif kind is date:
+                write_date(r, c, value)
+    workbook.close()
+    return {"rows": len(rows) - 1, "seconds": time.perf_counter() - started}
+
+
+def child_export(kind: str, out: Path) -> dict:
+    from crm.interchange.export import CountyWideReader, export_rows, write_csv, write_xlsx
+    from crm.leads.queries import LeadFilters
+
+    started = time.perf_counter()
+    rows = export_rows(CountyWideReader(), LeadFilters())
+    if kind == "xlsx":
+        count = write_xlsx(rows, str(out))
+    else:
+        with open(out, "wb") as fh:
+            count = write_csv(rows, fh)
+    return {"rows": count, "seconds": time.perf_counter() - started}
+
+
+def run_child(kind: str, out: Path) -> None:
+    from crm import create_app
+
+    app = create_app()
+    with app.app_context():
+        result = child_floor(out) if kind == "floor" else child_export(kind, out)
+    result.update(kind=kind, peak_rss_mb=peak_rss_mb(), bytes=out.stat().st_size)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def measure(kind: str, env: dict, tmp: Path) -> dict:
+    out = tmp / f"{kind}.{'csv' if kind == 'csv' else 'xlsx'}"
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind, "--out", str(out)],
+                          env=env, capture_output=True, text=True, cwd=tmp)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{kind} measurement failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    out.unlink(missing_ok=True)
+    return result
+
+
+def measure_export(env: dict, tmp: Path, rows: int) -> bool:
+    """(a) floor, (b) our xlsx, (c) our csv; prints the table and returns whether aims are met."""
+    results = {}
+    for kind in ("floor", "xlsx", "csv"):
+        log(f"measuring {kind} (fresh process)")
+        results[kind] = measure(kind, env, tmp)
+        if results[kind]["rows"] != rows:
+            raise RuntimeError(f"{kind} wrote {results[kind]['rows']} rows, expected {rows}")
+    labels = {"floor": "XlsxWriter constant_memory from a list (floor)",
+              "xlsx": "export .xlsx (query + rows + write_xlsx)",
+              "csv": "export .csv (query + rows + write_csv)"}
+    log("")
+    header = f"{'measurement':<48} {'rows':>8} {'s':>7} {'rows/s':>9} {'peak RSS MB':>12} {'file MB':>8}"
+    log(header)
+    log("-" * len(header))
+    for kind, r in results.items():
+        log(f"{labels[kind]:<48} {r['rows']:>8} {r['seconds']:>7.2f} {r['rows'] / r['seconds']:>9.0f} "
+            f"{r['peak_rss_mb']:>12.1f} {r['bytes'] / 1e6:>8.1f}")
+    log("  (the floor's RSS holds the whole list in memory; only its rows/s matters)")
+    rate = {k: r["rows"] / r["seconds"] for k, r in results.items()}
+    ratio = rate["xlsx"] / rate["floor"]
+    ok_ratio = ratio >= AIM_RATIO
+    ok_xlsx_rss = results["xlsx"]["peak_rss_mb"] <= AIM_RSS_MB
+    ok_csv_rss = results["csv"]["peak_rss_mb"] <= AIM_RSS_MB
+    log("")
+    log(f"xlsx/floor {ratio:.2f} ({'met' if ok_ratio else 'NOT met'}: >= {AIM_RATIO}); "
+        f"xlsx peak {results['xlsx']['peak_rss_mb']:.0f} MB ({'met' if ok_xlsx_rss else 'NOT met'}: "
+        f"<= {AIM_RSS_MB:g} MB); csv peak {results['csv']['peak_rss_mb']:.0f} MB "
+        f"({'met' if ok_csv_rss else 'NOT met'}: <= {AIM_RSS_MB:g} MB)")
+    return ok_ratio and ok_xlsx_rss and ok_csv_rss
+
+
+# ---------------------------------------------------------------------------------------------
+# IMPORT HALF — to be written by the import work
+# ---------------------------------------------------------------------------------------------
+def measure_import(env: dict, tmp: Path, rows: int) -> bool:
+    """Import the interchange file of `rows` leads and print rows/s and peak RSS (not yet)."""
+    log("import: not measured yet")
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# database
+# ---------------------------------------------------------------------------------------------
+def load_database(db_url: str, env: dict, tmp: Path, rows: int) -> None:
+    """Migrated schema, demo county with no leads, then `rows` generated leads (as lead_list.py)."""
+    import psycopg
+
+    today = date.today()
+    pool = cf.ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
+                                  mp_context=multiprocessing.get_context("fork"))
+    try:
+        sizes = [min(CHUNK, rows - i) for i in range(0, rows, CHUNK)]
+        futures = [pool.submit(generate_chunk, n, 2026 + i, today) for i, n in enumerate(sizes)]
+        subprocess.run([str(VENV_BIN / "crm"), "db", "upgrade"], env=env, check=True, cwd=tmp,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        from crm import create_app
+        from crm.demo.seed import seed_demo
+        from crm.extensions import db
+
+        app = create_app()
+        with app.app_context():
+            seed_demo(leads=0)  # units, users, chains, sources
+            db.session.remove()
+            db.engine.dispose()
+        load_leads(db_url, futures, rows)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=100_000, help="leads to load and export (default 100000)")
+    ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    ap.add_argument("--child", choices=["floor", "xlsx", "csv"], help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        run_child(args.child, args.out)
+        return 0
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    db_name = f"crm_bench_ie_{os.getpid()}"
+    db_url = f"postgresql://postgres@127.0.0.1:5432/{db_name}"
+    prefix = f"crm_bench_ie_{os.getpid()}_{secrets.token_hex(3)}"
+    tmp = Path(tempfile.mkdtemp(prefix="crm_bench_ie_"))
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=REDIS_URL, SECRET_KEY=secrets.token_hex(32),
+               CRM_INSTANCE_PATH=str(tmp / "instance"), CRM_REDIS_PREFIX=prefix)
+    env.pop("CRM_SQL_ECHO", None)
+    env.pop("FLASK_APP", None)
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY",
+                                           "CRM_INSTANCE_PATH", "CRM_REDIS_PREFIX")})
+    db_created = False
+    rc = 1
+    try:
+        create_database(db_name)
+        db_created = True
+        log(f"database {db_name}: loading {args.rows} leads")
+        t0 = time.monotonic()
+        load_database(db_url, env, tmp, args.rows)
+        log(f"data ready in {time.monotonic() - t0:.1f} s")
+        log(f"{args.rows} leads, {os.cpu_count()} CPUs shared by Python and PostgreSQL")
+        met = measure_export(env, tmp, args.rows)
+        log("")
+        met = measure_import(env, tmp, args.rows) and met
+        log("")
+        log(f"aims {'met' if met else 'NOT met'}; total {time.monotonic() - started:.0f} s")
+        rc = 0
+    except KeyboardInterrupt:
+        log("\ninterrupted; cleaning up")
+        rc = 130
+    except subprocess.CalledProcessError as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        log(f"command failed ({exc.returncode}): {' '.join(map(str, exc.cmd))}\n{err[-3000:]}")
+    except Exception as exc:  # noqa: BLE001  (report and clean up)
+        log(f"benchmark failed: {type(exc).__name__}: {exc}")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the cleanup
+        try:
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(match=f"*{prefix}*"))
+            if keys:
+                client.delete(*keys)
+        except Exception as exc:  # noqa: BLE001
+            log(f"could not remove Redis keys {prefix}*: {exc}")
+        if db_created and not args.keep_db:
+            try:
+                drop_database(db_name)
+            except Exception as exc:  # noqa: BLE001
+                log(f"could not drop database {db_name}: {exc}")
+        elif db_created:
+            log(f"kept database {db_name} ({db_url})")
+        shutil.rmtree(tmp, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
