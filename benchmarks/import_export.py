@@ -18,7 +18,11 @@ Export half (this file's measure_export):
 3. prints rows/s and peak RSS for each, the ratio xlsx/floor and whether the aims are met
    (xlsx >= 0.6 x floor, and xlsx and csv <= 150 MB peak RSS).
 
-Import half: measure_import(), not written yet.
+Import half (measure_import): two new interchange files of N rows (csv and xlsx, different
+companies) are imported, each in a fresh process, into the database that already holds the N
+loaded leads — every row checked for duplicates against them and the earlier rows of its file —
+through the same code as the web import's job (crm.interchange.jobs.execute); prints rows/s and
+peak RSS. Aim: csv >= 5,000 rows/s at <= 300 MB.
 
 The database is dropped at the end, also on Ctrl-C (unless --keep-db). Needs PostgreSQL at
 127.0.0.1:5432 (user postgres, trust; BENCH_PG_URL to change) and Redis (BENCH_REDIS_URL).
@@ -106,7 +110,10 @@ def run_child(kind: str, out: Path) -> None:
 
     app = create_app()
     with app.app_context():
-        result = child_floor(out) if kind == "floor" else child_export(kind, out)
+        if kind.startswith("import-"):
+            result = child_import(out)
+        else:
+            result = child_floor(out) if kind == "floor" else child_export(kind, out)
     result.update(kind=kind, peak_rss_mb=peak_rss_mb(), bytes=out.stat().st_size)
     print("RESULT " + json.dumps(result), flush=True)
 
@@ -155,13 +162,99 @@ def measure_export(env: dict, tmp: Path, rows: int) -> bool:
     return ok_ratio and ok_xlsx_rss and ok_csv_rss
 
 
-# ---------------------------------------------------------------------------------------------
-# IMPORT HALF — to be written by the import work
-# ---------------------------------------------------------------------------------------------
+IMPORT_AIM_ROWS_S = 5000
+IMPORT_AIM_RSS_MB = 300.0
+
+
+def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
+    """Two interchange files of `rows` new leads each (different seeds: one for csv, one for
+    xlsx), with the Chinese headers, chain, node, source and unit names the county uses."""
+    import csv
+
+    import xlsxwriter
+
+    from crm.demo.generate import generate_leads
+    from crm.interchange.columns import COLUMNS
+
+    def cells(lead):
+        out = []
+        for column in COLUMNS:
+            value = lead.get(column.key)
+            if column.key == "industry":
+                value = CHAIN_NAMES.get(value, value)
+            if isinstance(value, bool):
+                value = "是" if value else "否"
+            out.append(value)
+        return out
+
+    from crm.demo.data import CHAINS
+
+    CHAIN_NAMES = {c["code"]: c["name"] for c in CHAINS}
+    today = date.today()
+    files = {}
+    path = tmp / "线索_csv.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.header for c in COLUMNS])
+        for lead in generate_leads(rows, seed=91, today=today):
+            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in cells(lead)])
+    files["csv"] = path
+    path = tmp / "线索_xlsx.xlsx"
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = workbook.add_worksheet("线索")
+    sheet.write_row(0, 0, [c.header for c in COLUMNS])
+    for r, lead in enumerate(generate_leads(rows, seed=92, today=today), start=1):
+        sheet.write_row(r, 0, ["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in cells(lead)])
+    workbook.close()
+    files["xlsx"] = path
+    return files
+
+
+def child_import(path: Path) -> dict:
+    from crm.auth.services import find_user
+    from crm.extensions import db
+    from crm.interchange import jobs, services
+
+    user = find_user("admin")
+    with path.open("rb") as fh:
+        batch = services.store_upload(fh, path.name, user, user.unit, "create")
+    db.session.commit()
+    started = time.perf_counter()
+    status = jobs.execute(batch)
+    seconds = time.perf_counter() - started
+    batch = db.session.get(type(batch), batch.id)
+    return {"rows": batch.total_rows, "seconds": seconds, "status": status, "created": batch.created_count,
+            "skipped": batch.skipped_count, "rejected": batch.rejected_count}
+
+
 def measure_import(env: dict, tmp: Path, rows: int) -> bool:
-    """Import the interchange file of `rows` leads and print rows/s and peak RSS (not yet)."""
-    log("import: not measured yet")
-    return True
+    """Import a new file of `rows` leads (csv, then another as xlsx) into the database that
+    already holds the loaded leads — every row checked for duplicates against them and the file —
+    each in a fresh process; prints rows/s and peak RSS."""
+    log(f"writing two interchange files of {rows} rows (csv, xlsx)")
+    files = write_interchange_files(tmp, rows)
+    results = {}
+    for kind in ("csv", "xlsx"):
+        log(f"measuring import {kind} (fresh process)")
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", f"import-{kind}",
+                               "--out", str(files[kind])], env=env, capture_output=True, text=True, cwd=tmp)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"import {kind} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        results[kind] = json.loads(lines[-1][len("RESULT "):])
+    log("")
+    header = f"{'import':<36} {'rows':>8} {'created':>8} {'skipped':>8} {'s':>7} {'rows/s':>8} {'peak RSS MB':>12}"
+    log(header)
+    log("-" * len(header))
+    for kind, r in results.items():
+        log(f"{'import .' + kind + ' (' + r['status'] + ')':<36} {r['rows']:>8} {r['created']:>8} {r['skipped']:>8} "
+            f"{r['seconds']:>7.2f} {r['rows'] / r['seconds']:>8.0f} {r['peak_rss_mb']:>12.1f}")
+    csv_rate = results["csv"]["rows"] / results["csv"]["seconds"]
+    ok = csv_rate >= IMPORT_AIM_ROWS_S and results["csv"]["peak_rss_mb"] <= IMPORT_AIM_RSS_MB
+    log("")
+    log(f"csv import {csv_rate:.0f} rows/s at {results['csv']['peak_rss_mb']:.0f} MB "
+        f"({'met' if ok else 'NOT met'}: >= {IMPORT_AIM_ROWS_S} rows/s, <= {IMPORT_AIM_RSS_MB:g} MB)")
+    return ok
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +296,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=100_000, help="leads to load and export (default 100000)")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
-    ap.add_argument("--child", choices=["floor", "xlsx", "csv"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["floor", "xlsx", "csv", "import-csv", "import-xlsx"], help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

@@ -18,6 +18,9 @@ from crm.leads.models import Lead, Source, normalize_company_name
 from crm.leads.pipeline import Stage, rank
 
 FUZZY_CUTOFF = 90  # rapidfuzz ratio of normalised names above which two companies are "the same"
+# Fuzzy comparison only among names sharing their first characters (the place and the start of
+# the brand, e.g. 厦门金达…): comparing every name with every other would be quadratic.
+BLOCK = 4
 _DIGITS = re.compile(r"[0-9一二三四五六七八九十]+")
 
 
@@ -68,14 +71,14 @@ class DuplicateIndex:
             self.by_uscc.setdefault(uscc, match)
         if key and key not in self.by_key:
             self.by_key[key] = (uscc, match)
-            self.blocks.setdefault(key[:2], []).append(key)
+            self.blocks.setdefault(key[:BLOCK], []).append(key)
 
     def find(self, uscc: str | None, key: str) -> Match | None:
         if uscc and uscc in self.by_uscc:
             return self.by_uscc[uscc]
         hit = self.by_key.get(key)
-        if hit is None and len(key) >= 4:
-            found = process.extractOne(key, self.blocks.get(key[:2], ()), scorer=fuzz.ratio,
+        if hit is None and len(key) > BLOCK:
+            found = process.extractOne(key, self.blocks.get(key[:BLOCK], ()), scorer=fuzz.ratio,
                                        score_cutoff=FUZZY_CUTOFF)
             # Near-identical names that differ in a number (一厂/二厂, 1号/2号) are different firms.
             if found and _DIGITS.findall(found[0]) == _DIGITS.findall(key):
