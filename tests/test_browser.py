@@ -61,6 +61,8 @@ def live_server():
     port = _free_port()
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker = subprocess.Popen([str(BIN / "crm"), "worker", "--queues", "quick,slow"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -71,6 +73,8 @@ def live_server():
     yield url
     proc.terminate()
     proc.wait(10)
+    worker.terminate()
+    worker.wait(20)
     if "REDIS_URL" not in env:
         run("stop-embedded-redis")
     if pg_admin is not None:
@@ -151,5 +155,30 @@ def test_lead_list_works_on_a_phone(live_server, browser):
     toggler.click()
     page.locator("#nav >> text=线索来源").wait_for(state="visible")
     assert page.locator("#q").is_visible()
+    assert problems == [], problems
+    page.close()
+
+
+def test_officer_imports_a_file_and_sees_it_land(live_server, browser, tmp_path):
+    from tests.import_files import row, xlsx
+
+    path = tmp_path / "乡贤座谈会线索.xlsx"
+    path.write_bytes(xlsx([row(name="上海将乐商会推荐的新材料公司", kind="", source=""),
+                           row(name="深圳某新能源科技有限公司", kind="", source="", planned="2亿")]))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(page)
+    _login(page, live_server)
+    page.click("[data-testid=import]")
+    page.set_input_files("#file", str(path))
+    with page.expect_navigation():
+        page.click("[data-testid=upload]")
+    assert "共 2 行" in page.locator("[data-testid=counts]").inner_text()
+    with page.expect_navigation():
+        page.click("[data-testid=confirm]")
+    # The worker imports; the page polls and shows the outcome.
+    page.locator("[data-testid=import-status]", has_text="已导入").wait_for(timeout=30000)
+    assert "新建 2" in page.locator("[data-testid=result]").inner_text()
+    page.goto(live_server + "/leads?q=深圳某新能源")
+    assert page.locator("td", has_text="深圳某新能源科技有限公司").is_visible()
     assert problems == [], problems
     page.close()
