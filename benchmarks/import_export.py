@@ -35,7 +35,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -49,7 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `benchmarks.lead_list` and `crm` from the checkout
 
 from benchmarks.lead_list import (  # noqa: E402
-    CHUNK, REDIS_URL, VENV_BIN, create_database, drop_database, generate_chunk, load_leads, log)
+    CHUNK, REDIS_URL, VENV_BIN, clean_up, create_database, generate_chunk, load_leads, log)
 
 AIM_RATIO = 0.6
 AIM_RSS_MB = 150.0
@@ -342,23 +341,7 @@ def main(argv=None) -> int:
         log(f"benchmark failed: {type(exc).__name__}: {exc}")
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the cleanup
-        try:
-            import redis
-
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(match=f"*{prefix}*"))
-            if keys:
-                client.delete(*keys)
-        except Exception as exc:  # noqa: BLE001
-            log(f"could not remove Redis keys {prefix}*: {exc}")
-        if db_created and not args.keep_db:
-            try:
-                drop_database(db_name)
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop database {db_name}: {exc}")
-        elif db_created:
-            log(f"kept database {db_name} ({db_url})")
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(prefix, db_name if db_created else None, args.keep_db, db_url, tmp)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     return rc
 

@@ -371,6 +371,27 @@ def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
 
+def clean_up(prefix: str, db_name: str | None, keep_db: bool, db_url: str, tmp: Path) -> None:
+    """Remove the run's Redis keys, drop its database (unless kept) and its temp directory."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    except Exception as exc:  # noqa: BLE001
+        log(f"could not remove Redis keys {prefix}*: {exc}")
+    if db_name and not keep_db:
+        try:
+            drop_database(db_name)
+        except Exception as exc:  # noqa: BLE001
+            log(f"could not drop database {db_name}: {exc}")
+    elif db_name:
+        log(f"kept database {db_name} ({db_url})")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--leads", type=int, default=100_000, help="leads to load (default 100000)")
@@ -547,23 +568,7 @@ def main(argv=None) -> int:
             db.session.remove()
             if db.engine is not None:
                 db.engine.dispose()
-        try:
-            import redis
-
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(match=f"*{prefix}*"))
-            if keys:
-                client.delete(*keys)
-        except Exception as exc:  # noqa: BLE001
-            log(f"could not remove Redis keys {prefix}*: {exc}")
-        if db_created and not args.keep_db:
-            try:
-                drop_database(db_name)
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop database {db_name}: {exc}")
-        elif db_created:
-            log(f"kept database {db_name} ({db_url})")
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(prefix, db_name if db_created else None, args.keep_db, db_url, tmp)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     return rc
 
