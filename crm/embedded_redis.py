@@ -66,3 +66,20 @@ def stop_server(instance_dir: str) -> bool:
     except redis.ConnectionError:
         pass  # the server closes the connection as it goes
     return True
+
+
+class EmbeddedPool(redis.ConnectionPool):
+    """A connection pool that starts the embedded server the first time a connection is needed,
+    so commands that never touch Redis (crm db upgrade, …) leave no server running."""
+
+    def __init__(self, instance_dir: str):
+        self._instance_dir = instance_dir
+        self._started = False
+        super().__init__(connection_class=redis.UnixDomainSocketConnection,
+                         path=str(_paths(instance_dir)["socket"]))
+
+    def get_connection(self, *args, **kwargs):
+        if not self._started:
+            ensure_server(self._instance_dir)
+            self._started = True
+        return super().get_connection(*args, **kwargs)

@@ -35,9 +35,9 @@ class RedisHolder:
             if url:
                 client = redis.Redis.from_url(url)
             else:
-                from crm.embedded_redis import ensure_server
+                from crm.embedded_redis import EmbeddedPool
 
-                client = redis.Redis(unix_socket_path=ensure_server(config["INSTANCE_PATH"]))
+                client = redis.Redis(connection_pool=EmbeddedPool(config["INSTANCE_PATH"]))
             self._clients[key] = client
         return client
 
