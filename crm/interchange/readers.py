@@ -1,8 +1,8 @@
 """Opening an uploaded interchange file (.xlsx or .csv) safely, and finding its header row."""
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -103,19 +103,31 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
     return rows()
 
 
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the first megabyte reads as such, else GB18030 — what
+    Excel in China writes."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
 def _csv_rows(path: Path) -> Iterator[list]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China writes GB18030 (GBK)
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover — gb18030 decodes nearly any bytes
-        raise FileError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-    if "\x00" in text:
-        raise FileError(_("This is not a CSV text file."))
-    return (row for row in csv.reader(io.StringIO(text, newline="")))
+    encoding = _csv_encoding(path)
+
+    def rows():  # streamed: a large file is never held in memory whole
+        with path.open(encoding=encoding, newline="") as fh:
+            try:
+                yield from csv.reader(fh)
+            except UnicodeDecodeError:
+                raise FileError(_("The CSV file mixes encodings: save it again as UTF-8 or GB18030 text."))
+            except csv.Error:
+                raise FileError(_("This is not a CSV text file."))
+
+    return rows()
 
 
 def _looks_like_headers(values: list) -> bool:
