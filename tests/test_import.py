@@ -110,6 +110,16 @@ def test_files_that_cannot_be_imported_get_a_clear_message(client, team_lead, co
     assert _leads() == 0
 
 
+def test_csv_that_switches_encoding_midway_is_refused_whole(client, team_lead):
+    utf8 = csv_bytes([row(name=f"甲{i}公司", source="", kind="") for i in range(14000)])  # > 1 MB of UTF-8
+    content = utf8 + "乙公司,,,,,,,,,,,\r\n".encode("gb18030")
+    assert len(utf8) > 1 << 20
+    response = _upload(client, content, "mixed.csv", user=team_lead)
+    page = client.get(response.location)
+    assert page.status_code == 400 and "混用了多种编码" in page.get_data(as_text=True)
+    assert _leads() == 0
+
+
 def test_upload_over_the_limit_is_refused(client, team_lead):
     response = _upload(client, b"x" * (60 * 1024 * 1024), "big.csv", user=team_lead)
     assert response.status_code == 413
