@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -272,17 +273,34 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
     db.session.flush()  # new units/sources get their ids
     values = [_lead_values(row, user, now) for row in rows]
     ids = _insert_returning_ids(Lead.__table__, values)
-    db.session.execute(insert(LeadStageChange.__table__), [
+    _bulk_insert(LeadStageChange.__table__, [
         {"lead_id": i, "from_stage": None, "to_stage": v["stage"], "changed_by_id": user.id,
          "changed_at": now, "reason": f"import #{batch.id}"} for i, v in zip(ids, values)])
-    db.session.execute(insert(AuditEntry.__table__), [
+    _bulk_insert(AuditEntry.__table__, [
         {"at": now, "actor_id": user.id, "action": "create", "entity_type": "leads", "entity_id": i,
-         "changes": {k: [None, _plain(x)] for k, x in v.items()
-                     if x is not None and k not in ("created_at", "updated_at", "version")}
-         | {"import_batch": [None, batch.id]}} for i, v in zip(ids, values)])
-    db.session.execute(insert(ImportedLead.__table__), [
+         "changes": _created_snapshot(v, batch.id)} for i, v in zip(ids, values)])
+    _bulk_insert(ImportedLead.__table__, [
         {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
         for i in ids])
+
+
+_NOT_AUDITED = frozenset({"created_at", "updated_at", "version"})
+
+
+def _created_snapshot(values: dict, batch_id: int) -> dict:
+    """The audit's {field: [None, value]} of a created lead (as crm.audit.listener writes it)."""
+    out = {}
+    for key, value in values.items():
+        if value is None or key in _NOT_AUDITED:
+            continue
+        kind = type(value)
+        if kind is Decimal:
+            value = format(value.normalize(), "f")
+        elif kind is date:
+            value = value.isoformat()
+        out[key] = [None, value]
+    out["import_batch"] = [None, batch_id]
+    return out
 
 
 def _insert_returning_ids(table, values: list[dict]) -> list[int]:
@@ -295,9 +313,29 @@ def _insert_returning_ids(table, values: list[dict]) -> list[int]:
             {"n": len(values)}).scalars().all()
         for new_id, row in zip(ids, values):
             row["id"] = new_id
-        db.session.execute(insert(table), values)
+        _bulk_insert(table, values)
         return ids
     return db.session.execute(insert(table).returning(table.c.id), values).scalars().all()
+
+
+def _bulk_insert(table, rows: list[dict]) -> None:
+    """Many rows of one shape: COPY on PostgreSQL (several times faster than INSERT), else an
+    executemany. Runs on the session's connection, inside its transaction."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    from psycopg.types.json import Json
+    from sqlalchemy import JSON
+
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    sql = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns])
 
 
 def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:

@@ -38,9 +38,8 @@ def validate_uscc(value: str | None) -> str | None:
     """The compact, upper-case code, or ValidationError with the reason in the user's language."""
     if not value or not value.strip():
         return None
-    code = stdnum_uscc.compact(value).upper()
     try:
-        return stdnum_uscc.validate(code)
+        return stdnum_uscc.validate(value.upper())  # validate() compacts (spaces, dashes) itself
     except StdnumError as exc:
         reasons = {
             "InvalidLength": _l("A unified social credit code has 18 characters."),
