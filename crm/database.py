@@ -94,9 +94,3 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc):
             self.session.remove()
-
-    def create_all(self) -> None:
-        self.metadata.create_all(self.engine)
-
-    def drop_all(self) -> None:
-        self.metadata.drop_all(self.engine)

@@ -1,4 +1,4 @@
-"""Imports every model so the metadata (create_all, Alembic autogenerate) sees all tables."""
+"""Imports every model so the metadata (Alembic autogenerate) sees all tables."""
 from crm.audit.models import AuditEntry  # noqa: F401
 from crm.auth.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from crm.chains.models import Chain, ChainNode  # noqa: F401

@@ -37,13 +37,18 @@ def current_actor_id() -> int | None:
     return _cli_actor.get()
 
 
-def _plain(value):
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (str, int, float, bool)) or value is None:
+_AS_IS = (str, int, float, bool, type(None))
+
+
+def plain_value(value):
+    """A column value as the audit log stores it (JSON): decimals and dates as text."""
+    kind = type(value)
+    if kind in _AS_IS:
         return value
+    if kind is Decimal:
+        return format(value.normalize(), "f")
+    if kind is date or kind is datetime:
+        return value.isoformat()
     return str(value)
 
 
@@ -60,7 +65,7 @@ def _snapshot(obj) -> dict:
             continue
         value = getattr(obj, key)
         if value is not None:
-            out[key] = [None, "***" if key in secret else _plain(value)]
+            out[key] = [None, "***" if key in secret else plain_value(value)]
     return out
 
 
@@ -76,12 +81,12 @@ def _diff(obj) -> dict:
             continue
         before = hist.deleted[0] if hist.deleted else None
         after = hist.added[0] if hist.added else None
-        if _plain(before) == _plain(after):
+        if plain_value(before) == plain_value(after):
             continue
         if key in secret:
             out[key] = ["***", "***"]
         else:
-            out[key] = [_plain(before), _plain(after)]
+            out[key] = [plain_value(before), plain_value(after)]
     return out
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text
 
-from crm.audit.listener import _plain
+from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, User
 from crm.auth.roles import Permission, Role
@@ -20,7 +19,7 @@ from crm.extensions import db
 from crm.interchange.models import ImportBatch, ImportedLead, ImportMode
 from crm.interchange.readers import Table, open_table
 from crm.interchange.rows import CheckedRow, DuplicateIndex, Lookups, Match, check_row, company_identity
-from crm.leads.models import Lead, LeadStageChange, Source
+from crm.leads.models import Lead, LeadStageChange, Source, normalize_company_name
 from crm.leads.pipeline import Stage
 
 ACTIONS = ("create", "update", "skip")
@@ -255,17 +254,11 @@ def _lead_values(row: CheckedRow, user: User, now) -> dict:
     unit = row.values["owner_unit"]
     values = {k: row.values.get(k) for k in _LEAD_FIELDS}
     values.update(
-        company_key=normalize(row.values["company_name"]), source_id=row.values["source"].id if row.values.get("source") else None,
+        company_key=normalize_company_name(row.values["company_name"]), source_id=row.values["source"].id if row.values.get("source") else None,
         owner_unit_id=unit.id, owner_id=user.id if unit.id == user.unit_id else None,
         stage=values["stage"] or Stage.LEAD.value, created_on=values["created_on"] or date.today(),
         created_at=now, updated_at=now, updated_by_id=user.id, version=1)
     return values
-
-
-def normalize(name: str) -> str:
-    from crm.leads.models import normalize_company_name
-
-    return normalize_company_name(name)
 
 
 def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -> None:
@@ -289,16 +282,8 @@ _NOT_AUDITED = frozenset({"created_at", "updated_at", "version"})
 
 def _created_snapshot(values: dict, batch_id: int) -> dict:
     """The audit's {field: [None, value]} of a created lead (as crm.audit.listener writes it)."""
-    out = {}
-    for key, value in values.items():
-        if value is None or key in _NOT_AUDITED:
-            continue
-        kind = type(value)
-        if kind is Decimal:
-            value = format(value.normalize(), "f")
-        elif kind is date:
-            value = value.isoformat()
-        out[key] = [None, value]
+    out = {key: [None, plain_value(value)] for key, value in values.items()
+           if value is not None and key not in _NOT_AUDITED}
     out["import_batch"] = [None, batch_id]
     return out
 
@@ -346,12 +331,12 @@ def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
         if new is None:
             continue  # a blank cell keeps what is stored
         old = getattr(lead, key)
-        if _plain(old) != _plain(new):
-            before[key] = _plain(old)
+        if plain_value(old) != plain_value(new):
+            before[key] = plain_value(old)
             setattr(lead, key, new)
     if not before:
         return False
-    lead.company_key = normalize(lead.company_name)
+    lead.company_key = normalize_company_name(lead.company_name)
     lead.updated_by = user
     db.session.flush()  # bumps the version the undo record keeps
     db.session.add(ImportedLead(batch_id=batch.id, lead_id=lead.id, action="updated",

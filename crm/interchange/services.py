@@ -117,8 +117,10 @@ def undo(batch: ImportBatch) -> int:
         raise ImportError_(_("%(n)s leads of this import were changed since (%(ids)s); it can no longer be undone.",
                              n=len(changed), ids=shown))
     records = db.session.scalars(select(ImportedLead).where(ImportedLead.batch_id == batch.id)).all()
+    leads = {lead.id: lead for lead in db.session.scalars(
+        select(Lead).where(Lead.id.in_([r.lead_id for r in records])))}
     for record in records:
-        lead = db.session.get(Lead, record.lead_id)
+        lead = leads[record.lead_id]
         if record.action == "created":
             db.session.delete(lead)
         else:

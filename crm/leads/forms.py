@@ -140,16 +140,15 @@ def fill_lead_choices(form: LeadForm, unit_id: int, user) -> None:
     """Chains, sources and the unit's officers; only team leads may hand a lead to a colleague."""
     from sqlalchemy import select
 
-    from crm.auth.models import User
     from crm.auth.roles import Permission
     from crm.chains.models import Chain
     from crm.extensions import db
     from crm.leads.models import Source
+    from crm.leads.queries import unit_officers
 
     chains = db.session.scalars(select(Chain).order_by(Chain.position, Chain.name)).all()
     sources = db.session.scalars(select(Source).order_by(Source.kind, Source.name)).all()
-    officers = db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
-                                  .order_by(User.full_name)).all()
+    officers = unit_officers(unit_id)
     if not user.can(Permission.LEADS_ASSIGN):
         keep = {user.id, form.owner_id.object_data}
         officers = [u for u in officers if u.id in keep]

@@ -40,6 +40,14 @@ def get_lead_or_404(lead_id: int, write: bool = False) -> Lead:
     return lead
 
 
+def unit_officers(unit_id: int):
+    """The active users of a unit, by name: who may own its leads."""
+    from crm.auth.models import User
+
+    return db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
+                              .order_by(User.full_name)).all()
+
+
 def visible_leads_filter(user):
     """The SQL condition for the leads this user may read (None: all)."""
     if user.can(Permission.LEADS_READ_ALL):

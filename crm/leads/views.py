@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.models import AuditEntry
-from crm.auth.models import Unit, User
+from crm.auth.models import Unit
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
@@ -20,16 +20,11 @@ from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
-from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page
+from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page, unit_officers
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
-
-
-def _unit_officers(unit_id: int):
-    return db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
-                              .order_by(User.full_name)).all()
 
 
 def _attach_error(form, exc: services.LeadError) -> None:
@@ -52,7 +47,7 @@ def index():
         owners = []
     else:
         units = []
-        owners = _unit_officers(current_user.unit_id)
+        owners = unit_officers(current_user.unit_id)
     return render_template("leads/index.html", page=page, filters=filters, chains=chains,
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
                            stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},

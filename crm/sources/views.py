@@ -23,12 +23,15 @@ _SIGNED_OR_LATER = [s.value for s in MAIN_LINE[MAIN_LINE.index(Stage.SIGNED):]]
 _STARTED_OR_LATER = [s.value for s in MAIN_LINE[MAIN_LINE.index(Stage.STARTED):]]
 
 
-def _track_record():
+def _track_record(source_id: int | None = None):
     """Per source: leads, signed, landed (started construction) — county-wide counts."""
     signed = case((Lead.signed_on.is_not(None) | Lead.stage.in_(_SIGNED_OR_LATER), 1), else_=0)
     landed = case((Lead.started_on.is_not(None) | Lead.stage.in_(_STARTED_OR_LATER), 1), else_=0)
-    rows = db.session.execute(select(Lead.source_id, func.count(), func.sum(signed), func.sum(landed))
-                              .where(Lead.source_id.is_not(None)).group_by(Lead.source_id)).all()
+    stmt = (select(Lead.source_id, func.count(), func.sum(signed), func.sum(landed))
+            .where(Lead.source_id.is_not(None)).group_by(Lead.source_id))
+    if source_id is not None:
+        stmt = stmt.where(Lead.source_id == source_id)
+    rows = db.session.execute(stmt).all()
     return {sid: (n, s or 0, l or 0) for sid, n, s, l in rows}
 
 
@@ -57,7 +60,7 @@ def show(source_id: int):
     if visible is not None:
         stmt = stmt.where(visible)
     return render_template("sources/show.html", source=source, leads=db.session.scalars(stmt).all(),
-                           record=_track_record().get(source.id, (0, 0, 0)))
+                           record=_track_record(source.id).get(source.id, (0, 0, 0)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
