@@ -86,15 +86,27 @@ def seed_demo_command(leads, seed):
 @click.command("worker")
 @click.option("--queues", default="quick,slow", show_default=True)
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
-@click.option("--with-scheduler/--without-scheduler", default=True)
+@click.option("--with-scheduler/--without-scheduler", default=True,
+              help="Also run RQ's scheduler and enqueue the periodic jobs (crm.periodic).")
 @with_appcontext
 def worker_command(queues, burst, with_scheduler):
     """Run an RQ worker inside the app context (quick and slow queues, each with a timeout)."""
+    from crm.periodic import PeriodicThread, enqueue_due
     from crm.queue import make_worker
 
     worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
     current_app.logger.info("worker %s listening on %s", worker.name, queues)
-    worker.work(burst=burst, with_scheduler=with_scheduler)
+    ticker = None
+    if with_scheduler:
+        enqueue_due()
+        if not burst:
+            ticker = PeriodicThread(current_app._get_current_object(), current_app.config["PERIODIC_TICK"])
+            ticker.start()
+    try:
+        worker.work(burst=burst, with_scheduler=with_scheduler)
+    finally:
+        if ticker:
+            ticker.stopping.set()
 
 
 @click.command("stop-embedded-redis")

@@ -63,6 +63,19 @@ class Config:
         self.LEADS_PER_PAGE = 50
         self.API_TOKEN_DAYS = int(os.environ.get("CRM_API_TOKEN_DAYS", "180"))
         self.SQL_ECHO = _bool("CRM_SQL_ECHO", False)
+        # Local time of the county: deadlines end at local midnight, reminders go at 08:30.
+        self.TIMEZONE = os.environ.get("CRM_TIMEZONE", "Asia/Shanghai")
+        # A fixed "now" (ISO 8601 with offset) for tests and demonstrations only (crm.clock).
+        self.CLOCK_NOW = os.environ.get("CRM_CLOCK_NOW") or None
+        # E-mail for notifications; without CRM_SMTP_HOST they appear in the app only.
+        self.SMTP_HOST = os.environ.get("CRM_SMTP_HOST") or None
+        self.SMTP_PORT = int(os.environ.get("CRM_SMTP_PORT", "25"))
+        self.SMTP_USER = os.environ.get("CRM_SMTP_USER") or None
+        self.SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD") or None
+        self.SMTP_STARTTLS = _bool("CRM_SMTP_STARTTLS", False)
+        self.MAIL_FROM = os.environ.get("CRM_MAIL_FROM", "crm@localhost")
+        # Seconds between runs of the periodic jobs' scheduler inside `crm worker`.
+        self.PERIODIC_TICK = int(os.environ.get("CRM_PERIODIC_TICK", "15"))
         self.TESTING = False
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -66,6 +66,13 @@ def register(app) -> None:
     app.jinja_env.globals.update(stage_label=stage_label, audit_action=_audit_action,
                                  field_label=lambda key: str(labels.get(key, key)))
 
+    def unread_notifications() -> int:
+        from crm.notifications.services import unread_count
+
+        return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+
     @app.context_processor
     def _globals():
         return {"Permission": Permission, "LANGUAGE_NAMES": LANGUAGE_NAMES,

@@ -4,3 +4,7 @@ from crm.auth.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from crm.chains.models import Chain, ChainNode  # noqa: F401
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source  # noqa: F401
 from crm.interchange.models import ImportBatch, ImportedLead  # noqa: F401
+from crm.notifications.models import Notification  # noqa: F401
+from crm.screening.models import (CalendarDay, CalendarYear, CaseUnit, ScreeningCase,  # noqa: F401
+                                  ScreeningChainUnit, ScreeningDefaultUnit, ScreeningOpinion,
+                                  ScreeningSettings, ScreeningThreshold)

@@ -162,7 +162,16 @@ def committed(app):
                 conn.execute(table.delete())
 
 
-def run_worker(app, *, queues="slow", wait=True):
+@pytest.fixture()
+def clock_at(app):
+    """Fix the workflow's clock (crm.clock): clock_at("2024-09-27T10:00:00+08:00")."""
+    def set_clock(moment):
+        app.config["CLOCK_NOW"] = moment
+    yield set_clock
+    app.config["CLOCK_NOW"] = None
+
+
+def run_worker(app, *, queues="slow", wait=True, env_extra=None):
     """A real `crm worker --burst` in its own process group, on the suite's database and Redis."""
     import subprocess
     import sys
@@ -173,6 +182,7 @@ def run_worker(app, *, queues="slow", wait=True):
            "SECRET_KEY": "test-secret"}
     if app.config["REDIS_URL"]:
         env["REDIS_URL"] = app.config["REDIS_URL"]
+    env.update(env_extra or {})
     proc = subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--burst", "--queues", queues,
                              "--without-scheduler"], env=env, cwd=Path(__file__).resolve().parent.parent,
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

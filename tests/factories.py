@@ -73,3 +73,24 @@ def reload(obj):
     """The row as stored now (the request that changed it has closed its session)."""
     _db().expire_all()
     return _db().get(type(obj), obj.id)
+
+
+def member_unit(name=None):
+    """A department asked in pre-screening, with its screening liaison: (unit, screener)."""
+    u = unit(name or f"测试局{next(_seq)}", kind="department")
+    return u, user(roles=("screener",), unit_=u)
+
+
+def negotiating_lead(owner=None, **fields):
+    from crm.leads.services import change_stage
+
+    created = lead(owner=owner, **fields)
+    change_stage(created, "negotiating", created.owner)
+    return created
+
+
+def opinion_form(verdict="approve", materials=(), comment="", conditions="", ratings=4, version=0):
+    data = {"verdict": verdict, "materials_other": "\n".join(materials), "comment": comment,
+            "conditions": conditions, "based_on_version": str(version)}
+    data.update({f"rating_{d}": str(ratings) for d in ("scale", "intensity", "tech", "prospects", "compliance")})
+    return data

@@ -202,7 +202,7 @@ def test_undo_removes_created_and_restores_updated_leads_until_one_changes(clien
     _page, again = _preview(client, team_lead, xlsx([row(name="三明新公司")]))
     assert _confirm(client, again) == "done"
     new = db.session.scalar(select(Lead).where(Lead.company_name == "三明新公司"))
-    moved = client.post(f"/leads/{new.id}/stage", {"to_stage": "screening", "version": new.version})
+    moved = client.post(f"/leads/{new.id}/stage", {"to_stage": "lost", "reason": "投资方放弃", "version": new.version})
     assert moved.status_code == 302
     response = client.post(f"/imports/{again}/undo", follow_redirects=True)
     assert "已不能再撤销" in response.get_data(as_text=True)

@@ -157,3 +157,62 @@ DOCUMENT["paths"]["/imports/{batch_id}"] = {
     "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
     "get": {"summary": "An import's status, progress and counts",
             "responses": {"200": _resp("the import", {"$ref": "#/components/schemas/Import"}), **_ERRORS}}}
+
+# --- pre-screening (crm.api.screening) -----------------------------------------------------------
+_INT = {"type": "integer"}
+_CASE = {"type": "object", "properties": {
+    "id": _INT, "lead_id": _INT, "company_name": {"type": "string"}, "round": _INT,
+    "previous_case_id": {"type": ["integer", "null"]}, "status": {"enum": ["open", "closed", "withdrawn"]},
+    "result": {"enum": ["pass", "conditional", "fail", None]}, "submitted_at": {"type": "string"},
+    "working_days": {"type": "boolean"}, "period_days": _INT,
+    "due_on": {**_STR, "description": "last local day to answer; null while the year's holiday schedule is unknown"},
+    "due_at": _STR, "remind_at": _STR, "due_problem_year": {"type": ["integer", "null"]},
+    "closed_at": _STR, "closed_by_deadline": {"type": ["boolean", "null"]}, "url": {"type": "string"},
+    "units": {"type": "array", "items": {"type": "object"}},
+    "indicators": {"type": "array", "items": {"type": "object", "properties": {
+        "key": {"type": "string"}, "value": _NUM, "threshold": _NUM,
+        "status": {"enum": ["pass", "fail", "unknown"]}}}},
+    "opinions": {"type": "array", "items": {"$ref": "#/components/schemas/Opinion"}},
+    "notice": {"type": ["array", "null"], "items": {"type": "object", "properties": {
+        "item": {"type": "string"}, "units": {"type": "array", "items": {"type": "string"}}}}}}}
+_RATINGS = {"type": "object", "properties": {d: {"type": "integer", "minimum": 1, "maximum": 5} for d in
+                                              ("scale", "intensity", "tech", "prospects", "compliance")}}
+_OPINION = {"type": "object", "properties": {
+    "id": _INT, "unit_id": _INT, "unit": {"type": "string"}, "version": _INT,
+    "verdict": {"enum": ["approve", "conditional", "reject"]}, "ratings": _RATINGS,
+    "materials": {"type": "array", "items": {"type": "string"}}, "conditions": _STR, "comment": _STR,
+    "submitted_at": {"type": "string"}, "late": {"type": "boolean"}}}
+DOCUMENT["components"]["schemas"].update(Case=_CASE, Opinion=_OPINION)
+_CASE_ID = [{"name": "case_id", "in": "path", "required": True, "schema": _INT}]
+_RULE_ERRORS = {"409": _resp("a rule of the workflow refused it (the message says which)",
+                             {"$ref": "#/components/schemas/Error"}), **_ERRORS}
+DOCUMENT["paths"]["/screening/cases"] = {"get": {
+    "summary": "Pre-screening cases the caller may read (screeners: those asked of their unit)",
+    "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "withdrawn"]}}],
+    "responses": {"200": _resp("the cases", {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}), **_ERRORS}}}
+DOCUMENT["paths"]["/screening/cases/{case_id}"] = {"parameters": _CASE_ID, "get": {
+    "summary": "One case: units, indicators against the thresholds, current opinions, the one-time notice",
+    "responses": {"200": _resp("the case", {"$ref": "#/components/schemas/Case"}), **_ERRORS}}}
+DOCUMENT["paths"]["/leads/{lead_id}/screening"] = {"parameters": _ID, "post": {
+    "summary": "Send a lead in negotiation (or returned) to pre-screening; due in three (working) days",
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "unit_ids": {"type": "array", "items": _INT, "description": "default: the county's and the chain's member units"},
+        "park_unit_id": {"type": ["integer", "null"]}, "note": _STR, "version": _INT}}}}},
+    "responses": {"201": _resp("the case opened", {"$ref": "#/components/schemas/Case"}),
+                  "400": _resp("not in negotiation, or bad units"), **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_ID, "get": {
+    "summary": "Every version of every member unit's opinion",
+    "responses": {"200": _resp("the opinions", {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Opinion"}}}}), **_ERRORS}},
+    "post": {
+    "summary": "Give or amend the caller's unit's opinion (screening liaisons of a unit asked)",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
+        "required": ["verdict", "ratings"], "properties": {
+            "verdict": {"enum": ["approve", "conditional", "reject"]}, "ratings": _RATINGS,
+            "materials": {"type": "array", "items": {"type": "string"}}, "conditions": _STR,
+            "comment": {**_STR, "description": "required when rejecting"},
+            "based_on_version": {"type": "integer", "description": "the unit's version you read (0: none); "
+                                                                   "a newer one gives 409"}}}}}},
+    "responses": {"201": _resp("recorded; the case closes when every unit has answered"),
+                  "400": _resp("a verdict or rating is missing or invalid"), **_RULE_ERRORS}}}

@@ -35,20 +35,26 @@ class Permission(StrEnum):
     MANAGE_ACCOUNTS = "admin.accounts"       # users and units
     AUDIT_READ = "admin.audit"
     API_TOKENS = "api.tokens"
+    SCREENING_SUBMIT = "screening.submit"      # send the own unit's leads to pre-screening
+    SCREENING_ANSWER = "screening.answer"      # give the own member unit's opinion on a case
+    SCREENING_READ_ALL = "screening.read_all"  # every case, and the timeliness figures
+    SCREENING_SETTINGS = "screening.settings"  # member units, thresholds, the holiday table
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
-                             Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS}),
+                             Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS,
+                             Permission.SCREENING_SUBMIT}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
-                               Permission.API_TOKENS}),
-    # Screeners read leads through the cases sent to their unit (screening issue).
-    Role.SCREENER: frozenset({Permission.API_TOKENS}),
-    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS}),
-    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL}),
+                               Permission.API_TOKENS, Permission.SCREENING_SUBMIT}),
+    # Screeners read a lead only through the cases sent to their unit.
+    Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),
+    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL}),
+    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
-                           Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS}),
+                           Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
+                           Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS}),
 }
 
 

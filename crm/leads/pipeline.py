@@ -51,13 +51,13 @@ MAIN_LINE = [Stage.LEAD, Stage.NEGOTIATING, Stage.SCREENING, Stage.AWAITING_DECI
              Stage.ADMITTED, Stage.SIGNED, Stage.STARTED, Stage.COMPLETED, Stage.PRODUCING,
              Stage.ABOVE_SCALE]
 
-# Allowed moves. Screening, the collective decision and their outcomes get their own
-# workflows in later issues, which will take those moves over from manual changes.
+# Moves a person makes by hand. Entering and leaving pre-screening belongs to its workflow
+# (crm.screening) and is listed apart; the collective-decision issue takes over admitted/rejected.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.LEAD: frozenset({Stage.NEGOTIATING, Stage.LOST}),
-    Stage.NEGOTIATING: frozenset({Stage.SCREENING, Stage.LOST}),
-    Stage.SCREENING: frozenset({Stage.AWAITING_DECISION, Stage.RETURNED, Stage.LOST}),
-    Stage.RETURNED: frozenset({Stage.NEGOTIATING, Stage.SCREENING, Stage.LOST}),
+    Stage.NEGOTIATING: frozenset({Stage.LOST}),
+    Stage.SCREENING: frozenset({Stage.LOST}),  # an open case is withdrawn
+    Stage.RETURNED: frozenset({Stage.NEGOTIATING, Stage.LOST}),
     Stage.AWAITING_DECISION: frozenset({Stage.ADMITTED, Stage.REJECTED, Stage.LOST}),
     Stage.ADMITTED: frozenset({Stage.SIGNED, Stage.LOST}),
     Stage.SIGNED: frozenset({Stage.STARTED, Stage.LOST}),
@@ -67,6 +67,13 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.ABOVE_SCALE: frozenset(),
     Stage.REJECTED: frozenset(),
     Stage.LOST: frozenset(),
+}
+
+# Moves only a workflow makes: submitting to pre-screening, and the case's closing.
+WORKFLOW_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.NEGOTIATING: frozenset({Stage.SCREENING}),
+    Stage.RETURNED: frozenset({Stage.SCREENING}),
+    Stage.SCREENING: frozenset({Stage.AWAITING_DECISION, Stage.RETURNED}),
 }
 
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
@@ -88,8 +95,9 @@ def stage_label(stage: str) -> str:
         return stage
 
 
-def can_move(current: str, target: str) -> bool:
+def can_move(current: str, target: str, workflow: bool = False) -> bool:
+    table = WORKFLOW_TRANSITIONS if workflow else TRANSITIONS
     try:
-        return Stage(target) in TRANSITIONS[Stage(current)]
+        return Stage(target) in table.get(Stage(current), frozenset())
     except ValueError:
         return False

@@ -126,14 +126,21 @@ def update_lead(lead: Lead, data: dict, actor: User, expected_version=None,
     return lead
 
 
-def change_stage(lead: Lead, target: str, actor: User, reason: str | None = None,
-                 on_date: date | None = None, expected_version=None) -> LeadStageChange:
+# Called after every stage change with (lead, old stage); other features register here
+# (pre-screening withdraws an open case when its lead is terminated).
+STAGE_CHANGE_HOOKS: list = []
+
+
+def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None = None,
+                 on_date: date | None = None, expected_version=None,
+                 workflow: bool = False) -> LeadStageChange:
+    """Move a lead. `workflow`: a move only a workflow may make (pre-screening), not a person."""
     _check_version(lead, expected_version)
     try:
         target_stage = Stage(target)
     except ValueError:
         raise LeadError(_("Unknown stage: %(stage)s.", stage=target), "to_stage")
-    if not can_move(lead.stage, target_stage):
+    if not can_move(lead.stage, target_stage, workflow=workflow):
         raise LeadError(_("A lead cannot move from %(a)s to %(b)s.", a=stage_label(lead.stage),
                           b=stage_label(target_stage)), "to_stage")
     reason = (reason or "").strip() or None
@@ -152,10 +159,13 @@ def change_stage(lead: Lead, target: str, actor: User, reason: str | None = None
         lead.lost_reason = reason
     change = LeadStageChange(from_stage=lead.stage, to_stage=target_stage.value, reason=reason,
                              changed_by=actor)
+    old_stage = lead.stage
     lead.stage = target_stage.value
     lead.updated_by = actor
     lead.stage_changes.append(change)
     db.session.flush()
+    for hook in STAGE_CHANGE_HOOKS:
+        hook(lead, old_stage)
     return change
 
 

@@ -85,8 +85,13 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
     history = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
                                                           AuditEntry.entity_id == lead.id)
                                  .order_by(AuditEntry.id.desc()).limit(100)).all()
+    from crm.screening.queries import can_submit_lead
+    from crm.screening.services import SUBMITTABLE, cases_for_lead
+
     return render_template("leads/show.html", lead=lead, can_edit=can_edit, stage_form=stage_form,
-                           activity_form=activity_form, history=history), status
+                           activity_form=activity_form, history=history,
+                           screening_cases=cases_for_lead(lead.id),
+                           can_submit=can_submit_lead(current_user, lead) and lead.stage in SUBMITTABLE), status
 
 
 @bp.route("/<int:lead_id>")

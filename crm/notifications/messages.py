@@ -1,0 +1,28 @@
+"""The wording of each kind of notification; rendered in the reader's language when shown."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    "screening_asked": _l("Pre-screening: %(company)s was submitted to your unit; answer by %(due)s."),
+    "screening_reminder": _l("Reminder: one working day is left to give your opinion on %(company)s "
+                             "(due %(due)s)."),
+    "screening_closed": _l("Pre-screening of %(company)s closed: %(result)s."),
+    "screening_no_calendar": _l("The holiday schedule for %(year)s is not entered: the pre-screening "
+                                "deadline of %(company)s cannot be computed. Enter it in the holiday table."),
+}
+
+
+def render(kind: str, params: dict) -> str:
+    template = MESSAGES.get(kind)
+    if template is None:
+        return kind
+    values = dict(params or {})
+    if "result" in values:
+        from crm.screening.models import RESULT_LABELS
+
+        values["result"] = str(RESULT_LABELS.get(values["result"], values["result"]))
+    try:
+        return str(template) % values
+    except (KeyError, TypeError, ValueError):
+        return str(template)

@@ -1,0 +1,60 @@
+"""Notify users: rows in the same transaction as the change; e-mail after the commit."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from crm import clock
+from crm.auth.models import User, UserRole
+from crm.extensions import db
+from crm.notifications.models import Notification
+
+
+def notify(user_ids, kind: str, params: dict, link: str | None = None) -> int:
+    """Add one notification per user (bulk); returns how many. Mail follows the commit."""
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return 0
+    created = clock.now()
+    db.session.execute(insert(Notification), [
+        {"user_id": uid, "kind": kind, "params": params, "link": link, "created_at": created}
+        for uid in user_ids])
+    db.session.info["flushed"] = True
+    if current_app.config.get("SMTP_HOST"):
+        from crm.notifications.jobs import send_pending_emails
+        from crm.queue import enqueue_after_commit
+
+        enqueue_after_commit("quick", send_pending_emails, job_id=None)
+    return len(user_ids)
+
+
+def unit_users_with_role(unit_ids, role: str) -> dict[int, list[int]]:
+    """unit id → active users of that unit holding `role`."""
+    rows = db.session.execute(
+        select(User.unit_id, User.id).join(UserRole, UserRole.user_id == User.id)
+        .where(User.unit_id.in_(list(unit_ids)), User.active.is_(True), UserRole.role == role)).all()
+    result: dict[int, list[int]] = {}
+    for unit_id, user_id in rows:
+        result.setdefault(unit_id, []).append(user_id)
+    return result
+
+
+def users_with_role(role: str) -> list[int]:
+    return list(db.session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id)
+                                   .where(User.active.is_(True), UserRole.role == role)))
+
+
+def unread_count(user_id: int) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    result = db.session.execute(stmt.values(read_at=clock.now()))
+    db.session.info["flushed"] = True
+    return result.rowcount

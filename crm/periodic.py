@@ -1,0 +1,65 @@
+"""Periodic jobs, declared as data with fixed ids; `crm worker` enqueues them on time.
+
+Each run has the id `<job id>-<slot>` (slot = the interval it belongs to), claimed in Redis with
+SET NX before it is enqueued: however many workers tick, each slot is enqueued once.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from crm import clock
+from crm.extensions import redis_store
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    id: str
+    func: str        # dotted path of the job function (takes no arguments)
+    every: int       # seconds
+    queue: str = "quick"
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    # Pre-screening reminders ("one working day left") and closing at the deadline.
+    PeriodicJob("screening-sweep", "crm.screening.jobs.sweep", every=60),
+)
+
+
+def enqueue_due(now: datetime | None = None, jobs=PERIODIC_JOBS) -> list[str]:
+    """Enqueue each periodic job whose current slot has not been enqueued yet."""
+    from crm.queue import get_queue
+
+    moment = (now or clock.now()).timestamp()
+    prefix = current_app.config["REDIS_PREFIX"]
+    enqueued = []
+    for spec in jobs:
+        slot = int(moment // spec.every)
+        claim = f"{prefix}:periodic:{spec.id}:{slot}"
+        if redis_store.client.set(claim, "1", nx=True, ex=spec.every * 3):
+            job_id = f"{spec.id}-{slot}"
+            get_queue(spec.queue).enqueue(spec.func, job_id=job_id, result_ttl=spec.every * 3)
+            enqueued.append(job_id)
+    return enqueued
+
+
+class PeriodicThread(threading.Thread):
+    """Runs beside a worker: every tick, enqueue what is due (inside the app context)."""
+
+    def __init__(self, app, tick: int):
+        super().__init__(name="crm-periodic", daemon=True)
+        self.app = app
+        self.tick = tick
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with self.app.app_context():
+                    enqueue_due()
+            except Exception:  # Redis away for a moment: try again next tick
+                self.app.logger.exception("periodic jobs: could not enqueue")
+            self.stopping.wait(self.tick)

@@ -1,0 +1,1 @@
+"""The three-day instant pre-screening (即时初审)."""
