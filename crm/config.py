@@ -74,6 +74,8 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD") or None
         self.SMTP_STARTTLS = _bool("CRM_SMTP_STARTTLS", False)
         self.MAIL_FROM = os.environ.get("CRM_MAIL_FROM", "crm@localhost")
+        # The address users open the app at, for links in e-mail (e.g. https://zs.jiangle.gov.cn).
+        self.BASE_URL = os.environ.get("CRM_BASE_URL", "")
         # Seconds between runs of the periodic jobs' scheduler inside `crm worker`.
         self.PERIODIC_TICK = int(os.environ.get("CRM_PERIODIC_TICK", "15"))
         self.TESTING = False

@@ -1,4 +1,4 @@
-"""E-mail for notifications (quick queue). Idempotent: a message is claimed before it is sent."""
+"""E-mail for notifications (quick queue): claimed before sending, so at most once each."""
 from __future__ import annotations
 
 import smtplib
@@ -14,14 +14,17 @@ from crm.extensions import db
 from crm.notifications.models import Notification
 
 
-def send_pending_emails(limit: int = 500) -> int:
-    """Send every notification not yet e-mailed to users with an address; returns how many."""
+def send_emails(notification_ids: list[int]) -> int:
+    """Send these notifications to their users' addresses, each at most once; returns how many."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
         return 0
     rows = db.session.scalars(
         select(Notification).options(joinedload(Notification.user))
-        .where(Notification.emailed_at.is_(None)).order_by(Notification.id).limit(limit)).all()
+        .where(Notification.id.in_(notification_ids), Notification.emailed_at.is_(None))
+        .order_by(Notification.id)).all()
+    if not rows:
+        return 0
     sent = 0
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
         if config.get("SMTP_STARTTLS"):
@@ -29,7 +32,7 @@ def send_pending_emails(limit: int = 500) -> int:
         if config.get("SMTP_USER"):
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
         for note in rows:
-            # Claim first (at most once per message even if two jobs run); commit per message.
+            # Claim, then send: a retried job never mails the same notification twice.
             claimed = db.session.execute(update(Notification).where(
                 Notification.id == note.id, Notification.emailed_at.is_(None)).values(emailed_at=clock.now()))
             db.session.commit()
@@ -41,7 +44,8 @@ def send_pending_emails(limit: int = 500) -> int:
             message["From"] = config["MAIL_FROM"]
             message["To"] = note.user.email
             message["Subject"] = body[:60]
-            message.set_content(body + ("\n\n" + note.link if note.link else ""))
+            link = (config.get("BASE_URL") or "").rstrip("/") + (note.link or "")
+            message.set_content(body + ("\n\n" + link if note.link else ""))
             smtp.send_message(message)
             sent += 1
     return sent

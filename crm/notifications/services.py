@@ -1,7 +1,7 @@
 """Notify users: rows in the same transaction as the change; e-mail after the commit."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import insert, select, update
 
 from crm import clock
@@ -11,20 +11,24 @@ from crm.notifications.models import Notification
 
 
 def notify(user_ids, kind: str, params: dict, link: str | None = None) -> int:
-    """Add one notification per user (bulk); returns how many. Mail follows the commit."""
+    """Add one notification per user (bulk); returns how many. E-mail follows the commit."""
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return 0
     created = clock.now()
-    db.session.execute(insert(Notification), [
+    rows = db.session.execute(insert(Notification).returning(Notification.id, Notification.user_id), [
         {"user_id": uid, "kind": kind, "params": params, "link": link, "created_at": created}
-        for uid in user_ids])
+        for uid in user_ids]).all()
     db.session.info["flushed"] = True
-    if current_app.config.get("SMTP_HOST"):
-        from crm.notifications.jobs import send_pending_emails
-        from crm.queue import enqueue_after_commit
+    if has_app_context() and current_app.config.get("SMTP_HOST"):
+        with_address = set(db.session.scalars(select(User.id).where(
+            User.id.in_(user_ids), User.email.is_not(None), User.email != "")))
+        ids = [nid for nid, uid in rows if uid in with_address]
+        if ids:
+            from crm.notifications.jobs import send_emails
+            from crm.queue import enqueue_after_commit
 
-        enqueue_after_commit("quick", send_pending_emails, job_id=None)
+            enqueue_after_commit("quick", send_emails, ids, retries=3)
     return len(user_ids)
 
 
