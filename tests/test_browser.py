@@ -58,6 +58,9 @@ def live_server():
     run("db", "upgrade")
     run("create-user", "gy_officer", "--role", "officer", "--unit", "古镛镇", "--unit-kind", "town",
         "--full-name", "陈志强", "--password-stdin", input="browser-pass-1\n")
+    for username, unit, name in (("fg_screener", "县发改局", "黄志勇"), ("zr_screener", "县自然资源局", "李春燕")):
+        run("create-user", username, "--role", "screener", "--unit", unit, "--unit-kind", "department",
+            "--full-name", name, "--password-stdin", input="browser-pass-1\n")
     port = _free_port()
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -182,3 +185,64 @@ def test_officer_imports_a_file_and_sees_it_land(live_server, browser, tmp_path)
     assert page.locator("td", has_text="深圳某新能源科技有限公司").is_visible()
     assert problems == [], problems
     page.close()
+
+
+def _login_as(page, base, username):
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", "browser-pass-1")
+    with page.expect_navigation():
+        page.click("[data-testid=login]")
+
+
+def test_officer_submits_two_screeners_answer_and_the_notice_appears(live_server, browser):
+    officer = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(officer)
+    _login(officer, live_server)
+    officer.click("text=新增线索")
+    officer.fill("#company_name", "福建永盛铝业有限公司")
+    officer.fill("#project_name", "年产5万吨再生铝项目")
+    officer.fill("#fixed_asset_investment_wan", "30000")
+    officer.fill("#land_area_mu", "100")
+    officer.fill("#expected_tax_wan", "800")
+    with officer.expect_navigation(url=re.compile(r".*/leads/\d+$")):
+        officer.click("[data-testid=save]")
+    officer.select_option("#to_stage", "negotiating")
+    with officer.expect_navigation():
+        officer.click("input[type=submit][value='变更阶段']")
+    officer.click("[data-testid=send-to-screening]")
+    officer.check("label:has-text('县发改局')")
+    officer.check("label:has-text('县自然资源局')")
+    with officer.expect_navigation(url=re.compile(r".*/screening/cases/\d+$")):
+        officer.click("input[type=submit][value='提交即时初审']")
+    case_url = officer.url
+    assert officer.locator("[data-testid=case-status]").inner_text() == "进行中"
+    assert officer.locator("[data-indicator=tax_per_mu]").get_attribute("data-status") == "pass"  # 8 ≥ 5
+
+    for username, verdict, material in (("fg_screener", "有条件同意", "项目可行性研究报告"),
+                                        ("zr_screener", "同意", "项目可行性研究报告")):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        screener = context.new_page()
+        seen = _watch(screener)
+        _login_as(screener, live_server, username)
+        screener.click("text=初审待办")
+        screener.click("[data-testid=todo] >> text=填写意见")
+        screener.check(f"label:has-text('{verdict}') >> xpath=preceding-sibling::input")
+        screener.check(f"label:has-text('{material}')")
+        if username == "zr_screener":
+            screener.fill("#materials_other", "项目用地需求说明及总平面布置图")
+        with screener.expect_navigation():
+            screener.click("input[type=submit][value='提交意见']")
+        assert screener.locator(".alert-success").is_visible()
+        assert seen == [], seen
+        context.close()
+
+    officer.goto(case_url)
+    assert officer.locator("[data-testid=case-status]").inner_text() == "已结案"
+    assert officer.locator("[data-testid=case-result]").inner_text() == "有条件通过"
+    officer.click("[data-testid=notice-link]")
+    items = officer.locator("[data-testid=notice-items]").inner_text()
+    assert "项目可行性研究报告" in items and "县发改局、县自然资源局" in items
+    assert "项目用地需求说明及总平面布置图" in items
+    assert problems == [], problems
+    officer.close()

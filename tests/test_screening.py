@@ -170,6 +170,8 @@ def test_screener_sees_the_case_in_their_to_do_list(client, county, clock_at, ma
     screener.login(county["screeners"][0])
     todo = screener.get("/screening/todo").get_data(as_text=True)
     assert "福建永盛铝业有限公司" in todo and f"/screening/cases/{case.id}" in todo
+    home = screener.get("/").get_data(as_text=True)
+    assert "待本单位反馈的即时初审案件" in home and "福建永盛铝业有限公司" in home
 
 
 def test_opinions_close_the_case_and_merge_the_notice(client, county, clock_at, make_client):

@@ -40,5 +40,18 @@ def home():
             stmt = stmt.where(Lead.owner_id == current_user.id)
         due = db.session.scalars(stmt).all()
     stages = MAIN_LINE + [Stage.RETURNED, Stage.REJECTED, Stage.LOST]
+    screening_todo = []
+    if current_user.can(Permission.SCREENING_ANSWER):
+        from crm.screening.queries import todo_for_unit
+
+        screening_todo = todo_for_unit(current_user.unit_id)
+    calendar_gaps = []
+    if current_user.can(Permission.SCREENING_SETTINGS):
+        from crm.screening.services import calendar_gaps as gaps
+
+        calendar_gaps = gaps()
+    from crm import clock
+
     return render_template("main/home.html", counts=counts, stages=stages,
-                           stage_labels=STAGE_LABELS, due=due, today=date.today())
+                           stage_labels=STAGE_LABELS, due=due, today=date.today(),
+                           screening_todo=screening_todo, calendar_gaps=calendar_gaps, now=clock.now())
