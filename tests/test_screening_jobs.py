@@ -76,6 +76,10 @@ def test_reminder_once_then_closing_at_the_deadline(app, committed):
     from crm.leads.models import Lead
     assert db.session.get(Lead, lead_id).stage == "returned"
     assert [n.user_id for n in _notes("screening_closed")] == [officer_id]
+    from crm.audit.models import AuditEntry
+    changes = [e.changes for e in db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "screening_cases", AuditEntry.entity_id == case_id))]
+    assert {"status": ["open", "closed"]}.items() <= {k: list(v) for c in changes for k, v in c.items()}.items()
     _sweep(app, AFTER_DEADLINE)  # closing is not repeated
     assert len(_notes("screening_closed")) == 1
 

@@ -133,8 +133,9 @@ STAGE_CHANGE_HOOKS: list = []
 
 def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None = None,
                  on_date: date | None = None, expected_version=None,
-                 workflow: bool = False) -> LeadStageChange:
-    """Move a lead. `workflow`: a move only a workflow may make (pre-screening), not a person."""
+                 workflow: bool = False, flush: bool = True) -> LeadStageChange:
+    """Move a lead. `workflow`: a move only a workflow may make (pre-screening), not a person.
+    `flush=False` leaves the flush to the caller (a batch of moves flushes once)."""
     _check_version(lead, expected_version)
     try:
         target_stage = Stage(target)
@@ -157,13 +158,15 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
         lead.started_on = when
     elif target_stage == Stage.LOST:
         lead.lost_reason = reason
-    change = LeadStageChange(from_stage=lead.stage, to_stage=target_stage.value, reason=reason,
+    # Linked from the change's side, so the lead's history is not loaded just to append to it.
+    change = LeadStageChange(lead=lead, from_stage=lead.stage, to_stage=target_stage.value, reason=reason,
                              changed_by=actor)
+    db.session.add(change)
     old_stage = lead.stage
     lead.stage = target_stage.value
     lead.updated_by = actor
-    lead.stage_changes.append(change)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     for hook in STAGE_CHANGE_HOOKS:
         hook(lead, old_stage)
     return change

@@ -11,25 +11,30 @@ from crm.notifications.models import Notification
 
 
 def notify(user_ids, kind: str, params: dict, link: str | None = None) -> int:
-    """Add one notification per user (bulk); returns how many. E-mail follows the commit."""
-    user_ids = sorted(set(user_ids))
-    if not user_ids:
-        return 0
+    """Add one notification per user; returns how many. E-mail follows the commit."""
+    return notify_many([(user_ids, kind, params, link)])
+
+
+def notify_many(items) -> int:
+    """Many notifications in one INSERT: items are (user ids, kind, params, link)."""
     created = clock.now()
-    rows = db.session.execute(insert(Notification).returning(Notification.id, Notification.user_id), [
-        {"user_id": uid, "kind": kind, "params": params, "link": link, "created_at": created}
-        for uid in user_ids]).all()
+    values = [{"user_id": uid, "kind": kind, "params": params, "link": link, "created_at": created}
+              for user_ids, kind, params, link in items for uid in sorted(set(user_ids))]
+    if not values:
+        return 0
+    rows = db.session.execute(insert(Notification).returning(Notification.id, Notification.user_id),
+                              values).all()
     db.session.info["flushed"] = True
     if has_app_context() and current_app.config.get("SMTP_HOST"):
         with_address = set(db.session.scalars(select(User.id).where(
-            User.id.in_(user_ids), User.email.is_not(None), User.email != "")))
+            User.id.in_({uid for _nid, uid in rows}), User.email.is_not(None), User.email != "")))
         ids = [nid for nid, uid in rows if uid in with_address]
         if ids:
             from crm.notifications.jobs import send_emails
             from crm.queue import enqueue_after_commit
 
             enqueue_after_commit("quick", send_emails, ids, retries=3)
-    return len(user_ids)
+    return len(values)
 
 
 def unit_users_with_role(unit_ids, role: str) -> dict[int, list[int]]:

@@ -19,7 +19,7 @@ from crm.extensions import db
 from crm.leads import services as lead_services
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage, stage_label
-from crm.notifications.services import notify, unit_users_with_role, users_with_role
+from crm.notifications.services import notify, notify_many, unit_users_with_role, users_with_role
 from crm.screening.calendar import UnknownYearError, WorkCalendar, deadline
 from crm.screening.indicators import Thresholds
 from crm.screening.models import (RATING_DIMENSIONS, CalendarDay, CalendarYear, CaseResult, CaseStatus,
@@ -320,6 +320,9 @@ def submit_opinion(case: ScreeningCase, unit_id: int, actor: User, data: dict,
             case.last_opinion_at = now  # bumps the case's version: a concurrent close must retry
             db.session.flush()
     except (IntegrityError, StaleDataError):
+        status = db.session.scalar(select(ScreeningCase.status).where(ScreeningCase.id == case.id))
+        if status != CaseStatus.OPEN:  # the deadline sweep closed it at this very moment
+            raise ScreeningError(_("This case has just closed; opinions are no longer accepted."), status=409)
         raise ScreeningError(_("Another opinion for your unit was recorded at the same moment. "
                                "Reload the case to see it."), status=409)
     case.opinions.append(opinion)
@@ -351,8 +354,11 @@ def consolidate(case: ScreeningCase) -> tuple[str, list[dict]]:
     return result.value, list(merged.values())
 
 
-def close_case(case: ScreeningCase, by_deadline: bool) -> None:
-    """Consolidate, record late and missing units, move the lead, tell the submitter."""
+def close_case(case: ScreeningCase, by_deadline: bool, notes: list | None = None) -> None:
+    """Consolidate, record late and missing units, move the lead, tell the submitter.
+
+    `notes`: collect the notification here instead of inserting it now (the sweep batches them).
+    """
     now = clock.now()
     result, notice = consolidate(case)
     case.status = CaseStatus.CLOSED.value
@@ -366,10 +372,14 @@ def close_case(case: ScreeningCase, by_deadline: bool) -> None:
     target = Stage.RETURNED if (result == CaseResult.FAIL or notice) else Stage.AWAITING_DECISION
     reason = _("Pre-screening round %(round)s: %(result)s", round=case.round, result=case.result_label)
     if lead.stage == Stage.SCREENING:
-        lead_services.change_stage(lead, target, None, reason=reason, workflow=True)
-    db.session.flush()
+        lead_services.change_stage(lead, target, None, reason=reason, workflow=True, flush=notes is None)
     recipients = {uid for uid in (case.submitted_by_id, lead.owner_id) if uid}
-    notify(recipients, "screening_closed", {"company": lead.company_name, "result": result}, _case_link(case))
+    note = (recipients, "screening_closed", {"company": lead.company_name, "result": result}, _case_link(case))
+    if notes is None:
+        db.session.flush()
+        notify_many([note])
+    else:
+        notes.append(note)
 
 
 def withdraw_open_case(lead: Lead, old_stage: str) -> None:
