@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm import clock
 from crm.auth.models import Unit, UnitKind
-from crm.auth.permissions import acting_user, require_permission
+from crm.auth.permissions import acting_user, can_read_unit_records, require_permission
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
 from crm.extensions import db
@@ -140,7 +140,8 @@ def _render_case(case: ScreeningCase, form: OpinionForm | None = None, status: i
         can_answer=can_answer, own_unit_case=own_unit_case,
         can_resubmit=queries.can_submit_lead(user, case.lead) and case.lead.stage in services.SUBMITTABLE,
         indicators=indicators.compute(case.lead, thresholds), thresholds=thresholds, rounds=rounds,
-        now=clock.now(), dimensions=RATING_DIMENSIONS), status
+        now=clock.now(), dimensions=RATING_DIMENSIONS,
+        can_read_lead=can_read_unit_records(user, case.lead.owner_unit_id)), status
 
 
 @bp.route("/cases/<int:case_id>")
