@@ -37,6 +37,13 @@ def test_seed_demo_makes_a_county_once(app, db_session):
     assert roles == {"officer", "team_lead", "screener", "leader", "admin", "viewer"}
     stages = set(db.session.scalars(select(Lead.stage).distinct()))
     assert {"lead", "negotiating", "signed"} <= stages
+    from crm.screening.models import ScreeningCase, ScreeningThreshold
+    in_screening = set(db.session.scalars(select(Lead.id).where(Lead.stage == "screening")))
+    open_cases = set(db.session.scalars(select(ScreeningCase.lead_id).where(ScreeningCase.status == "open")))
+    assert in_screening == open_cases  # every lead in pre-screening has its open case
+    assert db.session.scalar(select(func.count()).select_from(ScreeningCase).where(
+        ScreeningCase.status == "closed")) > 0
+    assert db.session.scalar(select(func.count()).select_from(ScreeningThreshold)) > 0
     again = runner.invoke(args=["seed-demo", "--leads", "10"])
     assert "already" in again.output
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 120

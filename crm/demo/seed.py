@@ -11,6 +11,7 @@ from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.demo import data
 from crm.demo.generate import generate_leads
+from crm.demo.screening import seed_screening
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
 
@@ -63,6 +64,8 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
             db.session.add(_lead_from_row(row, units, users, chains, nodes, sources))
             if i % 500 == 499:
                 db.session.flush()
+        db.session.flush()
+        seed_screening(units, users, chains, today, seed)
         db.session.commit()
     finally:
         set_actor(None)
