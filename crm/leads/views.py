@@ -16,6 +16,7 @@ from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
 from crm.extensions import db
+from crm.forms import attach_error
 from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead
@@ -25,14 +26,6 @@ from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page, un
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
-
-
-def _attach_error(form, exc: services.LeadError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 @bp.route("")
@@ -68,7 +61,7 @@ def create():
             lead = services.create_lead(form.lead_data(), current_user.unit, current_user,
                                         confirmed_duplicate=form.confirm_duplicate.data)
         except services.LeadError as exc:
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(_("Lead saved."), "success")
             return redirect(url_for("leads.show", lead_id=lead.id))
@@ -125,7 +118,7 @@ def edit(lead_id: int):
             flash(str(services.ConcurrentEditError(lead)), "danger")
             return render_template("leads/form.html", form=form, lead=lead, conflict=True), 409
         except services.LeadError as exc:
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(_("Lead saved."), "success")
             return redirect(url_for("leads.show", lead_id=lead.id))
@@ -152,7 +145,7 @@ def change_stage(lead_id: int):
             return _render_show(lead, stage_form=form, status=409)
         except services.LeadError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(_("Stage changed to %(stage)s.", stage=lead.stage_label), "success")
             return redirect(url_for("leads.show", lead_id=lead.id))
@@ -171,7 +164,7 @@ def add_activity(lead_id: int):
                                   form.summary.data, form.next_follow_up_on.data)
         except services.LeadError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(_("Follow-up recorded."), "success")
             return redirect(url_for("leads.show", lead_id=lead.id))

@@ -14,6 +14,7 @@ from crm.auth.permissions import acting_user, can_read_unit_records, require_per
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
 from crm.extensions import db
+from crm.forms import attach_error
 from crm.leads import services as lead_services
 from crm.leads.models import Lead
 from crm.leads.queries import get_lead_or_404
@@ -23,14 +24,6 @@ from crm.screening.models import (CASE_STATUS_LABELS, RATING_DIMENSIONS, Calenda
                                   ScreeningCase, ScreeningThreshold)
 
 bp = Blueprint("screening", __name__, url_prefix="/screening")
-
-
-def _attach_error(form, exc: services.ScreeningError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 def _parks() -> list[Unit]:
@@ -92,7 +85,7 @@ def submit(lead_id: int):
             status = 409
         except services.ScreeningError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
             status = exc.status
         else:
             if case.due_on is None:
@@ -171,7 +164,7 @@ def opinion(case_id: int):
             if exc.status == 409:
                 flash(str(exc), "danger")
                 return _render_case(queries.get_case_or_404(case_id), status=409)
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             if case.is_open:
                 flash(_("Opinion recorded."), "success")
@@ -277,7 +270,7 @@ def thresholds(threshold_id: int | None = None):
             services.save_threshold(row, form.threshold_data())
         except services.ScreeningError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
             status = 400
         else:
             flash(_("Thresholds saved."), "success")
