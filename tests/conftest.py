@@ -171,7 +171,7 @@ def clock_at(app):
     app.config["CLOCK_NOW"] = None
 
 
-def run_worker(app, *, queues="slow", wait=True, env_extra=None):
+def run_worker(app, *, queues="slow", wait=True, env_extra=None, scheduler=False):
     """A real `crm worker --burst` in its own process group, on the suite's database and Redis."""
     import subprocess
     import sys
@@ -184,7 +184,7 @@ def run_worker(app, *, queues="slow", wait=True, env_extra=None):
         env["REDIS_URL"] = app.config["REDIS_URL"]
     env.update(env_extra or {})
     proc = subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--burst", "--queues", queues,
-                             "--without-scheduler"], env=env, cwd=Path(__file__).resolve().parent.parent,
+                             "--with-scheduler" if scheduler else "--without-scheduler"], env=env, cwd=Path(__file__).resolve().parent.parent,
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if wait:
         out, _ = proc.communicate(timeout=300)

@@ -84,6 +84,14 @@ def test_reminder_once_then_closing_at_the_deadline(app, committed):
     assert len(_notes("screening_closed")) == 1
 
 
+def test_crm_worker_schedules_the_sweep_itself(app, committed):
+    """`crm worker` (with its scheduler, the default) enqueues the periodic sweep and runs it."""
+    _case_id, _lead_id, ziran_screener_id, _officer = _county(app)
+    run_worker(app, queues="quick", scheduler=True, env_extra={"CRM_CLOCK_NOW": REMINDER_TIME})
+    db.session.rollback()
+    assert [n.user_id for n in _notes("screening_reminder")] == [ziran_screener_id]
+
+
 def test_periodic_job_is_enqueued_once_per_slot(app, committed):
     from datetime import datetime, timezone
 
