@@ -8,3 +8,5 @@ from crm.notifications.models import Notification  # noqa: F401
 from crm.screening.models import (CalendarDay, CalendarYear, CaseUnit, ScreeningCase,  # noqa: F401
                                   ScreeningChainUnit, ScreeningDefaultUnit, ScreeningOpinion,
                                   ScreeningSettings, ScreeningThreshold)
+from crm.decisions.models import (AgendaItem, Attendee, DecisionRules, GroupMember, Meeting,  # noqa: F401
+                                  Vote)

@@ -15,7 +15,7 @@ def test_source_lists_its_visible_leads_with_figures_and_county_counts(client, d
     mine = factories.lead(owner=officer, source_id=chamber.id, company_name="上海某科技有限公司")
     other_unit_lead = factories.lead(unit_=factories.unit(), source_id=chamber.id, company_name="别镇的公司")
     for stage, workflow in (("negotiating", False), ("screening", True), ("awaiting_decision", True),
-                            ("admitted", False), ("signed", False), ("started", False)):
+                            ("admitted", True), ("signed", False), ("started", False)):
         change_stage(other_unit_lead, stage, other_unit_lead.owner, workflow=workflow)
     client.login(officer)
     page = client.get(f"/sources/{chamber.id}").get_data(as_text=True)

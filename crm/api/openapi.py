@@ -216,3 +216,64 @@ DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_
                                                                    "a newer one gives 409"}}}}}},
     "responses": {"201": _resp("recorded; the case closes when every unit has answered"),
                   "400": _resp("a verdict or rating is missing or invalid"), **_RULE_ERRORS}}}
+
+# --- collective decision (crm.api.decisions) -----------------------------------------------------
+_VOTE = {"type": "object", "properties": {"user_id": _INT, "name": {"type": "string"},
+                                          "choice": {"enum": ["approve", "reject", "abstain", "recuse"]},
+                                          "reason": _STR, "version": _INT}}
+_ITEM = {"type": "object", "properties": {
+    "id": _INT, "meeting_id": _INT, "lead_id": _INT, "company_name": {"type": "string"},
+    "screening_case_id": {"type": ["integer", "null"]}, "status": {"enum": ["open", "closed", "deferred"]},
+    "result": {"enum": ["passed", "failed", None]},
+    **{k: {"type": ["integer", "null"]} for k in ("members", "present", "recused", "approve", "reject", "abstain")},
+    "conditions": _STR, "closed_at": _STR,
+    "votes": {"type": "array", "description": "a recused member sees only their own until the item closes",
+              "items": _VOTE}}}
+_MEETING = {"type": "object", "properties": {
+    "id": _INT, "title": {"type": "string"}, "meeting_on": {"type": "string", "format": "date"},
+    "location": _STR, "status": {"enum": ["scheduled", "open", "closed"]}, "chair_id": {"type": ["integer", "null"]},
+    "member_count": {"type": ["integer", "null"]},
+    "quorum_fraction": {**_NUM, "description": "frozen when the meeting opens"}, "pass_fraction": _NUM,
+    "abstain_counts_as_cast": {"type": ["boolean", "null"]}, "url": {"type": "string"},
+    "attendees": {"type": "array", "items": {"type": "object"}},
+    "items": {"type": "array", "items": {"$ref": "#/components/schemas/AgendaItem"}}}}
+DOCUMENT["components"]["schemas"].update(Meeting=_MEETING, AgendaItem=_ITEM)
+_MEETING_ID = [{"name": "meeting_id", "in": "path", "required": True, "schema": _INT}]
+_ITEM_ID = [{"name": "item_id", "in": "path", "required": True, "schema": _INT}]
+_M_REF = {"$ref": "#/components/schemas/Meeting"}
+DOCUMENT["paths"]["/meetings"] = {
+    "get": {"summary": "Leadership-group meetings, newest first",
+            "responses": {"200": _resp("the meetings", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _M_REF}}}), **_ERRORS}},
+    "post": {"summary": "Schedule a meeting (team leads, admins); the members are notified",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
+                 "required": ["title", "meeting_on"], "properties": {"title": {"type": "string"},
+                 "meeting_on": {"type": "string", "format": "date"}, "location": _STR}}}}},
+             "responses": {"201": _resp("scheduled", _M_REF), "422": _resp("title or date missing"), **_ERRORS}}}
+DOCUMENT["paths"]["/meetings/{meeting_id}"] = {"parameters": _MEETING_ID, "get": {
+    "summary": "A meeting with attendees and agenda items", "responses": {"200": _resp("the meeting", _M_REF), **_ERRORS}}}
+DOCUMENT["paths"]["/meetings/{meeting_id}/items"] = {"parameters": _MEETING_ID, "post": {
+    "summary": "Put a project awaiting decision on the agenda",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["lead_id"], "properties": {"lead_id": _INT}}}}},
+    "responses": {"201": _resp("added", {"$ref": "#/components/schemas/AgendaItem"}),
+                  "400": _resp("the lead is not awaiting decision"), **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/meetings/{meeting_id}/open"] = {"parameters": _MEETING_ID, "post": {
+    "summary": "Open the meeting: the chair, members and rules freeze; present_ids are the members attending",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["present_ids"], "properties": {"present_ids": {"type": "array", "items": _INT}}}}}},
+    "responses": {"200": _resp("opened", _M_REF), **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/items/{item_id}/votes"] = {"parameters": _ITEM_ID, "post": {
+    "summary": "Vote, change the vote, or recuse (members at the meeting; one vote per member and item)",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["choice"], "properties": {
+            "choice": {"enum": ["approve", "reject", "abstain", "recuse"]},
+            "reason": {**_STR, "description": "required to recuse: the conflict of interest"},
+            "based_on_version": {"type": "integer", "description": "your vote's version you read (0: none)"}}}}}},
+    "responses": {"201": _resp("recorded", _VOTE), "400": _resp("unknown choice, or a recusal without reason"),
+                  **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/items/{item_id}/close"] = {"parameters": _ITEM_ID, "post": {
+    "summary": "Close the item (the chair): passed → admitted, failed → rejected; without quorum it is refused",
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "conditions": _STR}}}}},
+    "responses": {"200": _resp("closed", {"$ref": "#/components/schemas/AgendaItem"}), **_RULE_ERRORS}}}

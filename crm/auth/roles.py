@@ -39,6 +39,10 @@ class Permission(StrEnum):
     SCREENING_ANSWER = "screening.answer"      # give the own member unit's opinion on a case
     SCREENING_READ_ALL = "screening.read_all"  # every case, and the timeliness figures
     SCREENING_SETTINGS = "screening.settings"  # member units, thresholds, the holiday table
+    DECISIONS_READ = "decisions.read"          # meetings, agendas, results and minutes
+    DECISIONS_MANAGE = "decisions.manage"      # schedule meetings, set agendas, open them
+    DECISIONS_VOTE = "decisions.vote"          # vote as a member of the leadership group
+    DECISIONS_SETTINGS = "decisions.settings"  # the group's members, chair and counting rules
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,14 +51,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.SCREENING_SUBMIT}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
-                               Permission.API_TOKENS, Permission.SCREENING_SUBMIT}),
+                               Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
+                               Permission.DECISIONS_MANAGE}),
     # Screeners read a lead only through the cases sent to their unit.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),
-    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL}),
-    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL}),
+    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
+                            Permission.DECISIONS_READ, Permission.DECISIONS_VOTE}),
+    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
-                           Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS}),
+                           Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
+                           Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS}),
 }
 
 

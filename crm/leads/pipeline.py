@@ -52,13 +52,14 @@ MAIN_LINE = [Stage.LEAD, Stage.NEGOTIATING, Stage.SCREENING, Stage.AWAITING_DECI
              Stage.ABOVE_SCALE]
 
 # Moves a person makes by hand. Entering and leaving pre-screening belongs to its workflow
-# (crm.screening) and is listed apart; the collective-decision issue takes over admitted/rejected.
+# (crm.screening) and is listed apart, as is the collective decision's admitted/rejected
+# (crm.decisions).
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.LEAD: frozenset({Stage.NEGOTIATING, Stage.LOST}),
     Stage.NEGOTIATING: frozenset({Stage.LOST}),
     Stage.SCREENING: frozenset({Stage.LOST}),  # an open case is withdrawn
     Stage.RETURNED: frozenset({Stage.NEGOTIATING, Stage.LOST}),
-    Stage.AWAITING_DECISION: frozenset({Stage.ADMITTED, Stage.REJECTED, Stage.LOST}),
+    Stage.AWAITING_DECISION: frozenset({Stage.LOST}),
     Stage.ADMITTED: frozenset({Stage.SIGNED, Stage.LOST}),
     Stage.SIGNED: frozenset({Stage.STARTED, Stage.LOST}),
     Stage.STARTED: frozenset({Stage.COMPLETED, Stage.LOST}),
@@ -69,11 +70,12 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.LOST: frozenset(),
 }
 
-# Moves only a workflow makes: submitting to pre-screening, and the case's closing.
+# Moves only a workflow makes: submitting to pre-screening, the case's closing, the decision.
 WORKFLOW_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.NEGOTIATING: frozenset({Stage.SCREENING}),
     Stage.RETURNED: frozenset({Stage.SCREENING}),
     Stage.SCREENING: frozenset({Stage.AWAITING_DECISION, Stage.RETURNED}),
+    Stage.AWAITING_DECISION: frozenset({Stage.ADMITTED, Stage.REJECTED}),
 }
 
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)

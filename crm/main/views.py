@@ -45,6 +45,11 @@ def home():
         from crm.screening.queries import todo_for_unit
 
         screening_todo = todo_for_unit(current_user.unit_id)
+    pending_votes = []
+    if current_user.can(Permission.DECISIONS_VOTE):
+        from crm.decisions.services import pending_votes_for
+
+        pending_votes = pending_votes_for(current_user)
     calendar_gaps = []
     if current_user.can(Permission.SCREENING_SETTINGS):
         from crm.screening.services import calendar_gaps as gaps
@@ -54,4 +59,5 @@ def home():
 
     return render_template("main/home.html", counts=counts, stages=stages,
                            stage_labels=STAGE_LABELS, due=due, today=date.today(),
-                           screening_todo=screening_todo, calendar_gaps=calendar_gaps, now=clock.now())
+                           screening_todo=screening_todo, calendar_gaps=calendar_gaps,
+                           pending_votes=pending_votes, now=clock.now())

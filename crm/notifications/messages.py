@@ -10,6 +10,7 @@ MESSAGES = {
     "screening_closed": _l("Pre-screening of %(company)s closed: %(result)s."),
     "screening_no_calendar": _l("The holiday schedule for %(year)s is not entered: the pre-screening "
                                 "deadline of %(company)s cannot be computed. Enter it in the holiday table."),
+    "meeting_scheduled": _l("Leadership group meeting “%(title)s” scheduled for %(day)s."),
 }
 
 

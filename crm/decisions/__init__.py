@@ -1,0 +1,1 @@
+"""Collective decision by the leadership group (集体决策)."""

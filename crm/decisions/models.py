@@ -1,0 +1,209 @@
+"""The leadership group's collective decision (集体决策): members, rules, meetings, items, votes."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.database import Base, utcnow
+from crm.leads.models import Lead
+
+
+class Choice(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    ABSTAIN = "abstain"
+    RECUSE = "recuse"
+
+
+CHOICE_LABELS = {Choice.APPROVE: _l("Approve"), Choice.REJECT: _l("Reject"), Choice.ABSTAIN: _l("Abstain"),
+                 Choice.RECUSE: _l("Recuse (conflict of interest)")}
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+MEETING_STATUS_LABELS = {MeetingStatus.SCHEDULED: _l("Scheduled"), MeetingStatus.OPEN: _l("In session"),
+                         MeetingStatus.CLOSED: _l("Closed")}
+
+
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    DEFERRED = "deferred"  # the meeting ended without deciding it: back to the next meeting
+
+
+class ItemResult(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+ITEM_LABELS = {ItemStatus.OPEN: _l("Open"), ItemStatus.CLOSED: _l("Decided"),
+               ItemStatus.DEFERRED: _l("Deferred to the next meeting"),
+               ItemResult.PASSED: _l("Admitted"), ItemResult.FAILED: _l("Not admitted")}
+
+Fraction = Numeric(4, 3)
+
+
+class DecisionRules(Base):
+    """The county's rules (one row, id 1); each meeting copies them when it opens."""
+
+    __tablename__ = "decision_rules"
+    __audit__ = True
+    __table_args__ = (
+        CheckConstraint("quorum_fraction >= 0 AND quorum_fraction < 1", name="quorum_fraction_range"),
+        CheckConstraint("pass_fraction >= 0 AND pass_fraction < 1", name="pass_fraction_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Quorum: more than this share of the members take part. Passing: approvals more than this
+    # share of the votes cast. "More than" is strict, so with one half a tie fails.
+    quorum_fraction: Mapped[Decimal] = mapped_column(Fraction, default=Decimal("0.5"))
+    pass_fraction: Mapped[Decimal] = mapped_column(Fraction, default=Decimal("0.5"))
+    abstain_counts_as_cast: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class GroupMember(Base):
+    """A member of the leadership group (a user with the leader role); one of them chairs."""
+
+    __tablename__ = "group_members"
+    __audit__ = True
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(60), default="")  # e.g. 县委书记、组长
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User] = relationship()
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    meeting_on: Mapped[date] = mapped_column(Date)
+    location: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default=MeetingStatus.SCHEDULED.value)
+    scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Frozen when the meeting opens: the chair, the members and the rules it decides by.
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    quorum_fraction: Mapped[Decimal | None] = mapped_column(Fraction)
+    pass_fraction: Mapped[Decimal | None] = mapped_column(Fraction)
+    abstain_counts_as_cast: Mapped[bool | None] = mapped_column(Boolean)
+    opened_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    scheduled_by: Mapped[User | None] = relationship(foreign_keys=[scheduled_by_id])
+    chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
+    attendees: Mapped[list["Attendee"]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                       order_by="Attendee.position")
+    items: Mapped[list["AgendaItem"]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                     order_by="AgendaItem.position, AgendaItem.id")
+
+    @property
+    def status_label(self) -> str:
+        return str(MEETING_STATUS_LABELS.get(self.status, self.status))
+
+
+class Attendee(Base):
+    """A member as of the meeting's opening, and whether they attend."""
+
+    __tablename__ = "meeting_attendees"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(60), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendees")
+    user: Mapped[User] = relationship()
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("meeting_id", "lead_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    screening_case_id: Mapped[int | None] = mapped_column(ForeignKey("screening_cases.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default=ItemStatus.OPEN.value)
+    result: Mapped[str | None] = mapped_column(String(12))
+    # The count at closing, kept as it was (a closed item never changes).
+    members: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    recused: Mapped[int | None] = mapped_column(Integer)
+    approve: Mapped[int | None] = mapped_column(Integer)
+    reject: Mapped[int | None] = mapped_column(Integer)
+    abstain: Mapped[int | None] = mapped_column(Integer)
+    conditions: Mapped[str | None] = mapped_column(Text)  # attached by the chair on closing
+    last_vote_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    lead: Mapped[Lead] = relationship()
+    votes: Mapped[list["Vote"]] = relationship(back_populates="item", cascade="all, delete-orphan",
+                                               order_by="Vote.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ItemStatus.OPEN
+
+    @property
+    def label(self) -> str:
+        return str(ITEM_LABELS.get(self.result or self.status, self.status))
+
+
+class Vote(Base):
+    """One member's vote on one item: the database keeps one per member and item."""
+
+    __tablename__ = "votes"
+    __audit__ = True
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        CheckConstraint("choice IN ('approve', 'reject', 'abstain', 'recuse')", name="choice_known"),
+        CheckConstraint("choice != 'recuse' OR reason IS NOT NULL", name="recusal_has_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    choice: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    item: Mapped[AgendaItem] = relationship(back_populates="votes")
+    user: Mapped[User] = relationship()
+
+    @property
+    def choice_label(self) -> str:
+        return str(CHOICE_LABELS.get(self.choice, self.choice))

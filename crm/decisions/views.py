@@ -1,0 +1,281 @@
+"""Leadership-group pages: meetings, the agenda, voting, closing items, minutes, the group."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.auth.models import User
+from crm.auth.permissions import acting_user, require_permission
+from crm.auth.roles import Permission
+from crm.decisions import services
+from crm.decisions.counting import decide
+from crm.decisions.forms import AddItemForm, CloseItemForm, MeetingForm, OpenMeetingForm, RulesForm, VoteForm
+from crm.decisions.models import AgendaItem, Attendee, Meeting, MeetingStatus
+from crm.extensions import db
+from crm.forms import attach_error
+from crm.leads.models import Lead
+from crm.screening import indicators
+from crm.screening import services as screening_services
+from crm.screening.models import ScreeningCase
+
+bp = Blueprint("decisions", __name__, url_prefix="/decisions")
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.id == meeting_id)
+        .options(selectinload(Meeting.attendees).joinedload(Attendee.user),
+                 selectinload(Meeting.items).selectinload(AgendaItem.votes)))
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _item_or_404(item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/")
+@require_permission(Permission.DECISIONS_READ)
+def meetings():
+    """Team leads, leaders, viewers, admins: the meetings; team leads and admins schedule them."""
+    rows = db.session.scalars(select(Meeting).options(selectinload(Meeting.items))
+                              .order_by(Meeting.meeting_on.desc(), Meeting.id.desc()).limit(200)).all()
+    form = MeetingForm() if acting_user().can(Permission.DECISIONS_MANAGE) else None
+    return render_template("decisions/meetings.html", meetings=rows, form=form,
+                           waiting=len(services.awaiting_leads()))
+
+
+@bp.route("/meetings", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def schedule():
+    """Team leads and admins: schedule a meeting (members are notified)."""
+    form = MeetingForm()
+    if form.validate_on_submit():
+        try:
+            meeting = services.schedule_meeting(form.title.data, form.meeting_on.data, form.location.data,
+                                                acting_user())
+        except services.DecisionError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            flash(_("Meeting scheduled; the members have been notified."), "success")
+            return redirect(url_for("decisions.meeting", meeting_id=meeting.id))
+    rows = db.session.scalars(select(Meeting).order_by(Meeting.meeting_on.desc()).limit(200)).all()
+    return render_template("decisions/meetings.html", meetings=rows, form=form,
+                           waiting=len(services.awaiting_leads())), 400
+
+
+def _item_context(item: AgendaItem, viewer: User) -> dict:
+    lead = item.lead
+    case = db.session.get(ScreeningCase, item.screening_case_id) if item.screening_case_id else None
+    thresholds = screening_services.thresholds_for(lead.chain_id, case.park_unit_id if case else None)
+    own = next((v for v in item.votes if v.user_id == viewer.id), None)
+    outcome = None
+    if item.meeting.status != MeetingStatus.SCHEDULED:
+        outcome = decide(services.count(item), services.meeting_rules(item.meeting))
+    return {"item": item, "lead": lead, "case": case, "indicators": indicators.compute(lead, thresholds),
+            "votes": services.visible_votes(item, viewer), "own": own, "tally": services.count(item)
+            if item.meeting.status != MeetingStatus.SCHEDULED else None, "outcome": outcome}
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@require_permission(Permission.DECISIONS_READ)
+def meeting(meeting_id: int):
+    """Team leads, leaders, viewers, admins: the agenda with each project's screening and votes."""
+    meeting = _meeting_or_404(meeting_id)
+    user = acting_user()
+    manage = user.can(Permission.DECISIONS_MANAGE)
+    add_form = None
+    if manage and meeting.status != MeetingStatus.CLOSED:
+        add_form = AddItemForm()
+        add_form.lead_id.choices = [(l.id, f"{l.company_name} · {l.project_name or ''}")
+                                    for l in services.awaiting_leads()]
+    open_form = None
+    if meeting.status == MeetingStatus.SCHEDULED and manage:
+        open_form = OpenMeetingForm()
+        group = services.members()
+        open_form.present_ids.choices = [(m.user_id, f"{m.user.display_name} {m.title}") for m in group]
+        open_form.present_ids.data = [m.user_id for m in group]
+    attendee = services.attendee_of(meeting, user.id) if meeting.attendees else None
+    items = [_item_context(item, user) for item in meeting.items]
+    return render_template("decisions/meeting.html", meeting=meeting, items=items, add_form=add_form,
+                           open_form=open_form, attendee=attendee, is_chair=meeting.chair_id == user.id,
+                           vote_form=VoteForm(), close_form=CloseItemForm(), manage=manage)
+
+
+@bp.route("/meetings/<int:meeting_id>/items", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def add_item(meeting_id: int):
+    """Team leads and admins: put a project awaiting decision on the agenda."""
+    meeting = _meeting_or_404(meeting_id)
+    form = AddItemForm()
+    form.lead_id.choices = [(l.id, l.company_name) for l in services.awaiting_leads()]
+    lead = db.session.get(Lead, request.form.get("lead_id", type=int) or 0)
+    if lead is None:
+        flash(_("Choose a project."), "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+    try:
+        services.add_item(meeting, lead)
+    except services.DecisionError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+    flash(_("%(company)s is on the agenda.", company=lead.company_name), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/items/<int:item_id>/remove", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def remove_item(item_id: int):
+    """Team leads and admins: take an item off the agenda before the meeting opens."""
+    item = _item_or_404(item_id)
+    meeting_id = item.meeting_id
+    try:
+        services.remove_item(item)
+    except services.DecisionError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/open", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def open_meeting(meeting_id: int):
+    """Team leads and admins: open the meeting with the members present; the rules freeze."""
+    meeting = _meeting_or_404(meeting_id)
+    form = OpenMeetingForm()
+    form.present_ids.choices = [(m.user_id, "") for m in services.members()]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.open_meeting(meeting, form.present_ids.data)
+    except services.DecisionError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+    flash(_("The meeting is open. Members can vote."), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+
+
+def _decision_error_response(exc: services.DecisionError, meeting_id: int):
+    db.session.rollback()
+    if exc.status == 403:
+        abort(403)
+    flash(str(exc), "danger")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+
+
+@bp.route("/items/<int:item_id>/vote", methods=["POST"])
+@require_permission(Permission.DECISIONS_VOTE)
+def vote(item_id: int):
+    """Members of the leadership group at the meeting: vote, change the vote, or recuse."""
+    item = _item_or_404(item_id)
+    form = VoteForm()
+    if not form.validate_on_submit():
+        flash(_("Choose approve, reject, abstain or recuse."), "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}"), 303
+    based_on = int(form.based_on_version.data) if (form.based_on_version.data or "").isdigit() else None
+    try:
+        services.cast_vote(item, acting_user(), form.choice.data, form.reason.data, based_on)
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, item.meeting_id)
+    flash(_("Vote recorded."), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}")
+
+
+@bp.route("/items/<int:item_id>/close", methods=["POST"])
+@require_permission(Permission.DECISIONS_VOTE)
+def close_item(item_id: int):
+    """The chair: close an item; the result follows the meeting's rules and moves the project."""
+    item = _item_or_404(item_id)
+    form = CloseItemForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = services.close_item(item, acting_user(), form.conditions.data)
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, item.meeting_id)
+    flash(_("Decided: admitted.") if outcome.passed else _("Decided: not admitted."), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}")
+
+
+@bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
+@require_permission(Permission.DECISIONS_VOTE, Permission.DECISIONS_SETTINGS)
+def close_meeting(meeting_id: int):
+    """The chair (or an admin): end the meeting; undecided items go to the next meeting."""
+    meeting = _meeting_or_404(meeting_id)
+    try:
+        deferred = services.close_meeting(meeting, acting_user())
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, meeting_id)
+    flash(_("The meeting is closed; %(n)s undecided items go to the next meeting.", n=deferred), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes")
+@require_permission(Permission.DECISIONS_READ)
+def minutes(meeting_id: int):
+    """Readers of meetings: the minutes (会议纪要) as a printable page."""
+    meeting = _meeting_or_404(meeting_id)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        abort(404)
+    return render_template("decisions/minutes.html", meeting=meeting,
+                           day=meeting.meeting_on, now=clock.now())
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes.docx")
+@require_permission(Permission.DECISIONS_READ)
+def minutes_docx(meeting_id: int):
+    """Readers of meetings: the minutes as a Word file."""
+    from crm.decisions.minutes import minutes_docx_response
+
+    meeting = _meeting_or_404(meeting_id)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        abort(404)
+    return minutes_docx_response(meeting)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require_permission(Permission.DECISIONS_SETTINGS)
+def settings():
+    """Admins: the group's members and chair, and the counting rules."""
+    rules = services.get_rules()
+    form = RulesForm(obj=rules)
+    status = 200
+    if request.method == "POST" and request.form.get("part") == "members":
+        ids = [int(v) for v in request.form.getlist("member") if v.isdigit()]
+        chair = request.form.get("chair", type=int)
+        try:
+            services.set_membership([(uid, request.form.get(f"title_{uid}", "")) for uid in ids], chair)
+        except services.DecisionError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            status = 400
+        else:
+            flash(_("The leadership group is saved."), "success")
+            return redirect(url_for("decisions.settings"))
+    elif request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.save_rules(form.quorum_fraction.data, form.pass_fraction.data,
+                                    form.abstain_counts_as_cast.data)
+            except services.DecisionError as exc:
+                db.session.rollback()
+                attach_error(form, exc)
+                status = 400
+            else:
+                flash(_("Rules saved. Meetings already open keep the rules they opened with."), "success")
+                return redirect(url_for("decisions.settings"))
+        else:
+            status = 400
+    current = {m.user_id: m for m in services.members()}
+    return render_template("decisions/settings.html", form=form, candidates=services.leader_candidates(),
+                           current=current), status
