@@ -258,6 +258,20 @@ def test_ending_the_meeting_defers_undecided_items_to_the_next(make_client, grou
     assert factories.reload(item).status == "deferred"
     assert factories.reload(group["lead"]).stage == "awaiting_decision"
     assert [lead.id for lead in services.awaiting_leads()] == [group["lead"].id]
+    # The next meeting scheduled starts with it on its agenda.
+    organiser = _as(make_client, group["organiser"])
+    assert organiser.post("/decisions/meetings", {"title": "第6次会议", "meeting_on": "2026-12-02"}).status_code == 302
+    following = db.session.scalars(select(Meeting).where(Meeting.title == "第6次会议")).one()
+    assert [i.lead_id for i in following.items] == [group["lead"].id]
+
+
+def test_ending_the_meeting_moves_undecided_items_to_a_meeting_already_scheduled(make_client, group):
+    meeting, item = _meeting_with_item(make_client, group, open_with=group["members"])
+    organiser = _as(make_client, group["organiser"])
+    organiser.post("/decisions/meetings", {"title": "第6次会议", "meeting_on": "2026-12-02"})
+    _as(make_client, group["chair"]).post(f"/decisions/meetings/{meeting.id}/close")
+    following = db.session.scalars(select(Meeting).where(Meeting.title == "第6次会议")).one()
+    assert [i.lead_id for i in factories.reload(following).items] == [group["lead"].id]
 
 
 def test_members_see_pending_votes_on_their_home_page(make_client, group):

@@ -101,6 +101,8 @@ def schedule_meeting(title: str, meeting_on: date, location: str | None, actor: 
                       scheduled_by_id=actor.id, status=MeetingStatus.SCHEDULED.value)
     db.session.add(meeting)
     db.session.flush()
+    for lead in deferred_leads():  # what earlier meetings could not decide comes first
+        add_item(meeting, lead)
     notify([m.user_id for m in members()], "meeting_scheduled",
            {"title": meeting.title, "day": meeting_on.isoformat()}, meeting_path(meeting.id))
     return meeting
@@ -292,15 +294,28 @@ def close_meeting(meeting: Meeting, actor: User) -> int:
         raise DecisionError(_("Only a meeting in session can be closed."), status=409)
     if actor.id != meeting.chair_id and not actor.has_role(Role.ADMIN):
         raise DecisionError(_("Only the chair or an administrator ends the meeting."), status=403)
-    deferred = 0
+    deferred = []
     for item in meeting.items:
         if item.is_open:
             item.status = ItemStatus.DEFERRED.value
-            deferred += 1
+            deferred.append(item.lead)
     meeting.status = MeetingStatus.CLOSED.value
     meeting.closed_at = clock.now()
     db.session.flush()
-    return deferred
+    following = db.session.scalar(select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED.value,
+                                                        Meeting.id != meeting.id)
+                                  .order_by(Meeting.meeting_on, Meeting.id).limit(1))
+    if following is not None:  # undecided projects go onto the next meeting's agenda
+        for lead in deferred:
+            if lead.stage == Stage.AWAITING_DECISION and items_pending_for(lead.id) is None:
+                add_item(following, lead)
+    return len(deferred)
+
+
+def deferred_leads() -> list[Lead]:
+    """Projects an earlier meeting ended without deciding, still awaiting and on no agenda."""
+    deferred = select(AgendaItem.lead_id).where(AgendaItem.status == ItemStatus.DEFERRED.value)
+    return [lead for lead in awaiting_leads() if lead.id in set(db.session.scalars(deferred))]
 
 
 def pending_votes_for(user: User) -> list[AgendaItem]:
