@@ -44,6 +44,11 @@ def test_seed_demo_makes_a_county_once(app, db_session):
     assert db.session.scalar(select(func.count()).select_from(ScreeningCase).where(
         ScreeningCase.status == "closed")) > 0
     assert db.session.scalar(select(func.count()).select_from(ScreeningThreshold)) > 0
+    from crm.decisions.models import AgendaItem, GroupMember
+    decided = set(db.session.scalars(select(Lead.id).where(Lead.stage.in_(["admitted", "rejected"]))))
+    closed_items = list(db.session.scalars(select(AgendaItem.lead_id).where(AgendaItem.status == "closed")))
+    assert decided <= set(closed_items) and len(closed_items) == len(set(closed_items))
+    assert db.session.scalar(select(func.count()).select_from(GroupMember)) == 6
     again = runner.invoke(args=["seed-demo", "--leads", "10"])
     assert "already" in again.output
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 120

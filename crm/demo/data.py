@@ -967,3 +967,61 @@ SCREENING_RESUBMIT_NOTES: list[str] = [
     "已补充相关材料，请各成员单位再次研判",
     "补充材料已上传，提请第{round}轮初审",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Collective decision (集体决策) of the 招商引资工作领导小组 (crm.demo.decisions).
+# ---------------------------------------------------------------------------------------------
+# The members in seating order; the first chairs. Titles come from USER_TITLES.
+DECISION_GROUP: list[str] = ["leader1", "leader2", "leader3", "leader4", "leader5", "tl_zsc"]
+DECISION_MEETING_TITLE = "县招商引资工作领导小组{year}年第{n}次会议"
+DECISION_LOCATIONS: list[tuple[str, int]] = [
+    ("县行政服务中心三楼会议室", 6), ("县委大院第一会议室", 2), ("县政府四楼常务会议室", 2)]
+
+# Why a member votes against, by what the project's figures or chain call for.
+DECISION_REJECT_REASONS: dict[str, list[str]] = {
+    "tax": ["亩均税收承诺低于园区标准", "亩均税收承诺偏低，财政贡献有限"],
+    "intensity": ["用地规模过大，投资强度不足", "固定资产投资强度低于园区准入标准，建议压缩用地"],
+    "energy": ["项目属于高耗能行业，不符合能耗双控要求", "单位产品能耗偏高，县域能耗指标难以保障"],
+    "environment": ["环保风险较高，园区尚无配套污水处理能力", "主要污染物排放总量指标不足"],
+    "safety": ["涉及危险化学品，拟选园区安全防护距离不足"],
+    "forest": ["拟用地涉及生态公益林，林地审批难度大"],
+    "general": ["企业资信情况有待进一步核实", "项目与园区主导产业关联度不高",
+                "投资主体实力与项目规模不匹配", "产品市场前景不明朗，同质化竞争严重"],
+}
+DECISION_ABSTAIN_REASONS: list[str] = [
+    "对企业实际投资能力仍有疑虑，建议加强跟踪", "建议进一步论证项目用地选址",
+    "环保措施有待细化",
+]
+DECISION_RECUSAL_REASONS: list[str] = [
+    "本人亲属在该企业任职，申请回避", "本人配偶持有该企业股份，申请回避",
+    "本人曾在该企业母公司任职，申请回避",
+]
+# An approval with a word said, by chain (some of the time).
+DECISION_APPROVE_REASONS: dict[str, list[str]] = {
+    "light_alloy": ["符合轻合金产业链延链方向", "可与县内铝型材企业形成上下游配套"],
+    "fine_chemical": ["符合精细化工产业链补链方向，安全环保措施到位"],
+    "new_energy": ["符合新能源产业发展方向"],
+    "high_end_equipment": ["有利于补齐高端装备产业链短板"],
+    "digital_economy": ["符合数字经济发展方向，能耗低、带动强"],
+    "biomedicine": ["科技含量高，符合生物医药产业培育方向"],
+    "agri_forestry": ["有利于带动富硒香菇、毛竹等特色农林产业增收"],
+    "forest_wellness": ["契合森林康养和全域旅游发展定位"],
+    None: ["项目投资强度和亩均效益均达到园区标准", "企业实力较强，项目带动就业明显"],
+}
+# Conditions the chair attaches to an admission.
+DECISION_CONDITIONS: list[str] = [
+    "须在签约后6个月内开工，亩均税收不低于10万元",
+    "须先取得环评批复方可开工",
+    "须在签约后3个月内完成公司注册并按期缴纳土地出让金",
+    "分期供地，一期达产且亩均税收达标后再供二期用地",
+    "须签订亩均税收对赌协议，未达标按协议退还奖补资金",
+    "须在签约后12个月内竣工投产",
+    "须先完成节能审查方可开工",
+]
+DECISION_CHAIN_CONDITIONS: dict[str, list[str]] = {
+    "fine_chemical": ["须先取得环评批复和安全条件审查意见方可开工", "须配套建设污水预处理设施"],
+    "light_alloy": ["须先完成节能审查方可开工", "熔炼工序须采用天然气等清洁能源"],
+    "agri_forestry": ["不得占用永久基本农田和生态公益林"],
+    "forest_wellness": ["须编制生态保护方案，不得破坏林相"],
+}

@@ -290,6 +290,7 @@ def _move_close(plan: _Plan, when: datetime) -> None:
     old_day = plan.after.changed_at.astimezone(TZ).date()
     plan.closed_at = when
     plan.after.changed_at = when
+    plan.lead.updated_at = max(plan.lead.updated_at, when)  # the lead changed when it moved
     new_day = when.astimezone(TZ).date()
     if new_day != old_day and plan.after.to_stage == "returned":
         for activity in plan.lead.activities:
@@ -324,6 +325,7 @@ def _keep_open_cases_live(plans: list[_Plan], calendar: WorkCalendar, now: datet
                 activity.occurred_on = new_day
                 activity.created_at = when
         plan.change.changed_at = plan.submitted_at = when
+        plan.lead.updated_at = max(plan.lead.updated_at, when)
         plan.due, plan.due_problem_year = _deadline(when, calendar)
         return True
 

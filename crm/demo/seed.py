@@ -10,6 +10,7 @@ from crm.audit.listener import set_actor
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.demo import data
+from crm.demo.decisions import seed_decisions
 from crm.demo.generate import generate_leads
 from crm.demo.screening import seed_screening
 from crm.extensions import db
@@ -66,6 +67,8 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
                 db.session.flush()
         db.session.flush()
         seed_screening(units, users, chains, today, seed)
+        db.session.flush()
+        seed_decisions(users, today, seed)
         db.session.commit()
     finally:
         set_actor(None)
