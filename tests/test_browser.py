@@ -198,6 +198,18 @@ def test_officer_imports_a_file_and_sees_it_land(live_server, browser, tmp_path)
     page.close()
 
 
+def _record_lead_in_negotiation(page, fields: dict) -> None:
+    """On the lead list: a new lead with these form fields, moved to negotiation."""
+    page.click("text=新增线索")
+    for selector, value in fields.items():
+        page.fill(selector, value)
+    with page.expect_navigation(url=re.compile(r".*/leads/\d+$")):
+        page.click("[data-testid=save]")
+    page.select_option("#to_stage", "negotiating")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='变更阶段']")
+
+
 def _login_as(page, base, username):
     page.goto(base + "/login")
     page.fill("#username", username)
@@ -210,17 +222,10 @@ def test_officer_submits_two_screeners_answer_and_the_notice_appears(live_server
     officer = browser.new_page(viewport={"width": 1280, "height": 900})
     problems = _watch(officer)
     _login(officer, live_server)
-    officer.click("text=新增线索")
-    officer.fill("#company_name", "福建永盛铝业有限公司")
-    officer.fill("#project_name", "年产5万吨再生铝项目")
-    officer.fill("#fixed_asset_investment_wan", "30000")
-    officer.fill("#land_area_mu", "100")
-    officer.fill("#expected_tax_wan", "800")
-    with officer.expect_navigation(url=re.compile(r".*/leads/\d+$")):
-        officer.click("[data-testid=save]")
-    officer.select_option("#to_stage", "negotiating")
-    with officer.expect_navigation():
-        officer.click("input[type=submit][value='变更阶段']")
+    _record_lead_in_negotiation(officer, {"#company_name": "福建永盛铝业有限公司",
+                                          "#project_name": "年产5万吨再生铝项目",
+                                          "#fixed_asset_investment_wan": "30000", "#land_area_mu": "100",
+                                          "#expected_tax_wan": "800"})
     officer.click("[data-testid=send-to-screening]")
     officer.check("label:has-text('县发改局')")
     officer.check("label:has-text('县自然资源局')")
@@ -284,20 +289,12 @@ def test_three_leaders_vote_and_the_chair_closes_the_item(live_server, browser):
         admin.click("text=保存领导小组")
     assert admin.locator(".alert-success").is_visible()
 
-    # A project that went through pre-screening (the earlier test's case closed with materials,
-    # so a new one is made awaiting decision the quick way: through the API of the screening).
+    # A project through pre-screening: both units approve without materials → awaiting decision.
     officer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _login(officer, live_server)
-    officer.click("text=新增线索")
-    officer.fill("#company_name", "福建华兴新材料有限公司")
-    officer.fill("#fixed_asset_investment_wan", "20000")
-    officer.fill("#land_area_mu", "80")
-    officer.fill("#expected_tax_wan", "640")
-    with officer.expect_navigation(url=re.compile(r".*/leads/\d+$")):
-        officer.click("[data-testid=save]")
-    officer.select_option("#to_stage", "negotiating")
-    with officer.expect_navigation():
-        officer.click("input[type=submit][value='变更阶段']")
+    _record_lead_in_negotiation(officer, {"#company_name": "福建华兴新材料有限公司",
+                                          "#fixed_asset_investment_wan": "20000", "#land_area_mu": "80",
+                                          "#expected_tax_wan": "640"})
     officer.click("[data-testid=send-to-screening]")
     for label in ("县发改局", "县自然资源局"):
         box = officer.locator(f"label:has-text('{label}') >> xpath=preceding-sibling::input")

@@ -1,17 +1,15 @@
 """The minutes (会议纪要) of a meeting as a Word file."""
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
 from docx import Document
 from flask import Response
 from flask_babel import gettext as _
 
 from crm.decisions.models import Meeting
+from crm.documents import docx_response
 
 
-def build_minutes(meeting: Meeting) -> bytes:
+def build_minutes(meeting: Meeting):
     doc = Document()
     doc.add_heading(_("Minutes: %(title)s", title=meeting.title), level=1)
     doc.add_paragraph(_("Date: %(day)s", day=meeting.meeting_on.isoformat())
@@ -36,14 +34,9 @@ def build_minutes(meeting: Meeting) -> bytes:
                 doc.add_paragraph(line, style="List Bullet")
         else:
             doc.add_paragraph(item.label)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return doc
 
 
 def minutes_docx_response(meeting: Meeting) -> Response:
-    name = f"会议纪要-{meeting.meeting_on.isoformat()}-{meeting.title}.docx"
-    return Response(build_minutes(meeting),
-                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename=minutes-{meeting.id}.docx; "
-                                                    f"filename*=UTF-8''{quote(name)}"})
+    return docx_response(build_minutes(meeting), f"minutes-{meeting.id}.docx",
+                         f"会议纪要-{meeting.meeting_on.isoformat()}-{meeting.title}.docx")

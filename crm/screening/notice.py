@@ -1,19 +1,17 @@
 """The one-time notice (一次性告知书) as a Word file: offices edit, stamp and send it."""
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
 from docx import Document
 from docx.shared import Pt
 from flask import Response
 from flask_babel import gettext as _
 
 from crm import clock
+from crm.documents import docx_response
 from crm.screening.models import ScreeningCase
 
 
-def build_notice(case: ScreeningCase) -> bytes:
+def build_notice(case: ScreeningCase):
     lead = case.lead
     issued = case.closed_at.astimezone(clock.local_zone()).date()
     doc = Document()
@@ -43,14 +41,9 @@ def build_notice(case: ScreeningCase) -> bytes:
             doc.add_paragraph(f"{name}（{opinion.verdict_label}）：{opinion.conditions or opinion.comment or ''}",
                               style="List Bullet")
     doc.add_paragraph(_("Issued on %(day)s", day=issued.isoformat()))
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return doc
 
 
 def notice_docx_response(case: ScreeningCase) -> Response:
-    name = f"一次性告知书-{case.lead.company_name}-第{case.round}轮.docx"
-    return Response(build_notice(case),
-                    mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename=notice-{case.id}.docx; "
-                                                    f"filename*=UTF-8''{quote(name)}"})
+    return docx_response(build_notice(case), f"notice-{case.id}.docx",
+                         f"一次性告知书-{case.lead.company_name}-第{case.round}轮.docx")
