@@ -41,6 +41,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every model registered on the metadata)
     import crm.audit.listener  # noqa: F401
+    import crm.scoring.hooks  # noqa: F401  (leads changed → rescored after the commit)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -71,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.decisions.views import bp as decisions_bp
+    from crm.scoring.views import bp as scoring_bp
     from crm.api import bp as api_bp
     from crm.auth.views import bp as auth_bp
     from crm.interchange import bp as interchange_bp
@@ -81,7 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.sources.views import bp as sources_bp
 
     for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, interchange_bp, api_bp, screening_bp,
-               notifications_bp, decisions_bp):
+               notifications_bp, decisions_bp, scoring_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
 

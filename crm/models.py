@@ -10,3 +10,4 @@ from crm.screening.models import (CalendarDay, CalendarYear, CaseUnit, Screening
                                   ScreeningSettings, ScreeningThreshold)
 from crm.decisions.models import (AgendaItem, Attendee, DecisionRules, GroupMember, Meeting,  # noqa: F401
                                   Vote)
+from crm.scoring.models import LeadScore, ScoringModel, ScoringSettings  # noqa: F401

@@ -21,11 +21,16 @@ class PeriodicJob:
     func: str        # dotted path of the job function (takes no arguments)
     every: int       # seconds
     queue: str = "quick"
+    offset: int = 0  # seconds after each UTC multiple of `every` (e.g. 18:00 UTC = 02:00 Beijing)
 
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Pre-screening reminders ("one working day left") and closing at the deadline.
     PeriodicJob("screening-sweep", "crm.screening.jobs.sweep", every=60),
+    # Leads still waiting for a score (saved while Redis was away, imported in bulk).
+    PeriodicJob("score-pending", "crm.scoring.jobs.score_pending", every=60),
+    # Everything once a night, so time-dependent figures (recency, source records) stay current.
+    PeriodicJob("score-nightly", "crm.scoring.jobs.score_all", every=86400, queue="slow", offset=18 * 3600),
 )
 
 
@@ -37,7 +42,7 @@ def enqueue_due(now: datetime | None = None, jobs=PERIODIC_JOBS) -> list[str]:
     prefix = current_app.config["REDIS_PREFIX"]
     enqueued = []
     for spec in jobs:
-        slot = int(moment // spec.every)
+        slot = int((moment - spec.offset) // spec.every)
         claim = f"{prefix}:periodic:{spec.id}:{slot}"
         if redis_store.client.set(claim, "1", nx=True, ex=spec.every * 3):
             job_id = f"{spec.id}-{slot}"

@@ -45,6 +45,9 @@ def lead_json(lead: Lead) -> dict:
         "started_on": lead.started_on.isoformat() if lead.started_on else None,
         "lost_reason": lead.lost_reason, "note": lead.note,
         "investment_intensity": _num(lead.investment_intensity), "tax_per_mu": _num(lead.tax_per_mu),
+        "p_sign": lead.p_sign, "p_land": lead.p_land, "score_grade": lead.score_grade,
+        "score_source": lead.score_source, "model_version": lead.score_model_version,
+        "scored_at": lead.scored_at.isoformat() if lead.scored_at else None, "score_pending": lead.score_pending,
         "version": lead.version, "updated_at": lead.updated_at.isoformat(),
         "url": url_for("leads.show", lead_id=lead.id),
     }

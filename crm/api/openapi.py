@@ -36,7 +36,11 @@ _LEAD = {"type": "object", "properties": {
     "signed_on": _STR, "started_on": _STR, "lost_reason": _STR,
     "investment_intensity": {**_NUM, "description": "万元/亩 = fixed-asset investment ÷ land area"},
     "tax_per_mu": {**_NUM, "description": "万元/亩 = expected annual tax ÷ land area"},
-    "updated_at": {"type": "string", "format": "date-time"}, "url": {"type": "string"}}}
+    "updated_at": {"type": "string", "format": "date-time"}, "url": {"type": "string"},
+    "p_sign": {**_NUM, "description": "chance of signing, 0–1 (null until scored)"},
+    "p_land": {**_NUM, "description": "chance of starting construction in the county, 0–1"},
+    "score_grade": {"enum": ["A", "B", "C", "D", None]}, "score_source": {"enum": ["model", "prior", None]},
+    "model_version": _STR, "scored_at": _STR, "score_pending": {"type": "boolean"}}}
 _ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "status": {"type": "integer"}, "message": {"type": "string"},
     "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}
@@ -277,3 +281,14 @@ DOCUMENT["paths"]["/items/{item_id}/close"] = {"parameters": _ITEM_ID, "post": {
     "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
         "conditions": _STR}}}}},
     "responses": {"200": _resp("closed", {"$ref": "#/components/schemas/AgendaItem"}), **_RULE_ERRORS}}}
+
+# --- scoring (crm.api.scoring) ------------------------------------------------------------------
+DOCUMENT["paths"]["/scoring/models"] = {"get": {
+    "summary": "Every trained version per target (sign, land): status, metrics on the time-ordered holdout, "
+               "calibration table, importances, library versions",
+    "responses": {"200": _resp("the versions", {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object"}}}}), **_ERRORS}}}
+DOCUMENT["paths"]["/scoring/train"] = {"post": {
+    "summary": "Train both targets now (slow queue); a better version becomes active and all leads are rescored",
+    "responses": {"202": _resp("queued", {"type": "object", "properties": {
+        "job_id": {"type": "string"}, "progress_url": {"type": "string"}}}), **_ERRORS}}}

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     DECISIONS_MANAGE = "decisions.manage"      # schedule meetings, set agendas, open them
     DECISIONS_VOTE = "decisions.vote"          # vote as a member of the leadership group
     DECISIONS_SETTINGS = "decisions.settings"  # the group's members, chair and counting rules
+    SCORING_READ = "scoring.read"              # the model page: versions, metrics, calibration
+    SCORING_MANAGE = "scoring.manage"          # train now, grade cut-offs
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -56,12 +58,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Screeners read a lead only through the cases sent to their unit.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
-                            Permission.DECISIONS_READ, Permission.DECISIONS_VOTE}),
+                            Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ}),
     Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
-                           Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS}),
+                           Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,
+                           Permission.SCORING_READ, Permission.SCORING_MANAGE}),
 }
 
 

@@ -61,6 +61,8 @@ _SQL = {
 assert list(_SQL) == [c.key for c in COLUMNS], "export query out of step with the column spec"
 _FIXED, _LAND, _TAX = (list(_SQL).index(k) for k in
                        ("fixed_asset_investment_wan", "land_area_mu", "expected_tax_wan"))
+# The scored columns follow (DOMAIN.md): p_sign, p_land (0–1), score_grade, model_version.
+_SCORES = (Lead.p_sign, Lead.p_land, Lead.score_grade, Lead.score_model_version)
 
 
 class CountyWideReader:
@@ -81,7 +83,7 @@ def export_query(user, filters: LeadFilters):
     """The list page's visibility, filters and sort (crm.leads.queries), every row."""
     key, desc, _value_of = SORTS[filters.sort]
     order = (key.desc(), Lead.id.desc()) if desc else (key.asc(), Lead.id.asc())
-    return (select(*_SQL.values())
+    return (select(*_SQL.values(), *_SCORES)
             .select_from(Lead)
             .join(Unit, Unit.id == Lead.owner_unit_id)
             .outerjoin(Chain, Chain.id == Lead.chain_id)
@@ -103,7 +105,7 @@ def export_rows(user, filters: LeadFilters, english: bool = False) -> Iterator[l
 
 def _stream(stmt, english: bool) -> Iterator[list]:
     convert = [_converter(c, english) for c in COLUMNS]
-    unscored = [None] * (len(DERIVED_COLUMNS) - 2)  # p_sign, p_land, score_grade, model_version
+    n = len(COLUMNS)
     yield headers(english)
     # The session's connection: its transaction (and, in tests, the test's data). yield_per
     # makes a server-side cursor on PostgreSQL, fetched YIELD_PER rows at a time.
@@ -113,7 +115,7 @@ def _stream(stmt, english: bool) -> Iterator[list]:
             values = [f(v) for f, v in zip(convert, row)]
             values.append(_number(per_mu(row[_FIXED], row[_LAND])))
             values.append(_number(per_mu(row[_TAX], row[_LAND])))
-            values.extend(unscored)
+            values.extend(row[n:n + 4])
             yield values
     finally:
         result.close()  # ends the server-side cursor if the consumer stops early

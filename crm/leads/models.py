@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Unit, User
@@ -108,6 +108,7 @@ class Lead(Base):
         Index("ix_leads_stage_updated", "stage", "updated_at", "id"),
         Index("ix_leads_created_on", "created_on", "id"),
         Index("ix_leads_company", "company_name", "id"),
+        Index("ix_leads_score_pending", "score_pending"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +146,15 @@ class Lead(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The latest scores (crm.scoring), kept here for the list's sort and filter; the history is
+    # in lead_scores. score_pending: changed since last scored (rescored by a job).
+    p_sign: Mapped[float | None] = mapped_column(Float)
+    p_land: Mapped[float | None] = mapped_column(Float)
+    score_grade: Mapped[str | None] = mapped_column(String(2))
+    score_source: Mapped[str | None] = mapped_column(String(8))
+    score_model_version: Mapped[str | None] = mapped_column(String(40))
+    scored_at: Mapped[datetime | None] = mapped_column()
+    score_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -189,6 +199,8 @@ class Lead(Base):
 
 # The list sorts unknown planned investment last via COALESCE(…, -1) (crm.leads.queries.SORTS).
 Index("ix_leads_planned", func.coalesce(Lead.planned_investment_wan, -1), Lead.id)
+# The list sorts by the chance of signing, unscored leads last (crm.leads.queries.SORTS).
+Index("ix_leads_p_sign", func.coalesce(Lead.p_sign, -1), Lead.id)
 
 
 def _per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:

@@ -23,7 +23,9 @@ SORTS = {
     "investment": (func.coalesce(Lead.planned_investment_wan, -1), True,
                    lambda lead: lead.planned_investment_wan if lead.planned_investment_wan is not None else -1),
     "company": (Lead.company_name, False, lambda lead: lead.company_name),
+    "score": (func.coalesce(Lead.p_sign, -1), True, lambda lead: lead.p_sign if lead.p_sign is not None else -1),
 }
+GRADES = ("A", "B", "C", "D")
 DEFAULT_SORT = "updated"
 
 
@@ -65,6 +67,7 @@ class LeadFilters:
     source_kind: str = ""
     unit_id: int | None = None
     owner_id: int | None = None
+    grade: str = ""
     sort: str = DEFAULT_SORT
     cursor: str = ""
     errors: list[str] = field(default_factory=list)
@@ -74,10 +77,13 @@ class LeadFilters:
         f = cls(q=(args.get("q") or "").strip()[:100], stage=args.get("stage") or "",
                 chain_id=args.get("chain_id", type=int), source_kind=args.get("source_kind") or "",
                 unit_id=args.get("unit_id", type=int), owner_id=args.get("owner_id", type=int),
-                sort=args.get("sort") or DEFAULT_SORT, cursor=args.get("cursor") or "")
+                grade=args.get("grade") or "", sort=args.get("sort") or DEFAULT_SORT, cursor=args.get("cursor") or "")
         if f.stage and f.stage not in {s.value for s in Stage}:
             f.errors.append("stage")
             f.stage = ""
+        if f.grade and f.grade not in GRADES:
+            f.errors.append("grade")
+            f.grade = ""
         if f.sort not in SORTS:
             f.errors.append("sort")
             f.sort = DEFAULT_SORT
@@ -102,12 +108,14 @@ class LeadFilters:
             conds.append(Lead.owner_unit_id == self.unit_id)
         if self.owner_id:
             conds.append(Lead.owner_id == self.owner_id)
+        if self.grade:
+            conds.append(Lead.score_grade == self.grade)
         return conds
 
     def args(self, **overrides) -> dict:
         out = {"q": self.q, "stage": self.stage, "chain_id": self.chain_id,
                "source_kind": self.source_kind, "unit_id": self.unit_id,
-               "owner_id": self.owner_id, "sort": self.sort}
+               "owner_id": self.owner_id, "grade": self.grade, "sort": self.sort}
         out.update(overrides)
         return {k: v for k, v in out.items() if v not in (None, "")}
 

@@ -1,0 +1,338 @@
+"""What the model sees of a lead: plain rows from the database, then a numeric matrix.
+
+Labels (issue 6): signed = `signed_on` set or stage at/after `signed`; not signed = `lost` or
+`rejected` without signing. Landed = `started_on` set or stage at/after `started`; not landed =
+`lost`/`rejected`. Open leads are censored (no label), not negatives.
+
+Features are taken as of a cutoff, so nothing after the outcome leaks in: the signing date for
+signed leads, the date a lead was lost or rejected, else today. Follow-ups, the furthest stage
+reached and screening rounds count only before the cutoff. A source's track record is its
+smoothed signing rate over the other labelled leads (the lead's own outcome left out).
+Missing values stay missing (NaN): the gradient-boosted trees handle them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from crm.chains.models import Chain, ChainNode
+from crm.extensions import db
+from crm.leads.models import Lead, LeadActivity, LeadStageChange
+from crm.leads.pipeline import MAIN_LINE, Stage, rank
+
+SIGNED_RANK = rank(Stage.SIGNED)
+STARTED_RANK = rank(Stage.STARTED)
+ENDED = (Stage.LOST.value, Stage.REJECTED.value)
+SOURCE_PRIOR_WEIGHT = 10  # the smoothing: a source with few labelled leads stays near the county's rate
+TOP_REGIONS = 40
+
+
+@dataclass
+class LeadRow:
+    id: int
+    created_on: date
+    cutoff: date
+    chain: str | None
+    node: str | None
+    source_kind: str | None
+    source_id: int | None
+    origin_region: str | None
+    planned: float | None
+    fixed: float | None
+    land: float | None
+    output: float | None
+    tax: float | None
+    high_tech: bool | None
+    specialized: bool | None
+    patents: int | None
+    rd_ratio: float | None
+    jobs: int | None
+    activities: int = 0
+    last_activity: date | None = None
+    stage_reached: int = 0
+    screening_result: str | None = None
+    screening_rounds: int = 0
+    screening_rejects: int = 0
+    signed: int | None = None
+    landed: int | None = None
+    source_rate: float | None = None
+
+    def label(self, target: str) -> int | None:
+        return self.signed if target == "sign" else self.landed
+
+
+def _f(value):
+    return None if value is None else float(value)
+
+
+def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
+    """One LeadRow per lead (all, or these ids), with labels and what was known at the cutoff."""
+    today = today or date.today()
+    chain_codes = dict(db.session.execute(select(Chain.id, Chain.code)).all())
+    node_names = dict(db.session.execute(select(ChainNode.id, ChainNode.name)).all())
+    stmt = select(Lead.id, Lead.created_on, Lead.chain_id, Lead.chain_node_id, Lead.source_kind, Lead.source_id,
+                  Lead.origin_region, Lead.planned_investment_wan, Lead.fixed_asset_investment_wan,
+                  Lead.land_area_mu, Lead.expected_output_wan, Lead.expected_tax_wan, Lead.high_tech,
+                  Lead.specialized, Lead.patents, Lead.rd_ratio, Lead.jobs, Lead.stage, Lead.signed_on,
+                  Lead.started_on)
+    ids = None
+    if lead_ids is not None:
+        ids = list(lead_ids)
+        stmt = stmt.where(Lead.id.in_(ids))
+    rows: dict[int, LeadRow] = {}
+    for (lid, created, chain_id, node_id, kind, source_id, region, planned, fixed, land, output, tax, high,
+         spec, patents, rd, jobs, stage, signed_on, started_on) in db.session.execute(stmt):
+        signed = 1 if signed_on is not None or rank(stage) >= SIGNED_RANK else (0 if stage in ENDED else None)
+        landed = 1 if started_on is not None or rank(stage) >= STARTED_RANK else (0 if stage in ENDED else None)
+        rows[lid] = LeadRow(
+            id=lid, created_on=created, cutoff=signed_on if signed == 1 and signed_on else today,
+            chain=chain_codes.get(chain_id), node=node_names.get(node_id), source_kind=kind, source_id=source_id,
+            origin_region=region, planned=_f(planned), fixed=_f(fixed), land=_f(land), output=_f(output),
+            tax=_f(tax), high_tech=high, specialized=spec, patents=patents, rd_ratio=_f(rd), jobs=jobs,
+            signed=signed, landed=landed)
+    if not rows:
+        return []
+    _apply_history(rows, ids)
+    _apply_activities(rows, ids)
+    _apply_screening(rows, ids)
+    return list(rows.values())
+
+
+def _chunks(ids, size=5000):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _where_ids(stmt, column, ids):
+    return [stmt.where(column.in_(chunk)) for chunk in _chunks(ids)] if ids is not None else [stmt]
+
+
+def _apply_history(rows: dict[int, LeadRow], ids) -> None:
+    """Cutoff for ended leads (the day they ended; signing day for signed ones) and the furthest
+    main-line stage reached before it."""
+    changes: dict[int, list] = {}
+    stmt = select(LeadStageChange.lead_id, LeadStageChange.to_stage, LeadStageChange.changed_at)
+    for query in _where_ids(stmt, LeadStageChange.lead_id, ids):
+        for lead_id, to_stage, changed_at in db.session.execute(query):
+            changes.setdefault(lead_id, []).append((changed_at, to_stage))
+    for lead_id, history in changes.items():
+        row = rows.get(lead_id)
+        if row is None:
+            continue
+        history.sort()
+        for changed_at, to_stage in history:
+            day = changed_at.date()
+            if to_stage in ENDED and row.signed != 1:
+                row.cutoff = min(row.cutoff, day)
+            if to_stage == Stage.SIGNED and row.signed == 1:
+                row.cutoff = min(row.cutoff, day)
+        reached = 0
+        labelled = row.signed is not None or row.landed is not None
+        for changed_at, to_stage in history:
+            day = changed_at.date()
+            if day > row.cutoff or (labelled and day == row.cutoff):
+                continue  # the outcome's own day and after: not known before it
+            r = rank(to_stage)
+            if 0 <= r < SIGNED_RANK:
+                reached = max(reached, r)
+        row.stage_reached = reached
+
+
+def _apply_activities(rows: dict[int, LeadRow], ids) -> None:
+    stmt = select(LeadActivity.lead_id, LeadActivity.occurred_on)
+    for query in _where_ids(stmt, LeadActivity.lead_id, ids):
+        for lead_id, occurred_on in db.session.execute(query):
+            row = rows.get(lead_id)
+            if row is None or occurred_on > row.cutoff:
+                continue
+            row.activities += 1
+            if row.last_activity is None or occurred_on > row.last_activity:
+                row.last_activity = occurred_on
+
+
+def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
+    from crm.screening.models import ScreeningCase, ScreeningOpinion
+
+    stmt = select(ScreeningCase.id, ScreeningCase.lead_id, ScreeningCase.result, ScreeningCase.closed_at,
+                  ScreeningCase.submitted_at).order_by(ScreeningCase.round)
+    case_lead: dict[int, int] = {}
+    for query in _where_ids(stmt, ScreeningCase.lead_id, ids):
+        for case_id, lead_id, result, closed_at, submitted_at in db.session.execute(query):
+            row = rows.get(lead_id)
+            if row is None or submitted_at.date() > row.cutoff:
+                continue
+            row.screening_rounds += 1
+            case_lead[case_id] = lead_id
+            if result and closed_at and closed_at.date() <= row.cutoff:
+                row.screening_result = result
+    if case_lead:
+        rejects = select(ScreeningOpinion.case_id, func.count()).where(ScreeningOpinion.verdict == "reject") \
+            .group_by(ScreeningOpinion.case_id)
+        for case_id, n in db.session.execute(rejects):
+            if case_id in case_lead:
+                rows[case_lead[case_id]].screening_rejects += n
+
+
+def source_totals(rows: list[LeadRow]) -> tuple[dict[int, list[int]], float]:
+    """Per source: [signed, labelled] among these rows; and the county's signing rate."""
+    totals: dict[int, list[int]] = {}
+    signed = [r.signed for r in rows if r.signed is not None]
+    for r in rows:
+        if r.source_id is not None and r.signed is not None:
+            t = totals.setdefault(r.source_id, [0, 0])
+            t[0] += r.signed
+            t[1] += 1
+    return totals, (sum(signed) / len(signed)) if signed else 0.2
+
+
+def source_totals_from_db() -> tuple[dict[int, list[int]], float]:
+    """The same over every lead, counted by the database (fast enough for one lead's rescore)."""
+    from sqlalchemy import case, or_
+
+    signed_stages = [s.value for s in MAIN_LINE[SIGNED_RANK:]]
+    is_signed = or_(Lead.signed_on.is_not(None), Lead.stage.in_(signed_stages))
+    is_labelled = or_(is_signed, Lead.stage.in_(ENDED))
+    stmt = select(Lead.source_id, func.sum(case((is_signed, 1), else_=0)),
+                  func.sum(case((is_labelled, 1), else_=0))).group_by(Lead.source_id)
+    totals, hits_all, n_all = {}, 0, 0
+    for source_id, hits, n in db.session.execute(stmt):
+        hits_all += hits or 0
+        n_all += n or 0
+        if source_id is not None:
+            totals[source_id] = [int(hits or 0), int(n or 0)]
+    return totals, (hits_all / n_all) if n_all else 0.2
+
+
+def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float) -> None:
+    """Each row's source signing rate, smoothed towards the county's, its own outcome left out."""
+    for r in rows:
+        if r.source_id is None:
+            r.source_rate = None
+            continue
+        hits, n = totals.get(r.source_id, [0, 0])
+        if r.signed is not None:
+            hits, n = hits - r.signed, n - 1
+        r.source_rate = (max(hits, 0) + prior * SOURCE_PRIOR_WEIGHT) / (max(n, 0) + SOURCE_PRIOR_WEIGHT)
+
+
+# --- the matrix ------------------------------------------------------------------------------
+
+CATEGORICAL = ("chain", "node", "source_kind", "origin_region", "screening_result")
+NUMERIC = ("source_rate", "planned_log", "land", "intensity", "tax_per_mu", "output_per_mu", "high_tech",
+           "specialized", "patents", "rd_ratio", "jobs", "activities", "days_since_activity", "stage_reached",
+           "screening_rounds", "screening_rejects")
+COLUMNS = CATEGORICAL + NUMERIC
+
+# Explanations move groups of columns together ("without knowing the tech indicators").
+GROUPS = {
+    "chain": ("chain", "node"),
+    "source": ("source_kind", "source_rate"),
+    "region": ("origin_region",),
+    "scale": ("planned_log", "land"),
+    "intensity": ("intensity",),
+    "tax_per_mu": ("tax_per_mu",),
+    "output_per_mu": ("output_per_mu",),
+    "tech": ("high_tech", "specialized", "patents", "rd_ratio"),
+    "jobs": ("jobs",),
+    "follow_up": ("activities", "days_since_activity"),
+    "stage": ("stage_reached",),
+    "screening": ("screening_result", "screening_rounds", "screening_rejects"),
+}
+GROUP_LABELS = {
+    "chain": _l("Industry chain"), "source": _l("Source"), "region": _l("Investor's region"),
+    "scale": _l("Investment scale"), "intensity": _l("Investment intensity"), "tax_per_mu": _l("Tax per mu"),
+    "output_per_mu": _l("Output per mu"), "tech": _l("Tech content"), "jobs": _l("Jobs"),
+    "follow_up": _l("Follow-ups"), "stage": _l("Furthest stage reached"), "screening": _l("Pre-screening"),
+}
+
+
+@dataclass
+class FeatureSpec:
+    """Vocabularies of the categorical columns, fixed at training and saved with the model."""
+
+    vocab: dict[str, list[str]] = field(default_factory=dict)
+    # Numeric columns almost never filled in the training data: held at 0 (a constant the trees
+    # ignore), because a column with no values at all breaks the trees' binning.
+    constant: list[str] = field(default_factory=list)
+
+    @classmethod
+    def fit(cls, rows: list[LeadRow]) -> "FeatureSpec":
+        vocab = {}
+        for name in CATEGORICAL:
+            counts: dict[str, int] = {}
+            for r in rows:
+                value = _raw_category(r, name)
+                if value is not None:
+                    counts[value] = counts.get(value, 0) + 1
+            ordered = sorted(counts, key=lambda v: (-counts[v], v))
+            vocab[name] = ordered[:TOP_REGIONS] if name == "origin_region" else ordered[:200]
+        spec = cls(vocab)
+        numeric = spec.matrix(rows)[:, len(CATEGORICAL):]
+        filled = (~np.isnan(numeric)).sum(axis=0)
+        spec.constant = [name for name, n in zip(NUMERIC, filled) if n < max(10, 0.05 * len(rows))]
+        return spec
+
+    def to_json(self) -> dict:
+        return {"vocab": self.vocab, "constant": self.constant}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "FeatureSpec":
+        return cls(dict(data.get("vocab", {})), list(data.get("constant", [])))
+
+    def matrix(self, rows: list[LeadRow]) -> np.ndarray:
+        index = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
+        out = np.full((len(rows), len(COLUMNS)), np.nan)
+        for i, r in enumerate(rows):
+            for j, name in enumerate(CATEGORICAL):
+                code = index.get(name, {}).get(_raw_category(r, name))
+                if code is not None:
+                    out[i, j] = code
+            out[i, len(CATEGORICAL):] = numeric_values(r)
+        for name in self.constant:
+            out[:, COLUMNS.index(name)] = 0.0
+        return out
+
+    def categorical_mask(self) -> list[bool]:
+        return [True] * len(CATEGORICAL) + [False] * len(NUMERIC)
+
+
+def _raw_category(r: LeadRow, name: str):
+    return getattr(r, name)
+
+
+def _per_mu(amount, land):
+    if amount is None or land is None or land <= 0:
+        return math.nan
+    return amount / land
+
+
+def _num(value):
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    return float(value)
+
+
+def numeric_values(r: LeadRow) -> list[float]:
+    days = (r.cutoff - r.last_activity).days if r.last_activity else math.nan
+    return [
+        _num(r.source_rate), math.log1p(r.planned) if r.planned is not None and r.planned >= 0 else math.nan,
+        _num(r.land), _per_mu(r.fixed, r.land), _per_mu(r.tax, r.land), _per_mu(r.output, r.land),
+        _num(r.high_tech), _num(r.specialized), _num(r.patents), _num(r.rd_ratio), _num(r.jobs),
+        float(r.activities), float(days), float(r.stage_reached), float(r.screening_rounds),
+        float(r.screening_rejects),
+    ]
+
+
+def column_indexes(group: str) -> list[int]:
+    return [COLUMNS.index(c) for c in GROUPS[group]]
+
+
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_totals", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
+           "column_indexes", "MAIN_LINE"]

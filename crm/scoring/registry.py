@@ -1,0 +1,96 @@
+"""Loading registered models safely: the file's SHA-256 must match the registry, and skops loads
+it with an explicit list of trusted types (never a bare pickle). A refused file leaves the
+previous active version in charge."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.scoring.features import FeatureSpec
+from crm.scoring.models import ModelStatus, ScoringModel
+
+# What skops reports as "untrusted" in the files this app writes (CalibratedClassifierCV around
+# HistGradientBoostingClassifier); these and skops' own defaults are all a file may contain.
+TRUSTED_TYPES = [
+    "functools.partial",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+]
+
+_cache: dict[str, tuple[tuple[int, str], object, FeatureSpec]] = {}  # target → (key, model, spec)
+
+
+class ModelFileError(RuntimeError):
+    """The file is missing, altered, or holds types the app does not trust."""
+
+
+def active_model(target: str) -> ScoringModel | None:
+    return db.session.scalar(select(ScoringModel).where(ScoringModel.target == target,
+                                                        ScoringModel.status == ModelStatus.ACTIVE.value))
+
+
+def model_path(entry: ScoringModel) -> Path:
+    from crm.scoring.training import models_dir
+
+    return models_dir() / entry.file_name
+
+
+def load_model(entry: ScoringModel):
+    """(model, feature spec) of a registered version, verified; cached per process."""
+    import skops.io as sio
+
+    key = (entry.id, entry.sha256)
+    cached = _cache.get(entry.target)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    path = model_path(entry)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"model file {entry.file_name} cannot be read: {exc}") from exc
+    if hashlib.sha256(content).hexdigest() != entry.sha256:
+        raise ModelFileError(f"model file {entry.file_name} does not match its registered SHA-256")
+    try:
+        untrusted = sio.get_untrusted_types(data=content)
+    except Exception as exc:
+        raise ModelFileError(f"model file {entry.file_name} is not a readable skops file: {exc}") from exc
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelFileError(f"model file {entry.file_name} holds types the app does not trust: {unexpected}")
+    model = sio.loads(content, trusted=TRUSTED_TYPES)
+    spec = FeatureSpec.from_json(entry.feature_spec)
+    _cache[entry.target] = (key, model, spec)  # one version per target in use: memory stays flat
+    return model, spec
+
+
+def usable_active(target: str):
+    """(entry, model, spec) of the active version. A refused file is marked failed and the
+    previous version whose file still verifies becomes active again; None if there is none."""
+    from flask import current_app
+
+    from crm import clock
+
+    while True:
+        entry = active_model(target)
+        if entry is None:
+            return None
+        try:
+            model, spec = load_model(entry)
+        except ModelFileError as exc:
+            current_app.logger.error("refusing %s: %s", entry.label, exc)
+            entry.status = ModelStatus.FAILED.value
+            entry.reason = f"refused at loading: {exc}"
+            previous = db.session.scalar(select(ScoringModel).where(
+                ScoringModel.target == target, ScoringModel.status == ModelStatus.RETIRED.value)
+                .order_by(ScoringModel.version.desc()).limit(1))
+            if previous is not None:
+                previous.status = ModelStatus.ACTIVE.value
+                previous.activated_at = clock.now()
+            db.session.flush()
+            continue
+        return entry, model, spec

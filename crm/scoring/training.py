@@ -1,0 +1,230 @@
+"""Training: a calibrated gradient-boosted model per target, chosen on a time-ordered holdout.
+
+The newest 20% of the labelled leads (by the date they were recorded) are held out. Two
+settings of scikit-learn's HistGradientBoostingClassifier (native missing values and
+categories) are fitted on the older 80% and the one with the better holdout ROC AUC is kept,
+calibrated with CalibratedClassifierCV (isotonic with enough data, else sigmoid) so that 0.3
+means 30%. The file is written with skops and registered only when everything succeeded: a
+crash or a killed worker leaves no half-registered version.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from crm import clock
+from crm.extensions import db
+from crm.scoring.features import COLUMNS, FeatureSpec, LeadRow, load_rows, source_rates, source_totals
+from crm.scoring.models import ModelStatus, ScoringModel
+
+HOLDOUT_SHARE = 0.2
+MIN_PER_CLASS = 40  # labels of each class a version needs before it may become active
+CALIBRATION_BINS = 10
+SETTINGS = (
+    {"max_iter": 200, "learning_rate": 0.08, "max_leaf_nodes": 31, "min_samples_leaf": 20},
+    {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40, "l2_regularization": 1.0},
+)
+
+
+class TrainingError(ValueError):
+    """Training cannot produce a model (no labels, one class only); the active model stays."""
+
+
+def models_dir() -> Path:
+    path = Path(current_app.instance_path) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Dataset:
+    train: list[LeadRow]
+    holdout: list[LeadRow]
+    y_train: np.ndarray
+    y_holdout: np.ndarray
+
+
+def split(rows: list[LeadRow], target: str) -> Dataset:
+    labelled = [r for r in rows if r.label(target) is not None]
+    if not labelled:
+        raise TrainingError(_("No lead has an outcome for this target yet (signed, started, lost or rejected): "
+                              "nothing to learn from."))
+    classes = {r.label(target) for r in labelled}
+    if len(classes) < 2:
+        raise TrainingError(_("Every labelled lead has the same outcome; a model needs both outcomes."))
+    labelled.sort(key=lambda r: (r.created_on, r.id))
+    cut = max(1, int(round(len(labelled) * (1 - HOLDOUT_SHARE))))
+    train, holdout = labelled[:cut], labelled[cut:]
+    y_train = np.array([r.label(target) for r in train])
+    y_holdout = np.array([r.label(target) for r in holdout])
+    if len(set(y_train)) < 2:
+        raise TrainingError(_("The older leads have only one outcome; a model needs both outcomes to learn."))
+    return Dataset(train, holdout, y_train, y_holdout)
+
+
+def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    base = HistGradientBoostingClassifier(categorical_features=spec.categorical_mask(), random_state=0,
+                                          early_stopping=False, **setting)
+    if not calibrated:
+        return base.fit(X, y)
+    method = "isotonic" if len(y) >= 1000 else "sigmoid"
+    folds = max(2, min(3, int(min(np.bincount(y)))))
+    # One model with a calibrator fitted on cross-validated predictions (ensemble=False): one
+    # prediction per call, which keeps explanations and batch scoring fast.
+    return CalibratedClassifierCV(base, method=method, cv=folds, ensemble=False).fit(X, y)
+
+
+def evaluate(y, p) -> dict:
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    out = {"brier": float(brier_score_loss(y, p))}
+    if len(set(y)) == 2:
+        out["roc_auc"] = float(roc_auc_score(y, p))
+        out["pr_auc"] = float(average_precision_score(y, p))
+    else:
+        out["roc_auc"] = out["pr_auc"] = None
+    return out
+
+
+def calibration_table(y, p, bins: int = CALIBRATION_BINS) -> list[dict]:
+    edges = np.linspace(0, 1, bins + 1)
+    table = []
+    for i in range(bins):
+        mask = (p >= edges[i]) & ((p < edges[i + 1]) if i < bins - 1 else (p <= 1))
+        if mask.sum():
+            table.append({"bin": f"{edges[i]:.1f}–{edges[i + 1]:.1f}", "predicted": float(p[mask].mean()),
+                          "observed": float(y[mask].mean()), "n": int(mask.sum())})
+    return table
+
+
+def group_importances(model, X, y, base_auc: float | None) -> list[dict]:
+    """Drop in holdout AUC when a group of columns is unknown (the same groups as explanations)."""
+    from sklearn.metrics import roc_auc_score
+
+    from crm.scoring.features import GROUPS, column_indexes
+
+    if base_auc is None:
+        return []
+    out = []
+    for group in GROUPS:
+        X2 = X.copy()
+        X2[:, column_indexes(group)] = np.nan
+        auc = roc_auc_score(y, model.predict_proba(X2)[:, 1])
+        out.append({"feature": group, "importance": round(float(base_auc - auc), 4)})
+    out.sort(key=lambda d: -d["importance"])
+    return out
+
+
+def library_versions() -> dict:
+    import sklearn
+    import skops
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "skops": skops.__version__}
+
+
+def next_version(target: str) -> int:
+    return (db.session.scalar(select(func.max(ScoringModel.version)).where(ScoringModel.target == target)) or 0) + 1
+
+
+def write_model_file(model, target: str, version: int) -> tuple[str, str]:
+    """skops file, written to a temporary name then renamed: (file name, sha256)."""
+    import skops.io as sio
+
+    directory = models_dir()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target}-v{version}-", suffix=".tmp")
+    os.close(fd)
+    try:
+        sio.dump(model, tmp)
+        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        name = f"{target}-v{version}-{digest[:12]}.skops"
+        os.replace(tmp, directory / name)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return name, digest
+
+
+def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> ScoringModel:
+    """Train, evaluate and register a version of `target` ("sign" or "land"); flush, not commit.
+
+    Becomes active if it has MIN_PER_CLASS labels of each class and its holdout ROC AUC is not
+    worse than the active version's on the same holdout; otherwise it stays a candidate with
+    the reason."""
+    from crm.scoring.registry import active_model, load_model
+
+    started = time.perf_counter()
+    say = progress or (lambda *_: None)
+    say(_("Reading the leads"))
+    rows = rows if rows is not None else load_rows(today=clock.today())
+    source_rates(rows, *source_totals(rows))
+    data = split(rows, target)
+    spec = FeatureSpec.fit(data.train)
+    X_train, X_hold = spec.matrix(data.train), spec.matrix(data.holdout)
+    say(_("Choosing the model on the holdout"))
+    best, best_auc = SETTINGS[0], -1.0
+    if len(set(data.y_holdout)) == 2 and len(SETTINGS) > 1:
+        for setting in SETTINGS:
+            auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False)
+                           .predict_proba(X_hold)[:, 1])["roc_auc"]
+            if auc > best_auc:
+                best, best_auc = setting, auc
+    say(_("Calibrating"))
+    model = _fit(spec, X_train, data.y_train, best, True)
+    p_hold = model.predict_proba(X_hold)[:, 1]
+    metrics = evaluate(data.y_holdout, p_hold)
+    importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"])
+    positives = int((np.concatenate([data.y_train, data.y_holdout]) == 1).sum())
+    negatives = len(data.train) + len(data.holdout) - positives
+    version = next_version(target)
+    say(_("Saving"))
+    file_name, digest = write_model_file(model, target, version)
+    created = [r.created_on for r in data.train + data.holdout]
+    entry = ScoringModel(
+        target=target, version=version, status=ModelStatus.CANDIDATE.value, file_name=file_name, sha256=digest,
+        algorithm="HistGradientBoosting + CalibratedClassifierCV", window_start=min(created),
+        window_end=max(created), positives=positives, negatives=negatives, holdout_size=len(data.holdout),
+        roc_auc=metrics["roc_auc"], pr_auc=metrics["pr_auc"], brier=metrics["brier"],
+        calibration=calibration_table(data.y_holdout, p_hold), importances=importances,
+        feature_spec={**spec.to_json(), "columns": list(COLUMNS), "setting": best},
+        training_seconds=round(time.perf_counter() - started, 2), library_versions=library_versions())
+    reasons = []
+    if positives < MIN_PER_CLASS or negatives < MIN_PER_CLASS:
+        reasons.append(_("Too few labels: %(p)s positive and %(n)s negative (at least %(m)s of each needed).",
+                         p=positives, n=negatives, m=MIN_PER_CLASS))
+    current = active_model(target)
+    if current is not None and metrics["roc_auc"] is not None:
+        try:
+            old_model, old_spec = load_model(current)
+            entry.previous_auc = evaluate(data.y_holdout,
+                                          old_model.predict_proba(old_spec.matrix(data.holdout))[:, 1])["roc_auc"]
+        except Exception as exc:  # the active file is unreadable: it cannot be the yardstick
+            current_app.logger.warning("active %s model unusable for comparison: %s", current.label, exc)
+        if entry.previous_auc is not None and metrics["roc_auc"] < entry.previous_auc:
+            reasons.append(_("Holdout ROC AUC %(new).3f is worse than the active version's %(old).3f on the "
+                             "same holdout.", new=metrics["roc_auc"], old=entry.previous_auc))
+    if metrics["roc_auc"] is None:
+        reasons.append(_("The holdout has one outcome only, so the model cannot be compared."))
+    db.session.add(entry)
+    if reasons:
+        entry.reason = " ".join(reasons)
+    else:
+        if current is not None:
+            current.status = ModelStatus.RETIRED.value
+        entry.status = ModelStatus.ACTIVE.value
+        entry.activated_at = clock.now()
+    db.session.flush()
+    return entry

@@ -1,0 +1,89 @@
+"""The model page (versions, metrics, calibration, importances, train now) and grade cut-offs."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crm.auth.permissions import require_permission
+from crm.auth.roles import Permission
+from crm.extensions import db
+from crm.queue import get_queue
+from crm.scoring import settings as scoring_settings
+from crm.scoring.features import GROUP_LABELS
+from crm.scoring.models import TARGET_LABELS, ScoringModel
+
+bp = Blueprint("scoring", __name__, url_prefix="/scoring")
+
+TRAIN_STEPS = 6
+
+
+def chart_points(calibration: list[dict], size: int = 200, pad: int = 24) -> list[tuple[float, float, dict]]:
+    """SVG coordinates of the calibration table (predicted → x, observed → y)."""
+    span = size - 2 * pad
+    return [(pad + row["predicted"] * span, size - pad - row["observed"] * span, row) for row in calibration]
+
+
+@bp.route("/")
+@require_permission(Permission.SCORING_READ)
+def models():
+    """Leaders and admins: every trained version, its metrics, calibration and importances."""
+    rows = db.session.scalars(select(ScoringModel).order_by(ScoringModel.target, ScoringModel.version.desc())).all()
+    active = {m.target: m for m in rows if m.status == "active"}
+    return render_template("scoring/models.html", rows=rows, active=active, targets=TARGET_LABELS,
+                           group_labels=GROUP_LABELS, chart_points=chart_points,
+                           cutoffs=scoring_settings.get_cutoffs(), job_id=request.args.get("job"))
+
+
+@bp.route("/train", methods=["POST"])
+@require_permission(Permission.SCORING_MANAGE)
+def train():
+    """Admins: train both targets now (slow queue); the page follows its progress."""
+    from crm.scoring.jobs import train_model
+
+    job = get_queue("slow").enqueue(train_model, job_timeout=3600, result_ttl=3600)
+    flash(_("Training started. A better version becomes active by itself; this page shows the progress."), "info")
+    return redirect(url_for("scoring.models", job=job.id))
+
+
+@bp.route("/jobs/<job_id>")
+@require_permission(Permission.SCORING_READ)
+def job_progress(job_id: str):
+    """Leaders and admins: a training job's progress as JSON (the page polls it)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from crm.extensions import redis_store
+
+    try:
+        job = Job.fetch(job_id, connection=redis_store.client)
+    except NoSuchJobError:
+        return jsonify({"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")})
+    status = job.get_status()
+    meta = job.meta or {}
+    steps = ("start", "Reading the leads", "Choosing the model on the holdout", "Calibrating", "Saving")
+    done = sum(1 for _s in steps if meta.get("step")) if status != "finished" else TRAIN_STEPS
+    state = {"finished": "done", "failed": "failed", "stopped": "failed", "canceled": "failed"}.get(status, "running")
+    return jsonify({"status": state, "done": min(done, TRAIN_STEPS), "total": TRAIN_STEPS,
+                    "text": f"{meta.get('target', '')} {meta.get('step', '')}".strip(),
+                    "outcome": meta.get("outcome")})
+
+
+@bp.route("/cutoffs", methods=["POST"])
+@require_permission(Permission.SCORING_MANAGE)
+def cutoffs():
+    """Admins: the grade cut-offs on the chance of signing (applied at the next scoring)."""
+    bad = _("The cut-offs must fall from A to C, each between 0 and 1 (e.g. 0.6, 0.35, 0.15).")
+    try:
+        a, b, c = (float(request.form.get(k, "")) for k in ("a", "b", "c"))
+    except ValueError:
+        flash(bad, "danger")
+        return redirect(url_for("scoring.models")), 303
+    try:
+        scoring_settings.save_cutoffs(a, b, c)
+    except ValueError:
+        db.session.rollback()
+        flash(bad, "danger")
+        return redirect(url_for("scoring.models")), 303
+    flash(_("Grade cut-offs saved; grades change as leads are rescored."), "success")
+    return redirect(url_for("scoring.models"))
