@@ -12,8 +12,9 @@ from crm.documents import docx_response
 def build_minutes(meeting: Meeting):
     doc = Document()
     doc.add_heading(_("Minutes: %(title)s", title=meeting.title), level=1)
+    place = _("Place")
     doc.add_paragraph(_("Date: %(day)s", day=meeting.meeting_on.isoformat())
-                      + (f"　{_('Place')}: {meeting.location}" if meeting.location else ""))
+                      + (f"　{place}: {meeting.location}" if meeting.location else ""))
     if meeting.chair:
         doc.add_paragraph(_("Chair: %(name)s", name=meeting.chair.display_name))
     present = [a for a in meeting.attendees if a.present]
