@@ -63,6 +63,9 @@ class Config:
         self.LEADS_PER_PAGE = 50
         self.API_TOKEN_DAYS = int(os.environ.get("CRM_API_TOKEN_DAYS", "180"))
         self.SQL_ECHO = _bool("CRM_SQL_ECHO", False)
+        # SQLite only: start transactions with BEGIN IMMEDIATE (web and worker write the same
+        # file). The test process turns it off for its own sessions, which it holds open.
+        self.SQLITE_IMMEDIATE = _bool("CRM_SQLITE_IMMEDIATE", True)
         # Local time of the county: deadlines end at local midnight, reminders go at 08:30.
         self.TIMEZONE = os.environ.get("CRM_TIMEZONE", "Asia/Shanghai")
         # A fixed "now" (ISO 8601 with offset) for tests and demonstrations only (crm.clock).

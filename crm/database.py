@@ -46,7 +46,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _make_engine(url: str, echo: bool = False) -> Engine:
+def _make_engine(url: str, echo: bool = False, sqlite_immediate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
 
@@ -63,7 +63,10 @@ def _make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
+            # that reads, then writes after another process committed (web + worker), fails at
+            # once with "database is locked" (SQLite's snapshot rule; busy_timeout cannot help).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -87,7 +90,8 @@ class Database:
         self.engine: Engine | None = None
 
     def init_app(self, app) -> None:
-        self.engine = _make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+        self.engine = _make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
+                                   sqlite_immediate=app.config.get("SQLITE_IMMEDIATE", True))
         self.session.remove()
         self.session.configure(bind=self.engine)
 

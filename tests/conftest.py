@@ -44,7 +44,10 @@ def app():
     from crm import create_app
     from crm.extensions import db, redis_store
 
+    # The test's own sessions stay open across a worker's run: a deferred BEGIN must not take
+    # SQLite's write lock (workers and the live server keep BEGIN IMMEDIATE).
     application = create_app({"INSTANCE_PATH": _TMP, "SECRET_KEY": "test-secret", "TESTING": True,
+                              "SQLITE_IMMEDIATE": False,
                               "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
                               "LOGIN_FAILURES_PER_ADDRESS": "30 per 15 minutes"})
     with application.app_context():

@@ -30,9 +30,14 @@ def models():
     """Leaders and admins: every trained version, its metrics, calibration and importances."""
     rows = db.session.scalars(select(ScoringModel).order_by(ScoringModel.target, ScoringModel.version.desc())).all()
     active = {m.target: m for m in rows if m.status == "active"}
+    job_id, outcome = request.args.get("job"), None
+    if job_id:
+        state = _job_state(job_id)
+        if state["status"] != "running":
+            job_id, outcome = None, state.get("outcome") or {"": {"error": _("The training job failed.")}}
     return render_template("scoring/models.html", rows=rows, active=active, targets=TARGET_LABELS,
                            group_labels=GROUP_LABELS, chart_points=chart_points,
-                           cutoffs=scoring_settings.get_cutoffs(), job_id=request.args.get("job"))
+                           cutoffs=scoring_settings.get_cutoffs(), job_id=job_id, outcome=outcome)
 
 
 @bp.route("/train", methods=["POST"])
@@ -50,6 +55,10 @@ def train():
 @require_permission(Permission.SCORING_READ)
 def job_progress(job_id: str):
     """Leaders and admins: a training job's progress as JSON (the page polls it)."""
+    return jsonify(_job_state(job_id))
+
+
+def _job_state(job_id: str) -> dict:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
@@ -58,15 +67,14 @@ def job_progress(job_id: str):
     try:
         job = Job.fetch(job_id, connection=redis_store.client)
     except NoSuchJobError:
-        return jsonify({"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")})
+        return {"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")}
     status = job.get_status()
     meta = job.meta or {}
     steps = ("start", "Reading the leads", "Choosing the model on the holdout", "Calibrating", "Saving")
     done = sum(1 for _s in steps if meta.get("step")) if status != "finished" else TRAIN_STEPS
     state = {"finished": "done", "failed": "failed", "stopped": "failed", "canceled": "failed"}.get(status, "running")
-    return jsonify({"status": state, "done": min(done, TRAIN_STEPS), "total": TRAIN_STEPS,
-                    "text": f"{meta.get('target', '')} {meta.get('step', '')}".strip(),
-                    "outcome": meta.get("outcome")})
+    return {"status": state, "done": min(done, TRAIN_STEPS), "total": TRAIN_STEPS,
+            "text": f"{meta.get('target', '')} {meta.get('step', '')}".strip(), "outcome": meta.get("outcome")}
 
 
 @bp.route("/cutoffs", methods=["POST"])
