@@ -10,6 +10,8 @@ export CRM_INSTANCE_PATH=${CRM_INSTANCE_PATH:-$PWD/instance}
 mkdir -p "$CRM_INSTANCE_PATH"
 .venv/bin/crm db upgrade
 .venv/bin/crm seed-demo | tee "$CRM_INSTANCE_PATH/demo-logins.txt"
+# The scoring models, trained on the demo county's history (once: later starts keep them).
+if [ ! -d "$CRM_INSTANCE_PATH/models" ]; then .venv/bin/crm train --wait; fi
 
 # Web and worker share one embedded Redis server under instance/ (started by the first user).
 .venv/bin/crm worker &

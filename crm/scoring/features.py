@@ -7,7 +7,8 @@ Labels (issue 6): signed = `signed_on` set or stage at/after `signed`; not signe
 Features are taken as of a cutoff, so nothing after the outcome leaks in: the signing date for
 signed leads, the date a lead was lost or rejected, else today. Follow-ups, the furthest stage
 reached and screening rounds count only before the cutoff. A source's track record is its
-smoothed signing rate over the other labelled leads (the lead's own outcome left out).
+smoothed signing rate over the labelled leads recorded before the lead (in training), or over
+all labelled leads (when scoring).
 Missing values stay missing (NaN): the gradient-boosted trees handle them.
 """
 from __future__ import annotations
@@ -208,8 +209,40 @@ def source_totals_from_db() -> tuple[dict[int, list[int]], float]:
     return totals, (hits_all / n_all) if n_all else 0.2
 
 
+def source_rates_as_of(rows: list[LeadRow]) -> None:
+    """For training: each lead's source rate from the labelled leads recorded before it (an
+    expanding mean). Leaving only the lead's own outcome out is not enough: within one source
+    it makes the signed leads' rate lower than the lost ones', which a model learns."""
+    totals: dict[int, list[int]] = {}
+    hits_all = n_all = 0
+    ordered = sorted(rows, key=lambda r: (r.created_on, r.id))
+    i = 0
+    while i < len(ordered):
+        day = ordered[i].created_on
+        same_day = []
+        while i < len(ordered) and ordered[i].created_on == day:
+            same_day.append(ordered[i])
+            i += 1
+        prior = hits_all / n_all if n_all else 0.2
+        for r in same_day:
+            if r.source_id is None:
+                r.source_rate = None
+            else:
+                hits, n = totals.get(r.source_id, [0, 0])
+                r.source_rate = (hits + prior * SOURCE_PRIOR_WEIGHT) / (n + SOURCE_PRIOR_WEIGHT)
+        for r in same_day:  # known from the next day on
+            if r.signed is not None:
+                hits_all += r.signed
+                n_all += 1
+                if r.source_id is not None:
+                    t = totals.setdefault(r.source_id, [0, 0])
+                    t[0] += r.signed
+                    t[1] += 1
+
+
 def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float) -> None:
-    """Each row's source signing rate, smoothed towards the county's, its own outcome left out."""
+    """For scoring: each row's source signing rate over every labelled lead, smoothed towards
+    the county's (its own outcome left out)."""
     for r in rows:
         if r.source_id is None:
             r.source_rate = None
@@ -334,5 +367,5 @@ def column_indexes(group: str) -> list[int]:
     return [COLUMNS.index(c) for c in GROUPS[group]]
 
 
-__all__ = ["LeadRow", "load_rows", "source_rates", "source_totals", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
            "column_indexes", "MAIN_LINE"]

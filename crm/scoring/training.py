@@ -1,6 +1,7 @@
 """Training: a calibrated gradient-boosted model per target, chosen on a time-ordered holdout.
 
-The newest 20% of the labelled leads (by the date they were recorded) are held out. Two
+The newest 20% of the labelled leads (by the date they were recorded) are held out; each lead
+counts once per pipeline stage it reached before its outcome (see `snapshots`). Two
 settings of scikit-learn's HistGradientBoostingClassifier (native missing values and
 categories) are fitted on the older 80% and the one with the better holdout ROC AUC is kept,
 calibrated with CalibratedClassifierCV (isotonic with enough data, else sigmoid) so that 0.3
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 
 from crm import clock
 from crm.extensions import db
-from crm.scoring.features import COLUMNS, FeatureSpec, LeadRow, load_rows, source_rates, source_totals
+from crm.scoring.features import COLUMNS, FeatureSpec, LeadRow, load_rows, source_rates_as_of
 from crm.scoring.models import ModelStatus, ScoringModel
 
 HOLDOUT_SHARE = 0.2
@@ -54,6 +55,29 @@ class Dataset:
     y_holdout: np.ndarray
 
 
+SCREENING_RANK = 2  # crm.leads.pipeline MAIN_LINE: lead 0, negotiating 1, screening 2, …
+
+
+def snapshots(rows: list[LeadRow]) -> list[LeadRow]:
+    """Each labelled lead once per main-line stage it reached before its outcome (as Odoo's
+    lead scoring counts a won lead at every stage it passed). An open lead is scored at its
+    furthest stage, so the model must learn the chance from each stage, not only from the
+    last one before the outcome (which alone would give every signed lead "admitted")."""
+    from dataclasses import replace
+
+    out = []
+    for r in rows:
+        for stage in range(0, r.stage_reached + 1):
+            if stage == r.stage_reached:
+                out.append(r)
+            elif stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
+                out.append(replace(r, stage_reached=stage, screening_result=None, screening_rounds=0,
+                                   screening_rejects=0))
+            else:
+                out.append(replace(r, stage_reached=stage))
+    return out
+
+
 def split(rows: list[LeadRow], target: str) -> Dataset:
     labelled = [r for r in rows if r.label(target) is not None]
     if not labelled:
@@ -64,7 +88,8 @@ def split(rows: list[LeadRow], target: str) -> Dataset:
         raise TrainingError(_("Every labelled lead has the same outcome; a model needs both outcomes."))
     labelled.sort(key=lambda r: (r.created_on, r.id))
     cut = max(1, int(round(len(labelled) * (1 - HOLDOUT_SHARE))))
-    train, holdout = labelled[:cut], labelled[cut:]
+    # By lead, then expanded: all snapshots of one lead fall on the same side of the cut.
+    train, holdout = snapshots(labelled[:cut]), snapshots(labelled[cut:])
     y_train = np.array([r.label(target) for r in train])
     y_holdout = np.array([r.label(target) for r in holdout])
     if len(set(y_train)) < 2:
@@ -170,7 +195,7 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     say = progress or (lambda *_: None)
     say(_("Reading the leads"))
     rows = rows if rows is not None else load_rows(today=clock.today())
-    source_rates(rows, *source_totals(rows))
+    source_rates_as_of(rows)
     data = split(rows, target)
     spec = FeatureSpec.fit(data.train)
     X_train, X_hold = spec.matrix(data.train), spec.matrix(data.holdout)
@@ -187,8 +212,9 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     p_hold = model.predict_proba(X_hold)[:, 1]
     metrics = evaluate(data.y_holdout, p_hold)
     importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"])
-    positives = int((np.concatenate([data.y_train, data.y_holdout]) == 1).sum())
-    negatives = len(data.train) + len(data.holdout) - positives
+    labels = [r.label(target) for r in rows if r.label(target) is not None]
+    positives = sum(labels)
+    negatives = len(labels) - positives
     version = next_version(target)
     say(_("Saving"))
     file_name, digest = write_model_file(model, target, version)
