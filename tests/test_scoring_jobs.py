@@ -121,3 +121,27 @@ def test_a_worker_killed_while_training_registers_nothing(app, committed):
     versions = db.session.scalars(select(ScoringModel)).all()
     assert [(m.target, m.version, m.status) for m in versions] == [("sign", 1, "active")]
     assert db.session.scalar(select(func.count()).select_from(Lead).where(Lead.score_source == "model")) == 1500
+
+
+def test_crm_train_and_score_wait_run_the_jobs_themselves_without_a_worker(app, committed):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.test_scoring import history
+
+    with app.app_context():
+        history(300)
+        db.session.commit()
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CRM_INSTANCE_PATH": app.instance_path,
+           "CRM_REDIS_PREFIX": app.config["REDIS_PREFIX"], "SECRET_KEY": "test-secret"}
+    if app.config["REDIS_URL"]:
+        env["REDIS_URL"] = app.config["REDIS_URL"]
+    crm = str(Path(sys.executable).parent / "crm")
+    out = subprocess.run([crm, "train", "--target", "sign", "--wait"], env=env, capture_output=True, text=True,
+                         timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no worker is listening" in out.stdout and "sign: v1 active" in out.stdout
+    out = subprocess.run([crm, "score", "--all", "--wait"], env=env, capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0 and "scored 300 leads" in out.stdout, out.stdout + out.stderr[-2000:]
