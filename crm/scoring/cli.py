@@ -19,7 +19,12 @@ def _run(queue_name: str, func, *args, wait: bool, timeout: int):
     if not wait:
         return None
     listening = [w for w in Worker.all(connection=redis_store.client) if queue.name in w.queue_names()]
-    if not listening:  # nobody would pick it up: run it here, in burst mode
+    if listening:  # a worker that died recently still looks registered: give it a moment to start
+        grace = time.monotonic() + 15
+        while time.monotonic() < grace and job.get_status(refresh=True) == "queued":
+            time.sleep(0.5)
+    if not listening or job.get_status(refresh=True) == "queued":
+        # nobody picks it up: run it here, in burst mode
         click.echo("no worker is listening: running it here")
         make_worker([queue_name]).work(burst=True)
     deadline = time.monotonic() + timeout
