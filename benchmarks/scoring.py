@@ -85,14 +85,20 @@ THE GENERATOR'S ASSUMPTIONS (invented for this benchmark; nothing here is fitted
   line makes rejection likely; size helps up to ~3亿 but projects above ~20亿 sign less and
   above 10亿 land less; land above 300 亩 lands less; high-tech/specialised firms land more;
   good sources and engaged follow-up help at every hurdle; a mild dip for deals in 2022.
+  Interactions no single field shows: a fixed random channel × chain fit (source kind × chain,
+  sd 0.7) and region × chain fit (sd 0.5), high-tech counting mainly in the tech chains, land
+  over 300 亩 hurting industrial projects only.
 * Failing a hurdle ends in `lost` after 10–180 days (after signing: 120–420 days, "签约后长期
-  未开工"), except that 10–25% of failed leads are never formally closed (they stay open: the
-  zombies every ledger has). Moves after today do not happen, so recent leads stay open and
-  signed leads may still wait to start (no landing label yet).
+  未开工"), except that some failed leads are never formally closed (50% at `lead`, 45% in
+  negotiation, 30% when returned, 10% after admission: the zombies every ledger has, which stay
+  open). Each lead's whole life is simulated; only what happened up to today is stored, so
+  recent leads are open, signed leads may still wait to start (no landing label yet), and the
+  open leads' later outcome is known to the benchmark (it is not in the database).
 * Follow-ups (LeadActivity) are a Poisson process at ~exp(-3.7 + 0.6 e) per day from creation
-  until the lead goes cold (or 60 days after signing) (a lost lead's last follow-up is ~Exp(40 days) before it is
-  closed), plus a milestone activity at 60% of stage moves. Stage changes (LeadStageChange),
-  screening cases and opinions are written with consistent dates.
+  until the lead goes cold (a failed lead's last routine follow-up is ~Exp(40 days) before it
+  is closed) or 60 days after signing; plus a milestone meeting or visit before 50% of stage
+  moves, and for 45% of lost leads a last call or meeting 0–7 days before closing. Stage changes
+  (LeadStageChange), screening cases and opinions are written with consistent dates.
 * One town unit, one officer and four screening member departments; no case-unit rows, no
   audit rows for the bulk load (Core inserts).
 """
@@ -104,7 +110,6 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
