@@ -47,7 +47,6 @@ def ctx(app, db_session):
 
 
 def test_labels_follow_the_issue():
-    from crm.scoring.features import LeadRow
 
     from crm.scoring import features as F
     assert F.SIGNED_RANK < F.STARTED_RANK

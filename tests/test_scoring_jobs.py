@@ -5,7 +5,6 @@ import os
 import signal
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db, redis_store

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.notifications.models import Notification
 from crm.screening import services
 from crm.screening.indicators import Thresholds, compute
-from crm.screening.models import (CalendarDay, CaseUnit, ScreeningCase, ScreeningOpinion, ScreeningThreshold)
+from crm.screening.models import (CaseUnit, ScreeningCase, ScreeningOpinion, ScreeningThreshold)
 from tests import factories
 
 FRIDAY_BEFORE_NATIONAL_DAY = "2024-09-27T10:00:00+08:00"  # 2024: Oct 1–7 off, Sep 29 and Oct 12 worked

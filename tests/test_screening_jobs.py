@@ -1,16 +1,15 @@
 """Reminders and closing at the deadline, run by a real RQ worker with a controllable clock."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from sqlalchemy import func, select
 
-from crm.extensions import db, redis_store
+from crm.extensions import db
 from crm.notifications.models import Notification
 from crm.screening import services
-from crm.screening.models import CaseUnit, ScreeningCase
+from crm.screening.models import ScreeningCase
 from tests import factories
 from tests.conftest import run_worker
 

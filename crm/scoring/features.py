@@ -62,6 +62,7 @@ class LeadRow:
     signed: int | None = None
     landed: int | None = None
     source_rate: float | None = None
+    chain_id: int | None = None  # for the chain's screening thresholds in the factors
 
     def label(self, target: str) -> int | None:
         return self.signed if target == "sign" else self.landed
@@ -81,13 +82,11 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
                   Lead.land_area_mu, Lead.expected_output_wan, Lead.expected_tax_wan, Lead.high_tech,
                   Lead.specialized, Lead.patents, Lead.rd_ratio, Lead.jobs, Lead.stage, Lead.signed_on,
                   Lead.started_on)
-    ids = None
-    if lead_ids is not None:
-        ids = list(lead_ids)
-        stmt = stmt.where(Lead.id.in_(ids))
+    ids = list(lead_ids) if lead_ids is not None else None
     rows: dict[int, LeadRow] = {}
+    result = (row for query in _where_ids(stmt, Lead.id, ids) for row in db.session.execute(query))
     for (lid, created, chain_id, node_id, kind, source_id, region, planned, fixed, land, output, tax, high,
-         spec, patents, rd, jobs, stage, signed_on, started_on) in db.session.execute(stmt):
+         spec, patents, rd, jobs, stage, signed_on, started_on) in result:
         signed = 1 if signed_on is not None or rank(stage) >= SIGNED_RANK else (0 if stage in ENDED else None)
         landed = 1 if started_on is not None or rank(stage) >= STARTED_RANK else (0 if stage in ENDED else None)
         rows[lid] = LeadRow(
@@ -95,7 +94,7 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
             chain=chain_codes.get(chain_id), node=node_names.get(node_id), source_kind=kind, source_id=source_id,
             origin_region=region, planned=_f(planned), fixed=_f(fixed), land=_f(land), output=_f(output),
             tax=_f(tax), high_tech=high, specialized=spec, patents=patents, rd_ratio=_f(rd), jobs=jobs,
-            signed=signed, landed=landed)
+            signed=signed, landed=landed, chain_id=chain_id)
     if not rows:
         return []
     _apply_history(rows, ids)
@@ -177,18 +176,6 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
         for case_id, n in db.session.execute(rejects):
             if case_id in case_lead:
                 rows[case_lead[case_id]].screening_rejects += n
-
-
-def source_totals(rows: list[LeadRow]) -> tuple[dict[int, list[int]], float]:
-    """Per source: [signed, labelled] among these rows; and the county's signing rate."""
-    totals: dict[int, list[int]] = {}
-    signed = [r.signed for r in rows if r.signed is not None]
-    for r in rows:
-        if r.source_id is not None and r.signed is not None:
-            t = totals.setdefault(r.source_id, [0, 0])
-            t[0] += r.signed
-            t[1] += 1
-    return totals, (sum(signed) / len(signed)) if signed else 0.2
 
 
 def source_totals_from_db() -> tuple[dict[int, list[int]], float]:
@@ -367,5 +354,5 @@ def column_indexes(group: str) -> list[int]:
     return [COLUMNS.index(c) for c in GROUPS[group]]
 
 
-__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
-           "column_indexes", "MAIN_LINE"]
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
+           "column_indexes"]

@@ -12,7 +12,6 @@ negotiation, within 2%..95%; land = 60% of sign.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 from flask_babel import gettext as _
@@ -188,7 +187,7 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     sign, land = usable_active(Target.SIGN), usable_active(Target.LAND)
     if sign is None:
         return prior_scores(rows)
-    chain_of = dict(db.session.execute(select(Lead.id, Lead.chain_id).where(Lead.id.in_([r.id for r in rows]))).all())
+    chain_of = {r.id: r.chain_id for r in rows}
     thresholds_cache: dict = {}
 
     def thresholds(lead_id):
@@ -249,7 +248,3 @@ def store(scored: list[Scored]) -> int:
 
 def score_leads(lead_ids, explain: bool = True) -> int:
     return store(compute_scores(lead_ids, explain))
-
-
-def percent(value) -> str:
-    return "—" if value is None else f"{Decimal(str(value)) * 100:.0f}%"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -400,7 +399,3 @@ def cases_for_lead(lead_id: int) -> list[ScreeningCase]:
     return list(db.session.scalars(select(ScreeningCase).where(ScreeningCase.lead_id == lead_id)
                                    .options(selectinload(ScreeningCase.units))
                                    .order_by(ScreeningCase.round.desc())))
-
-
-def hours_between(a: datetime, b: datetime) -> float:
-    return (b - a).total_seconds() / 3600
