@@ -1,7 +1,7 @@
 """Imports every model so the metadata (Alembic autogenerate) sees all tables."""
 from crm.audit.models import AuditEntry  # noqa: F401
 from crm.auth.models import ApiToken, Unit, User, UserRole  # noqa: F401
-from crm.chains.models import Chain, ChainNode  # noqa: F401
+from crm.chains.models import Chain, ChainNode, LocalEnterprise, Target  # noqa: F401
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source  # noqa: F401
 from crm.interchange.models import ImportBatch, ImportedLead  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401

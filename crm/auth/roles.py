@@ -45,26 +45,34 @@ class Permission(StrEnum):
     DECISIONS_SETTINGS = "decisions.settings"  # the group's members, chair and counting rules
     SCORING_READ = "scoring.read"              # the model page: versions, metrics, calibration
     SCORING_MANAGE = "scoring.manage"          # train now, grade cut-offs
+    CHAINS_READ = "chains.read"                # chain maps, gap figures, targets, the 作战表 export
+    CHAINS_EDIT = "chains.edit"                # chains, nodes, their intent and local firms
+    TARGETS_EDIT_UNIT = "targets.edit_unit"    # add, edit, import and convert the own unit's targets
+    TARGETS_EDIT_ALL = "targets.edit_all"      # the same for every unit's targets
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                              Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS,
-                             Permission.SCREENING_SUBMIT}),
+                             Permission.SCREENING_SUBMIT, Permission.CHAINS_READ, Permission.TARGETS_EDIT_UNIT}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
-                               Permission.DECISIONS_MANAGE}),
+                               Permission.DECISIONS_MANAGE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
+                               Permission.TARGETS_EDIT_UNIT}),
     # Screeners read a lead only through the cases sent to their unit.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
-                            Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ}),
-    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ}),
+                            Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ,
+                            Permission.CHAINS_READ}),
+    Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ,
+                            Permission.CHAINS_READ}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
                            Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,
-                           Permission.SCORING_READ, Permission.SCORING_MANAGE}),
+                           Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
+                           Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL}),
 }
 
 
