@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.interchange.columns import DERIVED_COLUMNS, HEADER_LOOKUP, Column, header_key
 
@@ -34,7 +35,22 @@ class Table:
     headers: list[str] = field(default_factory=list)
 
 
-def open_table(path: Path, filename: str) -> Table:
+@dataclass(frozen=True)
+class HeaderSpec:
+    """Which headers a file may carry: the lead interchange file by default, or another list
+    (the target list, crm.chains) read with the same care."""
+
+    lookup: dict[str, Column]
+    required: str = "company_name"
+    ignored: frozenset[str] = frozenset()
+    missing_headers: object = None  # a lazy message
+
+
+LEAD_HEADERS = HeaderSpec(HEADER_LOOKUP, ignored=frozenset(DERIVED_KEYS), missing_headers=_l(
+    "No known column headers were found in the first rows (e.g. 企业名称, 项目名称)."))
+
+
+def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS) -> Table:
     suffix = Path(filename).suffix.lower()
     if path.stat().st_size == 0:
         raise FileError(_("The file is empty."))
@@ -44,7 +60,7 @@ def open_table(path: Path, filename: str) -> Table:
         raw_rows = _csv_rows(path)
     else:
         raise FileError(_("Upload an .xlsx or .csv file."))
-    return _with_headers(raw_rows, merged=_merged_header_cells(path) if suffix == ".xlsx" else [])
+    return _with_headers(raw_rows, merged=_merged_header_cells(path) if suffix == ".xlsx" else [], spec=spec)
 
 
 def _check_zip(path: Path) -> zipfile.ZipFile:
@@ -130,24 +146,24 @@ def _csv_rows(path: Path) -> Iterator[list]:
     return rows()
 
 
-def _looks_like_headers(values: list) -> bool:
+def _looks_like_headers(values: list, spec: HeaderSpec) -> bool:
     keys = [header_key(v) for v in values if v is not None]
-    known = [k for k in keys if k in HEADER_LOOKUP]
-    return len(known) >= 2 or any(HEADER_LOOKUP[k].key == "company_name" for k in known)
+    known = [k for k in keys if k in spec.lookup]
+    return len(known) >= 2 or any(spec.lookup[k].key == spec.required for k in known)
 
 
-def _with_headers(raw_rows: Iterator[list], merged: list[str]) -> Table:
+def _with_headers(raw_rows: Iterator[list], merged: list[str], spec: HeaderSpec = LEAD_HEADERS) -> Table:
     numbered = enumerate(raw_rows, start=1)
     buffered = []
     for number, values in numbered:
         buffered.append((number, values))
-        if _looks_like_headers(values) or number >= HEADER_SEARCH_ROWS:
+        if _looks_like_headers(values, spec) or number >= HEADER_SEARCH_ROWS:
             break
     if not buffered or all(all(v is None or str(v).strip() == "" for v in vals) for _n, vals in buffered):
         raise FileError(_("The file is empty."))
     header_row, headers = buffered[-1]
-    if not any(header_key(v) in HEADER_LOOKUP for v in headers):
-        raise FileError(_("No known column headers were found in the first rows (e.g. 企业名称, 项目名称)."))
+    if not any(header_key(v) in spec.lookup for v in headers):
+        raise FileError(str(spec.missing_headers))
     if merged:
         raise FileError(_("The header row has merged cells (%(cells)s). Unmerge them so each column has its own header.",
                           cells=", ".join(m.split('"')[1] for m in merged)))
@@ -155,18 +171,20 @@ def _with_headers(raw_rows: Iterator[list], merged: list[str]) -> Table:
     for position, value in enumerate(headers):
         if value is None or str(value).strip() == "":
             continue
-        column = HEADER_LOOKUP.get(header_key(value))
+        column = spec.lookup.get(header_key(value))
         if column is None:
             unknown.append(str(value).strip())
         elif column.key in seen:
             raise FileError(_("The column %(name)s appears twice.", name=column.header))
-        elif column.key in DERIVED_KEYS:
+        elif column.key in spec.ignored:
             continue  # derived and scored columns of an export: ignored on import
         else:
             seen[column.key] = position
             columns[position] = column
-    if "company_name" not in seen:
-        raise FileError(_("The required column 企业名称 (company_name) is missing."))
+    for column in spec.lookup.values():
+        if column.required and column.key not in seen:
+            raise FileError(_("The required column %(header)s (%(key)s) is missing.",
+                              header=column.header, key=column.key))
     return Table(columns=columns, unknown=unknown, header_row=header_row,
                  rows=_non_empty(numbered), headers=[str(h or "") for h in headers])
 
