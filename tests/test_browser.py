@@ -385,3 +385,73 @@ def test_admin_trains_from_the_model_page_and_leads_show_scores(live_server, bro
     cell = page.locator("tr", has_text="福建华兴新材料有限公司").locator("[data-testid=score]").inner_text()
     assert "%" in cell and "*" in cell  # the rule-based prior, marked as such
     assert problems == [], problems
+
+
+def test_team_lead_maps_a_chain_and_an_officer_converts_a_target(live_server, browser, tmp_path):
+    """A team lead builds a chain in the browser; the map shows the gap; an officer adds a
+    target there, turns it into a lead with one click, and downloads the 作战表."""
+    import openpyxl
+
+    subprocess.run([str(BIN / "crm"), "create-user", "gy_chainlead", "--role", "team_lead", "--unit", "古镛镇",
+                    "--full-name", "林建华", "--password-stdin"], env=_live_env(live_server), cwd=ROOT,
+                   check=True, capture_output=True, text=True, input="browser-pass-1\n")
+    lead_page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    problems = _watch(lead_page)
+    _login_as(lead_page, live_server, "gy_chainlead")
+    lead_page.click("#nav >> text=产业链")
+    lead_page.click("text=新增产业链")
+    lead_page.fill("#name", "轻合金")
+    lead_page.fill("#code", "light_alloy")
+    lead_page.fill("#description", "从铝熔炼到产品制造")
+    with lead_page.expect_navigation(url=re.compile(r".*/chains/\d+$")):
+        lead_page.click("input[type=submit]")
+    chain_url = lead_page.url
+    for name, tier, intent in (("再生铝熔炼", "upstream", "strengthen"), ("表面处理", "midstream", "fill")):
+        lead_page.click("text=新增环节")
+        lead_page.fill("#name", name)
+        lead_page.select_option("#tier", tier)
+        lead_page.select_option("#intent", intent)
+        with lead_page.expect_navigation():
+            lead_page.click("input[type=submit]")
+    # A local firm at 再生铝熔炼: that node turns green, 表面处理 stays a gap.
+    lead_page.goto(chain_url)
+    lead_page.click("svg [data-node='再生铝熔炼']")
+    lead_page.click("text=添加本地企业")
+    lead_page.fill("#name", "福建省将乐县富远铝业有限公司")
+    lead_page.fill("#output_wan", "52000")
+    with lead_page.expect_navigation():
+        lead_page.click("input[type=submit]")
+    assert lead_page.locator("svg [data-node='再生铝熔炼']").get_attribute("data-coverage") == "covered"
+    assert lead_page.locator("svg [data-node='表面处理']").get_attribute("data-coverage") == "gap"
+    assert "表面处理" in lead_page.locator("[data-testid=gap-summary]").inner_text()
+    assert problems == [], problems
+
+    officer = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    problems = _watch(officer)
+    _login_as(officer, live_server, "gy_officer")
+    officer.goto(chain_url)
+    officer.click("svg [data-node='表面处理']")
+    officer.locator("[data-testid=node-panel]").wait_for()
+    officer.click("text=新增目标企业")
+    officer.fill("#company_name", "佛山市南海区金辉表面处理有限公司")
+    officer.fill("#location", "广东省佛山市")
+    officer.fill("#note", "补齐表面处理环节，配套本地型材企业")
+    officer.select_option("#priority", "high")
+    with officer.expect_navigation(url=re.compile(r".*/chains/targets/\d+$")):
+        officer.click("input[type=submit]")
+    assert officer.locator("[data-testid=target-status]").inner_text() == "未接触"
+    with officer.expect_navigation(url=re.compile(r".*/leads/\d+$")):
+        officer.click("[data-testid=convert-form] input[type=submit]")
+    assert "佛山市南海区金辉表面处理有限公司" in officer.locator("h1").inner_text()
+    # The node is now in progress; the 作战表 downloads and opens.
+    officer.goto(chain_url)
+    assert officer.locator("svg [data-node='表面处理']").get_attribute("data-coverage") == "in_progress"
+    officer.goto(live_server + "/chains/")
+    with officer.expect_download() as download:
+        officer.click("[data-testid=export-xlsx]")
+    path = tmp_path / "zuozhanbiao.xlsx"
+    download.value.save_as(path)
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    values = [cell for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert "佛山市南海区金辉表面处理有限公司" in values
+    assert problems == [], problems
