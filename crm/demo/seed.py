@@ -10,6 +10,7 @@ from crm.audit.listener import set_actor
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.demo import data
+from crm.demo.chains import describe_chains, leave_chain_gaps, seed_chains
 from crm.demo.decisions import seed_decisions
 from crm.demo.generate import generate_leads
 from crm.demo.screening import seed_screening
@@ -56,11 +57,13 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
                            for i, n in enumerate(spec["nodes"])]
             chains[spec["code"]] = chain
             nodes.update({(spec["code"], n.name): n for n in chain.nodes})
+        describe_chains(chains)
         db.session.add_all(chains.values())
         sources = {s["name"]: Source(name=s["name"], kind=s["kind"]) for s in data.SOURCES}
         db.session.add_all(sources.values())
         db.session.flush()
         rows = generate_leads(leads, seed=seed, today=today)
+        leave_chain_gaps(rows)
         for i, row in enumerate(rows):
             db.session.add(_lead_from_row(row, units, users, chains, nodes, sources))
             if i % 500 == 499:
@@ -69,6 +72,7 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
         seed_screening(units, users, chains, today, seed)
         db.session.flush()
         seed_decisions(users, today, seed)
+        seed_chains(nodes, units, users, today, seed)
         db.session.commit()
     finally:
         set_actor(None)
