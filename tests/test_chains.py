@@ -389,3 +389,12 @@ def test_import_csv_in_gb18030_and_bad_files(client, county):
     wrong = _upload(client, io.BytesIO(b"not a workbook"), "targets.xlsx")
     assert wrong.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Target)) == 1
+
+
+def test_home_lists_the_units_open_targets(client, county):
+    make_target(county["surface"], county["town"], "佛山市南海区金辉表面处理有限公司", priority="high")
+    make_target(county["melt"], county["other_town"], "广西某某再生资源有限公司")
+    client.login(county["officer"])
+    page = client.get("/").get_data(as_text=True)
+    targets = page.split('data-testid="home-targets"')[1].split("</ul>")[0]
+    assert "金辉" in targets and "广西" not in targets

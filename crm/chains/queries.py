@@ -106,3 +106,14 @@ def chain_gaps(chains: Iterable[Chain], figures: dict[int, NodeFigures]) -> list
 
 def ordered_chains() -> list[Chain]:
     return list(db.session.scalars(select(Chain).order_by(Chain.position, Chain.id)))
+
+
+def unit_targets(unit_id: int, limit: int = 10) -> tuple[dict[str, int], list[Target]]:
+    """A unit's targets by status, and its open ones to act on first (high priority, oldest)."""
+    counts = dict(db.session.execute(select(Target.status, func.count()).where(Target.unit_id == unit_id)
+                                      .group_by(Target.status)).all())
+    first = db.session.scalars(
+        select(Target).where(Target.unit_id == unit_id,
+                             Target.status.in_([TargetStatus.NOT_CONTACTED.value, TargetStatus.CONTACTED.value]))
+        .order_by(Target.priority_rank, Target.updated_at, Target.id).limit(limit)).all()
+    return counts, first

@@ -55,9 +55,14 @@ def home():
         from crm.screening.services import calendar_gaps as gaps
 
         calendar_gaps = gaps()
+    unit_targets = None
+    if current_user.can(Permission.TARGETS_EDIT_UNIT):
+        from crm.chains.queries import unit_targets as targets_of
+
+        unit_targets = targets_of(current_user.unit_id)
     from crm import clock
 
     return render_template("main/home.html", counts=counts, stages=stages,
                            stage_labels=STAGE_LABELS, due=due, today=date.today(),
                            screening_todo=screening_todo, calendar_gaps=calendar_gaps,
-                           pending_votes=pending_votes, now=clock.now())
+                           pending_votes=pending_votes, unit_targets=unit_targets, now=clock.now())
