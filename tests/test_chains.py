@@ -261,6 +261,8 @@ def test_convert_a_target_into_a_lead(client, county):
         county["officer"].id)
     assert lead.stage == "lead"
     assert response.headers["Location"].endswith(f"/leads/{lead.id}")
+    lead_page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert f"/chains/targets/{target.id}" in lead_page.split('data-testid="lead-targets"')[1]
     # Converting again is refused; the node is now in progress.
     again = client.post(f"/chains/targets/{target.id}/convert")
     assert again.status_code == 409

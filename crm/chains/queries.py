@@ -117,3 +117,7 @@ def unit_targets(unit_id: int, limit: int = 10) -> tuple[dict[str, int], list[Ta
                              Target.status.in_([TargetStatus.NOT_CONTACTED.value, TargetStatus.CONTACTED.value]))
         .order_by(Target.priority_rank, Target.updated_at, Target.id).limit(limit)).all()
     return counts, first
+
+
+def targets_for_lead(lead_id: int) -> list[Target]:
+    return list(db.session.scalars(select(Target).where(Target.lead_id == lead_id).order_by(Target.id)))

@@ -80,6 +80,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
                                  .order_by(AuditEntry.id.desc()).limit(100)).all()
     from crm.screening.queries import can_submit_lead
     from crm.screening.services import SUBMITTABLE, cases_for_lead
+    from crm.chains.queries import targets_for_lead
 
     from crm.scoring.models import LeadScore
 
@@ -87,7 +88,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
                                 .order_by(LeadScore.scored_at.desc(), LeadScore.id.desc()).limit(20)).all()
     return render_template("leads/show.html", lead=lead, can_edit=can_edit, stage_form=stage_form,
                            activity_form=activity_form, history=history, scores=scores,
-                           screening_cases=cases_for_lead(lead.id),
+                           screening_cases=cases_for_lead(lead.id), chain_targets=targets_for_lead(lead.id),
                            can_submit=can_submit_lead(current_user, lead) and lead.stage in SUBMITTABLE), status
 
 
