@@ -400,3 +400,14 @@ def test_home_lists_the_units_open_targets(client, county):
     page = client.get("/").get_data(as_text=True)
     targets = page.split('data-testid="home-targets"')[1].split("</ul>")[0]
     assert "金辉" in targets and "广西" not in targets
+
+
+def test_export_view_refuses_unknown_filters(client, county):
+    client.login(county["officer"])
+    response = client.get("/chains/export?priority=urgent")
+    assert response.status_code == 400
+    assert "urgent" in response.get_data(as_text=True)
+    ok = client.get(f"/chains/export?chain={county['chain'].id}&format=csv")
+    assert ok.status_code == 200 and ok.headers["Content-Type"].startswith("text/csv")
+    assert "轻合金" not in ok.get_data(as_text=True).splitlines()[0]  # headers only: no target yet
+    ok.close()  # a streamed response keeps its request context until closed

@@ -292,3 +292,52 @@ DOCUMENT["paths"]["/scoring/train"] = {"post": {
     "summary": "Train both targets now (slow queue); a better version becomes active and all leads are rescored",
     "responses": {"202": _resp("queued", {"type": "object", "properties": {
         "job_id": {"type": "string"}, "progress_url": {"type": "string"}}}), **_ERRORS}}}
+
+# --- industry chains and the 招商作战表 (crm.api.chains) ------------------------------------------
+_NODE = {"type": "object", "properties": {
+    "id": _INT, "name": {"type": "string"}, "tier": {"enum": ["upstream", "midstream", "downstream"]},
+    "tier_label": {"type": "string"}, "position": _INT,
+    "intent": {"enum": ["fill", "extend", "strengthen", None]}, "intent_label": _STR,
+    "coverage": {"enum": ["covered", "in_progress", "gap"],
+                 "description": "covered: local firms or a landed project; in_progress: open leads only; gap: neither"},
+    "firms": _INT, "firms_output_wan": {"type": "number"}, "live_leads": _INT, "signed": _INT, "landed": _INT,
+    "targets": {"type": "object", "additionalProperties": _INT, "description": "target companies by status"},
+    "targets_total": _INT}}
+_CHAIN = {"type": "object", "properties": {
+    "id": _INT, "code": {"type": "string"}, "name": {"type": "string"}, "position": _INT, "description": _STR,
+    "gap_figures": {"type": "object", "properties": {
+        "nodes": _INT, "covered": _INT, "in_progress": _INT, "gaps": _INT,
+        "gap_nodes": {"type": "array", "items": {"type": "string"},
+                      "description": "nodes without local firms, landed projects or live leads"},
+        "in_progress_nodes": {"type": "array", "items": {"type": "string"}}}},
+    "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/ChainNode"}}}}
+DOCUMENT["components"]["schemas"].update(Chain=_CHAIN, ChainNode=_NODE)
+_NO_404 = {k: v for k, v in _ERRORS.items() if k != "404"}
+DOCUMENT["paths"]["/chains"] = {"get": {
+    "summary": "Every industry chain in map order, with its nodes, their figures and the gap figures",
+    "responses": {"200": _resp("the chains", {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Chain"}}}}), **_NO_404}}}
+_REPEATABLE = {"style": "form", "explode": True}
+DOCUMENT["paths"]["/chains/{chain_id}/targets/export"] = {
+    "parameters": [{"name": "chain_id", "in": "path", "required": True, "schema": _INT}],
+    "get": {"summary": "The chain's 招商作战表 (every unit's target companies) as a file: a summary sheet "
+                       "(gap nodes, counts per node and unit by status), then the chain's sheet",
+            "parameters": [
+                {"name": "format", "in": "query", "schema": {"enum": ["xlsx", "csv"], "default": "xlsx"}},
+                {"name": "priority", "in": "query", **_REPEATABLE, "description": "code or 高/中/低; repeatable",
+                 "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "unit", "in": "query", **_REPEATABLE, "description": "unit id or name; repeatable",
+                 "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "status", "in": "query", **_REPEATABLE,
+                 "description": "not_contacted, contacted, converted, dropped (or 未接触 …); repeatable",
+                 "schema": {"type": "array", "items": {"type": "string"}}}],
+            "responses": {
+                "200": {"description": "the file, as an attachment (招商作战表_<chain>_YYYYMMDD.xlsx/.csv); "
+                                       "CSV is UTF-8 with a BOM",
+                        "content": {
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                                {"schema": {"type": "string", "format": "binary"}},
+                            "text/csv": {"schema": {"type": "string"}}}},
+                "400": _resp("unknown format, or a filter naming no priority, unit or status",
+                             {"$ref": "#/components/schemas/Error"}),
+                **_NO_404, "404": _resp("no such chain", {"$ref": "#/components/schemas/Error"})}}}

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -108,6 +109,7 @@ def _node_panel(node: ChainNode) -> dict:
 @bp.route("/<int:chain_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.CHAINS_EDIT)
 def edit_chain(chain_id: int | None = None):
+    """Team leads and admins: create a chain or change its name, code, order and description."""
     chain = _get(Chain, chain_id) if chain_id else None
     form = ChainForm(obj=chain)
     if form.validate_on_submit():
@@ -126,6 +128,8 @@ def edit_chain(chain_id: int | None = None):
 @bp.route("/nodes/<int:node_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.CHAINS_EDIT)
 def edit_node(chain_id: int | None = None, node_id: int | None = None):
+    """Team leads and admins: add a node, or change it (tier, order, intent; another chain only
+    while no target or lead points at it)."""
     node = _get(ChainNode, node_id) if node_id else None
     chain = node.chain if node else _get(Chain, chain_id)
     form = NodeForm(obj=node, chain_id=chain.id)
@@ -147,6 +151,7 @@ def edit_node(chain_id: int | None = None, node_id: int | None = None):
 @bp.route("/nodes/<int:node_id>/delete", methods=["POST"])
 @require_permission(Permission.CHAINS_EDIT)
 def delete_node(node_id: int):
+    """Team leads and admins; refused while targets or leads point at the node."""
     node = _get(ChainNode, node_id)
     chain_id = node.chain_id
     if not DeleteForm().validate_on_submit():
@@ -164,6 +169,7 @@ def delete_node(node_id: int):
 @bp.route("/firms/<int:firm_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.CHAINS_EDIT)
 def edit_firm(node_id: int | None = None, firm_id: int | None = None):
+    """Team leads and admins: a local firm at a node (name, USCC, output)."""
     firm = _get(LocalEnterprise, firm_id) if firm_id else None
     node = firm.node if firm else _get(ChainNode, node_id)
     form = EnterpriseForm(obj=firm)
@@ -183,6 +189,7 @@ def edit_firm(node_id: int | None = None, firm_id: int | None = None):
 @bp.route("/firms/<int:firm_id>/delete", methods=["POST"])
 @require_permission(Permission.CHAINS_EDIT)
 def delete_firm(firm_id: int):
+    """Team leads and admins."""
     firm = _get(LocalEnterprise, firm_id)
     node = firm.node
     if not DeleteForm().validate_on_submit():
@@ -275,6 +282,7 @@ def _target_form(target: Target | None) -> TargetForm:
 @bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.TARGETS_EDIT_UNIT, Permission.TARGETS_EDIT_ALL)
 def edit_target(target_id: int | None = None):
+    """Officers and team leads for their own unit, admins for any unit."""
     target = _get(Target, target_id) if target_id else None
     if target is not None:
         _require_target_unit(target.unit_id)
@@ -306,6 +314,7 @@ def edit_target(target_id: int | None = None):
 @bp.route("/targets/<int:target_id>")
 @require_permission(Permission.CHAINS_READ)
 def show_target(target_id: int):
+    """Everyone who reads chains; the lead link opens only for those who may read the lead."""
     target = _get(Target, target_id)
     lead_visible = False
     if target.lead is not None:
@@ -366,18 +375,16 @@ def import_target_list():
 @require_permission(Permission.CHAINS_READ)
 def export():
     """The 招商作战表: ?chain=&priority=&unit=&status= (each repeatable) &format=xlsx|csv."""
-    from crm.chains.export import TargetFilters, export_response
+    from crm.chains.export import FilterError, export_response, filters_from_args
 
     fmt = request.args.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         abort(400)
-    args = request.args
     try:
-        filters = TargetFilters(chain_ids=[int(v) for v in args.getlist("chain") if v],
-                                priorities=[v for v in args.getlist("priority") if v],
-                                unit_ids=[int(v) for v in args.getlist("unit") if v],
-                                statuses=[v for v in args.getlist("status") if v])
-    except ValueError:
-        abort(400)
+        filters = filters_from_args(request.args)
+    except FilterError as exc:
+        error = BadRequest(str(exc))
+        error.crm_message = str(exc)
+        raise error
     return export_response(filters, fmt, "招商作战表")
 
