@@ -109,9 +109,9 @@ _INDUSTRIAL = {"light_alloy", "new_energy", "high_end_equipment", "fine_chemical
                "biomedicine"}
 
 # Final stage of a lead (a believable county ledger: many leads, few landings).
-_STAGE_WEIGHTS = [("lead", 24), ("negotiating", 22), ("screening", 3), ("returned", 3),
+_STAGE_WEIGHTS = [("lead", 13), ("negotiating", 14), ("screening", 3), ("returned", 3),
                   ("awaiting_decision", 3), ("admitted", 4), ("signed", 8), ("started", 7),
-                  ("completed", 4), ("producing", 6), ("above_scale", 3), ("rejected", 3), ("lost", 10)]
+                  ("completed", 4), ("producing", 6), ("above_scale", 3), ("rejected", 4), ("lost", 36)]
 # The stage a lost lead was terminated from.
 _LOST_FROM_WEIGHTS = [("lead", 28), ("negotiating", 40), ("screening", 3), ("returned", 8),
                       ("awaiting_decision", 2), ("admitted", 6), ("signed", 11), ("started", 2)]
