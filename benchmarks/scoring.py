@@ -16,8 +16,9 @@ What it does, in one run:
 2. `crm.scoring.training.train("sign")` and `train("land")`, each committed and timed (wall).
 3. `crm.scoring.scoring.compute_scores(every lead id, explain=True)` and `store(...)` timed
    separately, then compute with explain=False, plus a breakdown of where compute's time goes
-   (the same calls one by one: load_rows, source rates, model_scores; the rest is the factor
-   texts). On PostgreSQL a failing one-call compute is reported and redone in batches of
+   (the same calls one by one: load_rows, source rates, model_scores; the rest is choosing each
+   lead's top factors and noting the figures behind them: factors are stored as figures and
+   worded when shown). On PostgreSQL a failing one-call compute is reported and redone in batches of
    20,000 (as crm.scoring.jobs.score_all does).
 4. Quality, on train()'s own split and labels (`crm.scoring.features.load_rows`, the
    source-rate preparation train() uses, `crm.scoring.training.split`):
@@ -754,12 +755,24 @@ def raw_matrix(rows):
     return out
 
 
+def source_totals(rows) -> tuple[dict, float]:
+    """Per source: [signed, labelled] among these rows; and their signing rate."""
+    totals: dict[int, list[int]] = {}
+    signed = [r.signed for r in rows if r.signed is not None]
+    for r in rows:
+        if r.source_id is not None and r.signed is not None:
+            t = totals.setdefault(r.source_id, [0, 0])
+            t[0] += r.signed
+            t[1] += 1
+    return totals, (sum(signed) / len(signed)) if signed else 0.2
+
+
 def honest_source_rates(train_rows, holdout_rows) -> None:
     """The holdout's source rates as an open lead would get them: from the training leads'
     outcomes only, the lead's own outcome not in it (same smoothing as features.source_rates)."""
     from crm.scoring import features as F
 
-    totals, prior = F.source_totals(train_rows)
+    totals, prior = source_totals(train_rows)
     weight = F.SOURCE_PRIOR_WEIGHT
     for r in holdout_rows:
         if r.source_id is None:
@@ -779,7 +792,7 @@ def prepare_like_train(rows) -> str:
     if as_of is not None:
         as_of(rows)
         return "source_rates_as_of (expanding, by creation date)"
-    F.source_rates(rows, *F.source_totals(rows))
+    F.source_rates(rows, *source_totals(rows))
     return "source_rates (every other lead's outcome, leave-one-out)"
 
 
@@ -843,7 +856,7 @@ def quality(rows, target: str, eventual: dict, stored: dict) -> dict:
     k = 0 if target == "sign" else 1
     open_rows = [r for r in rows if r.label(target) is None]
     if open_rows:
-        F.source_rates(open_rows, *F.source_totals(rows))
+        F.source_rates(open_rows, *source_totals(rows))
         y_open = np.array([int(eventual[r.id][k]) for r in open_rows])
         p_open = np.array([stored[r.id][k] if stored[r.id][k] is not None else np.nan for r in open_rows])
         known = ~np.isnan(p_open)
@@ -1300,7 +1313,7 @@ def main(argv=None) -> int:
         log(f"  breakdown over {p['n']:,} leads: load_rows {p['load_rows']:.1f} s, source_totals_from_db+rates "
             f"{p['source_rates']:.1f} s, spec.matrix {p['matrix_sign']:.1f} s per model, model_scores(explain) "
             f"sign {p['model_scores_sign']:.1f} s + land {p['model_scores_land']:.1f} s (matrix included), "
-            f"the rest (factor texts, thresholds) ≈ {max(rest, 0):.1f} s")
+            f"the rest (top factors and their figures, thresholds) ≈ {max(rest, 0):.1f} s")
         log()
         log("open leads by current stage: mean stored p_sign; share of them that sign later (generated "
             "history); share of the labelled leads once at that stage that signed")
@@ -1329,9 +1342,9 @@ def main(argv=None) -> int:
         log(f"  for comparison: importing sklearn + skops in a fresh process {single['import_cold'] * 1000:.0f} ms, "
             f"loading both models {single['load_models'] * 1000:.0f} ms, source_totals_from_db "
             f"{single['source_totals_from_db'] * 1000:.0f} ms, score_leads([id]) + commit with the models loaded "
-            f"{single['score_leads_warm'] * 1000:.0f} ms. RQ runs each job in a forked work horse and the "
-            f"`crm worker` parent has neither imported sklearn nor loaded a model, so every rescore pays the "
-            f"import and the load (registry._cache dies with the horse).")
+            f"{single['score_leads_warm'] * 1000:.0f} ms. RQ runs each job in a forked work horse; the "
+            f"`crm worker` parent imports sklearn and loads the active models before each fork "
+            f"(crm.queue.AppWorker.preload: one query when nothing changed), so a horse inherits them.")
         log()
         aims = []
         for target in ("sign", "land"):

@@ -99,6 +99,7 @@ def worker_command(queues, burst, with_scheduler):
     from crm.queue import make_worker
 
     worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
+    worker.preload()  # scikit-learn and the active models, once, before any job forks a horse
     current_app.logger.info("worker %s listening on %s", worker.name, queues)
     ticker = None
     if with_scheduler:

@@ -166,12 +166,14 @@ def test_without_a_model_the_prior_scores_and_says_so(ctx):
     assert lead.p_sign == pytest.approx(0.30) and lead.p_land == pytest.approx(0.18)  # 20 + 10 points
     assert lead.score_grade == "C" and lead.score_pending is False
     from crm.scoring.models import LeadScore
-    factors = db.session.scalars(select(LeadScore.factors).where(LeadScore.lead_id == lead.id)).one()["sign"]
-    assert any("+10" in f["text"] for f in factors)
+    stored = db.session.scalars(select(LeadScore).where(LeadScore.lead_id == lead.id)).one()
+    assert stored.factors["basis"] == "prior" and {"group": "tax_per_mu", "points": 10.0} in stored.factors["sign"]
+    lines = stored.factor_lines("sign")
+    assert any(f["group"] == "tax_per_mu" and "+10" in f["text"] and "达到" in f["text"] for f in lines)
 
 
 def test_the_named_factor_moves_the_score_the_stated_way(ctx):
-    from crm.scoring.scoring import compute_scores
+    from crm.scoring.scoring import compute_scores, factor_lines
     from crm.scoring.training import train
 
     owner = factories.user()
@@ -182,12 +184,85 @@ def test_the_named_factor_moves_the_score_the_stated_way(ctx):
     scored = compute_scores([lead.id])[0]
     top = scored.factors["sign"][0]
     assert top["group"] in ("intensity", "scale") and top["points"] > 0  # 550 万元/亩: well above
-    assert "万元/亩" in top["text"] or "万元" in top["text"]
-    # Take the named factor away: the score falls, as the factor said it would.
+    line = factor_lines(scored.factors, "sign")[0]
+    assert ("万元/亩" in line["text"] or "万元" in line["text"]) and f"+{top['points']:.0f} 分" in line["text"]
+    assert ("550" in line["text"]) if top["group"] == "intensity" else ("33,000" in line["text"])
+    # The stated points are the model's own: the score with that group unknown is that much lower.
+    from crm.scoring import features as F
+    from crm.scoring.registry import usable_active
+
+    _entry, model, spec = usable_active("sign")
+    rows = F.load_rows([lead.id])
+    F.source_rates(rows, *F.source_totals_from_db())
+    X = spec.matrix(rows)
+    X[:, F.column_indexes(top["group"])] = float("nan")
+    assert (scored.p_sign - model.predict_proba(X)[0, 1]) * 100 == pytest.approx(top["points"], abs=0.051)
+    # Take the named factor away on the lead itself: the score falls, as the factor said it would.
     lead.fixed_asset_investment_wan = None
     lead.planned_investment_wan = None
     db.session.flush()
     assert compute_scores([lead.id])[0].p_sign < scored.p_sign
+
+
+def test_factors_tree_by_tree_equal_the_stacked_re_predictions(ctx):
+    """The batch path (tree by tree, only where a path meets the group) gives the same
+    contributions as predicting every row again with each group unknown."""
+    import numpy as np
+
+    from crm.scoring import features as F
+    from crm.scoring import scoring
+    from crm.scoring.registry import usable_active
+    from crm.scoring.training import train
+
+    owner = factories.user()
+    leads = history(300, owner=owner)
+    for i, lead in enumerate(leads[::3]):  # some figures unknown, some tech filled in
+        lead.expected_tax_wan = Decimal(400 + i) if i % 2 else None
+        lead.high_tech = bool(i % 3) if i % 4 else None
+        lead.patents = i % 7 if i % 5 else None
+    db.session.flush()
+    assert train("sign").status == "active"
+    _entry, model, spec = usable_active("sign")
+    rows = F.load_rows()
+    F.source_rates(rows, *F.source_totals_from_db())
+    X = spec.matrix(rows)
+    explainer = scoring._explainer(model)
+    assert explainer is not None
+    p_tree, c_tree = explainer.explain(X)
+    p_stack, c_stack = scoring.stacked_contributions(model, X)
+    assert np.array_equal(p_tree, model.predict_proba(X)[:, 1])
+    assert np.allclose(c_tree, c_stack, atol=1e-8) and np.abs(c_stack).max() > 1
+    p_all, c_all = scoring.contributions(model, np.concatenate([X] * 3))  # chunks side by side
+    assert np.allclose(c_all, np.concatenate([c_stack] * 3), atol=1e-8)
+
+
+def test_factor_lines_word_the_stored_figures_and_old_texts(ctx):
+    from crm.scoring.scoring import factor_lines
+
+    factors = {"sign": [{"group": "intensity", "points": 8.2}, {"group": "follow_up", "points": -3.0}],
+               "land": [], "values": {"intensity": 420.0, "intensity_threshold": 300.0, "activities": 2}}
+    lines = factor_lines(factors, "sign")
+    assert lines[0]["text"] == "投资强度 420 万元/亩（高于标准 300）: +8 分", lines[0]["text"]
+    assert lines[1]["points"] == -3.0 and "2" in lines[1]["text"] and "-3 分" in lines[1]["text"]
+    old = {"sign": [{"group": "scale", "points": 4.0, "text": "投资规模 5,000 万元: +4 分"}]}
+    assert factor_lines(old, "sign")[0]["text"] == "投资规模 5,000 万元: +4 分"
+    assert factor_lines(None) == [] and factor_lines({}, "land") == []
+
+
+def test_the_worker_preloads_the_active_models_and_picks_up_a_new_version(ctx):
+    from crm.scoring import registry
+    from crm.scoring.training import train
+
+    registry._cache.clear()
+    history(240)
+    first = train("sign")
+    assert registry.warm() == {"sign": first.label}
+    assert registry._cache["sign"][0] == (first.id, first.sha256)
+    history(60, seed=2)
+    second = train("sign")
+    assert second.status == "active"
+    assert registry.warm() == {"sign": second.label}  # the next job's horse gets the new version
+    assert registry._cache["sign"][0] == (second.id, second.sha256)
 
 
 def test_scores_on_the_list_page_api_and_export(app, client):
@@ -207,6 +282,8 @@ def test_scores_on_the_list_page_api_and_export(app, client):
     assert 'data-testid="grade">C<' in client.get(f"/leads/{lead.id}").get_data(as_text=True)
     api = client.get(f"/api/v1/leads/{lead.id}").get_json()
     assert api["p_sign"] == pytest.approx(0.30) and api["score_grade"] == "C" and api["model_version"] == "prior"
+    assert [f["group"] for f in api["score_factors"]["sign"]] == ["tax_per_mu"]
+    assert "+10" in api["score_factors"]["sign"][0]["text"]
     from crm.interchange.export import export_rows
     from crm.leads.queries import LeadFilters
     header, row = list(export_rows(officer, LeadFilters()))[:2]

@@ -119,8 +119,22 @@ def list_leads():
 @bp.get("/leads/<int:lead_id>")
 @require_permission(*READ)
 def get_lead(lead_id: int):
-    """Officers/team leads of the owning unit; leaders, viewers, admins."""
-    return jsonify(lead_json(get_lead_or_404(lead_id)))
+    """Officers/team leads of the owning unit; leaders, viewers, admins. With the latest score's
+    factors (score_factors: {sign, land}: [{group, points, text}], worded in the request's language)."""
+    lead = get_lead_or_404(lead_id)
+    return jsonify({**lead_json(lead), "score_factors": _score_factors(lead.id)})
+
+
+def _score_factors(lead_id: int) -> dict:
+    from sqlalchemy import select
+
+    from crm.scoring.models import LeadScore
+
+    latest = db.session.scalar(select(LeadScore).where(LeadScore.lead_id == lead_id)
+                               .order_by(LeadScore.scored_at.desc(), LeadScore.id.desc()).limit(1))
+    if latest is None:
+        return {"sign": [], "land": []}
+    return {"sign": latest.factor_lines("sign"), "land": latest.factor_lines("land")}
 
 
 @bp.post("/leads")

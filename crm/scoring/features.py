@@ -75,20 +75,27 @@ def _f(value):
 def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
     """One LeadRow per lead (all, or these ids), with labels and what was known at the cutoff."""
     today = today or date.today()
-    chain_codes = dict(db.session.execute(select(Chain.id, Chain.code)).all())
-    node_names = dict(db.session.execute(select(ChainNode.id, ChainNode.name)).all())
-    stmt = select(Lead.id, Lead.created_on, Lead.chain_id, Lead.chain_node_id, Lead.source_kind, Lead.source_id,
-                  Lead.origin_region, Lead.planned_investment_wan, Lead.fixed_asset_investment_wan,
-                  Lead.land_area_mu, Lead.expected_output_wan, Lead.expected_tax_wan, Lead.high_tech,
-                  Lead.specialized, Lead.patents, Lead.rd_ratio, Lead.jobs, Lead.stage, Lead.signed_on,
-                  Lead.started_on)
+    if db.session.autoflush:
+        db.session.flush()  # as session.execute would: the rows below come straight off the connection
+    conn = db.session.connection()  # Core rows: no ORM bookkeeping for a few hundred thousand rows
+    chain_codes = dict(conn.execute(select(Chain.id, Chain.code)).all())
+    node_names = dict(conn.execute(select(ChainNode.id, ChainNode.name)).all())
+    t = Lead.__table__.c
+    stmt = select(t.id, t.created_on, t.chain_id, t.chain_node_id, t.source_kind, t.source_id, t.origin_region,
+                  t.planned_investment_wan, t.fixed_asset_investment_wan, t.land_area_mu, t.expected_output_wan,
+                  t.expected_tax_wan, t.high_tech, t.specialized, t.patents, t.rd_ratio, t.jobs, t.stage, t.signed_on,
+                  t.started_on)
     ids = list(lead_ids) if lead_ids is not None else None
+    wanted = set(ids) if ids is not None else None
     rows: dict[int, LeadRow] = {}
-    result = (row for query in _where_ids(stmt, Lead.id, ids) for row in db.session.execute(query))
+    result = (row for query in _where_ids(stmt, t.id, ids) for row in conn.execute(query))
     for (lid, created, chain_id, node_id, kind, source_id, region, planned, fixed, land, output, tax, high,
          spec, patents, rd, jobs, stage, signed_on, started_on) in result:
-        signed = 1 if signed_on is not None or rank(stage) >= SIGNED_RANK else (0 if stage in ENDED else None)
-        landed = 1 if started_on is not None or rank(stage) >= STARTED_RANK else (0 if stage in ENDED else None)
+        if wanted is not None and lid not in wanted:
+            continue  # a range query's neighbours
+        r = _RANK.get(stage, -1)
+        signed = 1 if signed_on is not None or r >= SIGNED_RANK else (0 if stage in ENDED else None)
+        landed = 1 if started_on is not None or r >= STARTED_RANK else (0 if stage in ENDED else None)
         rows[lid] = LeadRow(
             id=lid, created_on=created, cutoff=signed_on if signed == 1 and signed_on else today,
             chain=chain_codes.get(chain_id), node=node_names.get(node_id), source_kind=kind, source_id=source_id,
@@ -103,50 +110,74 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
     return list(rows.values())
 
 
+_RANK = {stage.value: i for i, stage in enumerate(MAIN_LINE)}  # pipeline.rank() as a lookup; side exits -1
+
+
 def _chunks(ids, size=5000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
 
 def _where_ids(stmt, column, ids):
-    return [stmt.where(column.in_(chunk)) for chunk in _chunks(ids)] if ids is not None else [stmt]
+    """The statement once per slice of the ids: a dense slice (most ids of a span, as when
+    scoring everything or a batch) as one range, merged with the next dense slice, a sparse one
+    as IN (at most 5,000 ids, under PostgreSQL's parameter limit). Callers drop the
+    neighbours a range brings in."""
+    if ids is None:
+        return [stmt]
+    ordered = sorted(set(ids))
+    ranges, queries = [], []
+    for chunk in _chunks(ordered):
+        if chunk[-1] - chunk[0] < 2 * len(chunk):
+            if ranges and chunk[0] - ranges[-1][1] <= len(chunk):
+                ranges[-1][1] = chunk[-1]
+            else:
+                ranges.append([chunk[0], chunk[-1]])
+        else:
+            queries.append(stmt.where(column.in_(chunk)))
+    return [stmt.where(column.between(lo, hi)) for lo, hi in ranges] + queries
 
 
 def _apply_history(rows: dict[int, LeadRow], ids) -> None:
     """Cutoff for ended leads (the day they ended; signing day for signed ones) and the furthest
     main-line stage reached before it."""
     changes: dict[int, list] = {}
-    stmt = select(LeadStageChange.lead_id, LeadStageChange.to_stage, LeadStageChange.changed_at)
-    for query in _where_ids(stmt, LeadStageChange.lead_id, ids):
-        for lead_id, to_stage, changed_at in db.session.execute(query):
-            changes.setdefault(lead_id, []).append((changed_at, to_stage))
+    c = LeadStageChange.__table__.c
+    stmt = select(c.lead_id, c.to_stage, c.changed_at)
+    conn = db.session.connection()
+    for query in _where_ids(stmt, c.lead_id, ids):
+        for lead_id, to_stage, changed_at in conn.execute(query):
+            if lead_id in rows:
+                changes.setdefault(lead_id, []).append((changed_at, to_stage))
+    signed_stage = Stage.SIGNED.value
     for lead_id, history in changes.items():
-        row = rows.get(lead_id)
-        if row is None:
-            continue
+        row = rows[lead_id]
         history.sort()
-        for changed_at, to_stage in history:
-            day = changed_at.date()
-            if to_stage in ENDED and row.signed != 1:
+        days = [(changed_at.date(), to_stage) for changed_at, to_stage in history]
+        signed = row.signed == 1
+        for day, to_stage in days:
+            if to_stage in ENDED and not signed:
                 row.cutoff = min(row.cutoff, day)
-            if to_stage == Stage.SIGNED and row.signed == 1:
+            if to_stage == signed_stage and signed:
                 row.cutoff = min(row.cutoff, day)
         reached = 0
         labelled = row.signed is not None or row.landed is not None
-        for changed_at, to_stage in history:
-            day = changed_at.date()
-            if day > row.cutoff or (labelled and day == row.cutoff):
+        cutoff = row.cutoff
+        for day, to_stage in days:
+            if day > cutoff or (labelled and day == cutoff):
                 continue  # the outcome's own day and after: not known before it
-            r = rank(to_stage)
-            if 0 <= r < SIGNED_RANK:
-                reached = max(reached, r)
+            r = _RANK.get(to_stage, -1)
+            if 0 <= r < SIGNED_RANK and r > reached:
+                reached = r
         row.stage_reached = reached
 
 
 def _apply_activities(rows: dict[int, LeadRow], ids) -> None:
-    stmt = select(LeadActivity.lead_id, LeadActivity.occurred_on)
-    for query in _where_ids(stmt, LeadActivity.lead_id, ids):
-        for lead_id, occurred_on in db.session.execute(query):
+    c = LeadActivity.__table__.c
+    stmt = select(c.lead_id, c.occurred_on)
+    conn = db.session.connection()
+    for query in _where_ids(stmt, c.lead_id, ids):
+        for lead_id, occurred_on in conn.execute(query):
             row = rows.get(lead_id)
             if row is None or occurred_on > row.cutoff:
                 continue
@@ -304,15 +335,15 @@ class FeatureSpec:
     def from_json(cls, data: dict) -> "FeatureSpec":
         return cls(dict(data.get("vocab", {})), list(data.get("constant", [])))
 
-    def matrix(self, rows: list[LeadRow]) -> np.ndarray:
-        index = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
-        out = np.full((len(rows), len(COLUMNS)), np.nan)
-        for i, r in enumerate(rows):
-            for j, name in enumerate(CATEGORICAL):
-                code = index.get(name, {}).get(_raw_category(r, name))
-                if code is not None:
-                    out[i, j] = code
-            out[i, len(CATEGORICAL):] = numeric_values(r)
+    def matrix(self, rows: list[LeadRow], numeric: np.ndarray | None = None) -> np.ndarray:
+        """The model's columns for these rows; `numeric`: numeric_block(rows) when already made
+        (it does not depend on the spec, so two models' matrices can share it)."""
+        out = np.empty((len(rows), len(COLUMNS)))
+        for j, name in enumerate(CATEGORICAL):
+            index = {v: float(i) for i, v in enumerate(self.vocab.get(name, ()))}
+            get = index.get
+            out[:, j] = [get(value, math.nan) for value in (getattr(r, name) for r in rows)]
+        out[:, len(CATEGORICAL):] = numeric_block(rows) if numeric is None else numeric
         for name in self.constant:
             out[:, COLUMNS.index(name)] = 0.0
         return out
@@ -350,9 +381,36 @@ def numeric_values(r: LeadRow) -> list[float]:
     ]
 
 
+def numeric_block(rows: list[LeadRow]) -> np.ndarray:
+    """numeric_values of every row as one array (the same figures, computed column-wise)."""
+    def col(name):
+        return np.array([getattr(r, name) for r in rows], dtype=float)  # None → NaN, bool → 0/1
+
+    n = len(rows)
+    out = np.empty((n, len(NUMERIC)))
+    land, fixed, tax, output = col("land"), col("fixed"), col("tax"), col("output")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, 0] = col("source_rate")
+        out[:, 1] = [math.log1p(r.planned) if r.planned is not None and r.planned >= 0 else math.nan
+                     for r in rows]
+        out[:, 2] = land
+        has_land = land > 0  # NaN compares False
+        safe_land = np.where(has_land, land, 1.0)
+        for k, amount in ((3, fixed), (4, tax), (5, output)):
+            out[:, k] = np.where(has_land, amount / safe_land, np.nan)
+    for k, name in ((6, "high_tech"), (7, "specialized"), (8, "patents"), (9, "rd_ratio"), (10, "jobs")):
+        out[:, k] = col(name)
+    out[:, 11] = [float(r.activities) for r in rows]
+    out[:, 12] = [float((r.cutoff - r.last_activity).days) if r.last_activity else math.nan for r in rows]
+    out[:, 13] = [float(r.stage_reached) for r in rows]
+    out[:, 14] = [float(r.screening_rounds) for r in rows]
+    out[:, 15] = [float(r.screening_rejects) for r in rows]
+    return out
+
+
 def column_indexes(group: str) -> list[int]:
     return [COLUMNS.index(c) for c in GROUPS[group]]
 
 
-__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "COLUMNS", "GROUPS", "GROUP_LABELS",
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "COLUMNS", "GROUPS", "GROUP_LABELS",
            "column_indexes"]

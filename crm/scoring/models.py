@@ -87,8 +87,19 @@ class LeadScore(Base):
     grade: Mapped[str] = mapped_column(String(2))
     source: Mapped[str] = mapped_column(String(8))  # model / prior
     model_version: Mapped[str] = mapped_column(String(40))
-    factors: Mapped[dict] = mapped_column(JSON, default=dict)  # {"sign": [...], "land": [...]}
+    # {"sign": [{group, points}], "land": [...], "values": {the lead's figures}} (crm.scoring.scoring)
+    factors: Mapped[dict] = mapped_column(JSON, default=dict)
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def factor_lines(self, target: str = "sign") -> list[dict]:
+        """The factors worded in the current language: [{group, points, text}]."""
+        from crm.scoring.scoring import factor_lines
+
+        return factor_lines(self.factors, target)
+
+    @staticmethod
+    def target_label(target: str) -> str:
+        return str(TARGET_LABELS.get(target, target))
 
 
 class ScoringSettings(Base):

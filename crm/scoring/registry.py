@@ -68,6 +68,37 @@ def load_model(entry: ScoringModel):
     return model, spec
 
 
+def warm() -> dict:
+    """Import scikit-learn and skops and load the active versions into this process's cache.
+
+    The worker calls this before each fork (crm.queue.AppWorker): a job's forked horse then
+    inherits the libraries and models instead of importing and loading them itself (about a
+    second per job). One query when nothing changed; a newly activated version (another id or
+    SHA-256) is loaded then, so the next job already has it. Nothing here predicts: OpenMP is
+    not started before a fork. A file that does not load is left to the job, which refuses it
+    and falls back as usable_active says. Returns {target: label} of what is cached."""
+    from flask import current_app
+
+    import sklearn.calibration  # noqa: F401  (the types the model files hold)
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.isotonic  # noqa: F401
+    import skops.io  # noqa: F401
+
+    from crm.scoring.models import Target
+
+    loaded = {}
+    entries = db.session.scalars(select(ScoringModel).where(ScoringModel.status == ModelStatus.ACTIVE.value)).all()
+    for entry in entries:
+        if entry.target not in {t.value for t in Target}:
+            continue
+        try:
+            load_model(entry)
+            loaded[entry.target] = entry.label
+        except ModelFileError as exc:
+            current_app.logger.warning("worker: not preloading %s: %s", entry.label, exc)
+    return loaded
+
+
 def usable_active(target: str):
     """(entry, model, spec) of the active version. A refused file is marked failed and the
     previous version whose file still verifies becomes active again; None if there is none."""

@@ -2,8 +2,9 @@
 
 Factors: for each group of features (features.GROUPS) the score is computed again as if that
 group were unknown; the difference is the group's contribution in points (1 point = 1%).
-The largest ups and downs are kept, in plain words with the lead's values. With too little
-history (no active model) the prior below is used and labelled as such.
+The largest ups and downs are kept with the lead's figures behind them, and worded when shown
+(factor_lines), in the reader's language. With too little history (no active model) the prior
+below is used and labelled as such.
 
 The prior (transparent, from the screening thresholds): sign = 20% + 10 points per indicator
 that meets its threshold − 10 per indicator below it, + 5 points per stage reached beyond
@@ -51,61 +52,61 @@ class Scored:
     factors: dict
 
 
-# --- words for the factors ---------------------------------------------------------------------
+# --- the factors, stored as data ---------------------------------------------------------------
+#
+# A score's factors are stored as figures, not sentences: {"sign": [{"group", "points"}, …],
+# "land": […], "values": {the lead's figures those groups are about}}, and worded when shown,
+# in the reader's language (factor_lines). Scores stored before this carry a ready "text".
+
+def _r(value, places=2):
+    return None if value is None else round(float(value), places)
+
+
+def _per_mu(amount, land):
+    return None if amount is None or not land else amount / land
+
+
+def _threshold(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _values_for(group: str, row: F.LeadRow, thresholds, out: dict) -> None:
+    """The lead's figures behind one group, added to `out` (what factor_lines words)."""
+    if group == "intensity":
+        out["intensity"] = _r(_per_mu(row.fixed, row.land))
+        out["intensity_threshold"] = _threshold(thresholds.min_intensity_wan_per_mu)
+    elif group == "tax_per_mu":
+        out["tax_per_mu"] = _r(_per_mu(row.tax, row.land))
+        out["tax_per_mu_threshold"] = _threshold(thresholds.min_tax_per_mu_wan)
+    elif group == "output_per_mu":
+        out["output_per_mu"] = _r(_per_mu(row.output, row.land))
+        out["output_per_mu_threshold"] = _threshold(thresholds.min_output_per_mu_wan)
+    elif group == "scale":
+        out["planned"] = _r(row.planned)
+    elif group == "chain":
+        out["chain"], out["node"] = row.chain, row.node
+    elif group == "source":
+        out["source_rate"] = _r(row.source_rate, 4)
+    elif group == "region":
+        out["region"] = row.origin_region
+    elif group == "tech":
+        out.update(high_tech=row.high_tech, specialized=row.specialized, patents=row.patents,
+                   rd_ratio=_r(row.rd_ratio))
+    elif group == "jobs":
+        out["jobs"] = row.jobs
+    elif group == "follow_up":
+        out["activities"] = row.activities
+    elif group == "stage":
+        out["stage"] = F.MAIN_LINE[row.stage_reached].value
+    elif group == "screening":
+        out["screening_result"] = row.screening_result
+
 
 def _fmt(value, places=0) -> str:
     if value is None:
         return "—"
     text = f"{value:,.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def describe(group: str, row: F.LeadRow, thresholds) -> str:
-    """The group's name with this lead's values, e.g. "投资强度 420 万元/亩（标准 300）"."""
-    label = str(F.GROUP_LABELS[group])
-    per_mu = lambda a: None if a is None or not row.land else a / row.land  # noqa: E731
-    if group == "intensity":
-        value, threshold = per_mu(row.fixed), thresholds.min_intensity_wan_per_mu
-        return _with_threshold(label, value, _("10k yuan/mu"), threshold)
-    if group == "tax_per_mu":
-        return _with_threshold(label, per_mu(row.tax), _("10k yuan/mu"), thresholds.min_tax_per_mu_wan)
-    if group == "output_per_mu":
-        return _with_threshold(label, per_mu(row.output), _("10k yuan/mu"), thresholds.min_output_per_mu_wan)
-    if group == "scale":
-        unit = _("10k yuan")
-        return f"{label} {_fmt(row.planned)} {unit}"
-    if group == "chain":
-        return f"{label} {row.chain or '—'}{(' · ' + row.node) if row.node else ''}"
-    if group == "source":
-        rate = "—" if row.source_rate is None else f"{row.source_rate * 100:.0f}%"
-        return _("%(label)s (signing rate of the source %(rate)s)", label=label, rate=rate)
-    if group == "region":
-        return f"{label} {row.origin_region or '—'}"
-    if group == "tech":
-        parts = []
-        if row.high_tech:
-            parts.append(_("high-tech"))
-        if row.specialized:
-            parts.append(_("specialised"))
-        if row.patents is not None:
-            parts.append(_("%(n)s patents", n=row.patents))
-        if row.rd_ratio is not None:
-            parts.append(_("R&D %(r)s%%", r=_fmt(row.rd_ratio, 1)))
-        return f"{label} {'、'.join(parts) or '—'}"
-    if group == "jobs":
-        return f"{label} {_fmt(row.jobs)}"
-    if group == "follow_up":
-        return _("%(label)s: %(n)s", label=label, n=row.activities)
-    if group == "stage":
-        from crm.leads.pipeline import MAIN_LINE, stage_label
-
-        return f"{label} {stage_label(MAIN_LINE[row.stage_reached])}"
-    if group == "screening":
-        from crm.screening.models import RESULT_LABELS
-
-        result = str(RESULT_LABELS.get(row.screening_result, "—")) if row.screening_result else "—"
-        return f"{label} {result}"
-    return label
 
 
 def _with_threshold(label, value, unit, threshold) -> str:
@@ -118,13 +119,96 @@ def _with_threshold(label, value, unit, threshold) -> str:
     return text
 
 
-def _factor_list(contribs: dict[str, float], row: F.LeadRow, thresholds) -> list[dict]:
-    ranked = sorted(contribs.items(), key=lambda kv: -abs(kv[1]))
-    ups = [(g, c) for g, c in ranked if c >= 0.5][:TOP_FACTORS]
-    downs = [(g, c) for g, c in ranked if c <= -0.5][:TOP_FACTORS]
-    points = _("points")
-    return [{"group": g, "points": round(c, 1), "text": f"{describe(g, row, thresholds)}: {c:+.0f} {points}"}
-            for g, c in ups + downs]
+def describe(group: str, values: dict) -> str:
+    """The group's name with the lead's values, e.g. "投资强度 420 万元/亩（高于 300 的标准）"."""
+    label = str(F.GROUP_LABELS.get(group, group))
+    v = values.get
+    if group in ("intensity", "tax_per_mu", "output_per_mu"):
+        return _with_threshold(label, v(group), _("10k yuan/mu"), v(f"{group}_threshold"))
+    if group == "scale":
+        unit = _("10k yuan")
+        return f"{label} {_fmt(v('planned'))} {unit}"
+    if group == "chain":
+        node = v("node")
+        return f"{label} {v('chain') or '—'}{(' · ' + node) if node else ''}"
+    if group == "source":
+        rate = "—" if v("source_rate") is None else f"{v('source_rate') * 100:.0f}%"
+        return _("%(label)s (signing rate of the source %(rate)s)", label=label, rate=rate)
+    if group == "region":
+        return f"{label} {v('region') or '—'}"
+    if group == "tech":
+        parts = []
+        if v("high_tech"):
+            parts.append(_("high-tech"))
+        if v("specialized"):
+            parts.append(_("specialised"))
+        if v("patents") is not None:
+            parts.append(_("%(n)s patents", n=v("patents")))
+        if v("rd_ratio") is not None:
+            parts.append(_("R&D %(r)s%%", r=_fmt(v("rd_ratio"), 1)))
+        return f"{label} {'、'.join(parts) or '—'}"
+    if group == "jobs":
+        return f"{label} {_fmt(v('jobs'))}"
+    if group == "follow_up":
+        return _("%(label)s: %(n)s", label=label, n=v("activities", 0))
+    if group == "stage":
+        from crm.leads.pipeline import stage_label
+
+        return f"{label} {stage_label(v('stage')) if v('stage') else '—'}"
+    if group == "screening":
+        from crm.screening.models import RESULT_LABELS
+
+        result = v("screening_result")
+        return f"{label} {str(RESULT_LABELS.get(result, result)) if result else '—'}"
+    return label
+
+
+def _prior_label(key: str) -> str:
+    from flask_babel import lazy_gettext as _l
+
+    labels = {"total_investment": _l("Total investment"), "intensity": _l("Investment intensity"),
+              "tax_per_mu": _l("Tax per mu"), "output_per_mu": _l("Output per mu"), "tech_score": _l("Tech score")}
+    return str(labels.get(key, key))
+
+
+def factor_lines(factors: dict | None, target: str = "sign") -> list[dict]:
+    """A stored score's factors for `target`, worded now: [{group, points, text}], the ups
+    first, each "<what> <the lead's value> (<against the threshold>): <±points> 分"."""
+    factors = factors or {}
+    values = factors.get("values") or {}
+    prior = factors.get("basis") == "prior"
+    lines = []
+    for item in factors.get(target) or []:
+        group, points = item.get("group"), float(item.get("points") or 0)
+        if "text" in item:  # stored before the factors were kept as figures
+            text = item["text"]
+        elif prior and group != "stage":
+            word = _("meets the threshold") if points > 0 else _("below the threshold")
+            text = f"{_prior_label(group)} {_fmt(values.get(group), 1)}: {points:+.0f} ({word})"
+        else:
+            text = f"{describe(group, values)}: {points:+.0f} {_('points')}"
+        lines.append({"group": group, "points": points, "text": text})
+    return lines
+
+
+def _select(contribs: np.ndarray) -> list[list[tuple[int, float]]]:
+    """Per row, the TOP_FACTORS largest ups (≥ 0.5 points) then downs (≤ −0.5), each ranked by
+    size (ties in GROUPS order): [(group index, points)]."""
+    n, g = contribs.shape
+    order = np.argsort(-np.abs(contribs), axis=1, kind="stable")
+    ranked = np.take_along_axis(contribs, order, axis=1)
+    up, down = ranked >= 0.5, ranked <= -0.5
+    up &= np.cumsum(up, axis=1) <= TOP_FACTORS
+    down &= np.cumsum(down, axis=1) <= TOP_FACTORS
+    rows, cols = np.nonzero(up | down)
+    key = rows * (2 * g) + down[rows, cols] * g + cols  # per row: the ups, then the downs
+    sort = np.argsort(key, kind="stable")
+    rows, cols = rows[sort], cols[sort]
+    groups = order[rows, cols].tolist()
+    points = np.round(ranked[rows, cols], 1).tolist()
+    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    pairs = list(zip(groups, points))
+    return [pairs[bounds[i]:bounds[i + 1]] for i in range(n)]
 
 
 # --- the prior ---------------------------------------------------------------------------------
@@ -134,46 +218,198 @@ def prior_scores(rows: list[F.LeadRow]) -> list[Scored]:
     from crm.screening.indicators import FAIL, PASS, compute
 
     leads = {lead.id: lead for lead in db.session.scalars(select(Lead).where(Lead.id.in_([r.id for r in rows])))}
-    meets, below = _("meets the threshold"), _("below the threshold")
     out = []
     for row in rows:
         lead = leads[row.id]
         thresholds = screening.thresholds_for(lead.chain_id, None)
-        factors, points = [], 20.0
+        items, values, points = [], {}, 20.0
         for indicator in compute(lead, thresholds):
-            if indicator.status == PASS:
-                points += 10
-                factors.append({"group": indicator.key, "points": 10.0,
-                                "text": f"{indicator.label} {_fmt(indicator.value, 1)}: +10 ({meets})"})
-            elif indicator.status == FAIL:
-                points -= 10
-                factors.append({"group": indicator.key, "points": -10.0,
-                                "text": f"{indicator.label} {_fmt(indicator.value, 1)}: -10 ({below})"})
+            if indicator.status in (PASS, FAIL):
+                delta = 10.0 if indicator.status == PASS else -10.0
+                points += delta
+                items.append({"group": indicator.key, "points": delta})
+                values[indicator.key] = _r(indicator.value)
+                values[f"{indicator.key}_threshold"] = _threshold(indicator.threshold)
         beyond = max(0, row.stage_reached - 1)
         if beyond:
             points += 5 * beyond
-            factors.append({"group": "stage", "points": 5.0 * beyond,
-                            "text": f"{describe('stage', row, thresholds)}: +{5 * beyond}"})
+            items.append({"group": "stage", "points": 5.0 * beyond})
+            _values_for("stage", row, thresholds, values)
         p_sign = min(0.95, max(0.02, points / 100))
         out.append(Scored(row.id, p_sign, p_sign * 0.6, "prior", "prior",
-                          {"sign": factors, "land": factors}))
+                          {"basis": "prior", "sign": items, "land": items, "values": values}))
     return out
 
 
 # --- the model ---------------------------------------------------------------------------------
 
-def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: bool = True):
-    """Probabilities, and per-group contributions in points (None without explain)."""
-    X = spec.matrix(rows)
-    p = model.predict_proba(X)[:, 1]
+GROUP_NAMES = list(F.GROUPS)
+STACK_BELOW = 500  # rows: fewer are explained with one stacked prediction, more tree by tree
+EXPLAIN_CHUNK = 20000
+
+
+class _TreeExplainer:
+    """The same "group unknown" re-predictions, computed tree by tree for the model this app
+    trains (CalibratedClassifierCV, one calibrator, around a binary HistGradientBoosting).
+
+    The raw score is the sum of the trees' leaf values. With a group unknown, a tree's value can
+    change only where the lead's path through that tree passes a split on one of the group's
+    columns (elsewhere the lead lands on the same leaf), and not at all where the group is
+    unknown already. So each tree is run once on the leads as they are, noting the leaf each
+    reaches, and then once more per group, only on the leads whose path in it meets the
+    group, with the group blanked; the calibrator maps the raw scores to probabilities exactly
+    as predict_proba does. The base probabilities are bit-for-bit predict_proba's; a test checks
+    the contributions against the stacked re-predictions."""
+
+    def __init__(self, model):
+        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+        cc = model.calibrated_classifiers_[0]
+        self.estimator, self.calibrator = cc.estimator, cc.calibrators[0]
+        est = self.estimator
+        self.trees = [iteration[0] for iteration in est._predictors]
+        self.bitsets, self.f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+        # Columns as the estimator's preprocessing (categorical first) lays them out.
+        n = len(F.COLUMNS)
+        if est._preprocessor is not None:
+            layout = list(np.flatnonzero(est.is_categorical_)) + list(np.flatnonzero(~est.is_categorical_))
+            position = {int(col): k for k, col in enumerate(layout)}
+        else:
+            position = {j: j for j in range(n)}
+        self.columns = {g: [position[j] for j in F.column_indexes(g)] for g in GROUP_NAMES}
+        group_bit = {}
+        for k, g in enumerate(GROUP_NAMES):
+            for col in self.columns[g]:
+                group_bit[col] = 1 << k
+        # Per tree: a twin whose leaves hold their own node number (to see where each lead
+        # lands), the leaf values, and per node the groups split on along the path to it.
+        self.leaf_finders, self.values, self.path_groups = [], [], []
+        for tree in self.trees:
+            nodes = tree.nodes
+            twin = nodes.copy()
+            twin["value"] = np.arange(len(nodes))
+            self.leaf_finders.append(TreePredictor(twin, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets))
+            self.values.append(np.asarray(nodes["value"], dtype=np.float64))
+            path = np.zeros(len(nodes), dtype=np.int16)
+            stack = [0]
+            while stack:
+                i = stack.pop()
+                if not nodes["is_leaf"][i]:
+                    below = path[i] | group_bit[int(nodes["feature_idx"][i])]
+                    for child in (int(nodes["left"][i]), int(nodes["right"][i])):
+                        path[child] = below
+                        stack.append(child)
+            self.path_groups.append(path)
+        self.trees_of = {g: [t for t, path in enumerate(self.path_groups) if (path & (1 << k)).any()]
+                         for k, g in enumerate(GROUP_NAMES)}
+
+    @staticmethod
+    def fits(model) -> bool:
+        try:
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            cc = model.calibrated_classifiers_
+            est = cc[0].estimator
+            return (isinstance(model, CalibratedClassifierCV) and len(cc) == 1 and len(cc[0].calibrators) == 1
+                    and isinstance(est, HistGradientBoostingClassifier) and est.n_trees_per_iteration_ == 1
+                    and list(model.classes_) == [0, 1] and list(est.classes_) == [0, 1]
+                    and est.n_features_in_ == len(F.COLUMNS))
+        except (AttributeError, IndexError, TypeError):
+            return False
+
+    def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # One thread per call: thousands of small calls, where OpenMP's start and barrier per call
+        # cost more than they save (many times more on a busy machine); contributions() runs
+        # chunks side by side instead.
+        threads, bitsets, f_idx = 1, self.bitsets, self.f_idx_map
+        Xp = np.ascontiguousarray(self.estimator._preprocess_X(X, reset=False), dtype=np.float64)
+        n = len(Xp)
+        per_tree = np.empty((len(self.trees), n))
+        met_groups = np.empty((len(self.trees), n), dtype=np.int16)  # groups split on along each path
+        raw = np.zeros(n) + self.estimator._baseline_prediction.ravel()[0]
+        for t, finder in enumerate(self.leaf_finders):  # added up as _raw_predict does, in order
+            leaves = finder.predict(Xp, bitsets, f_idx, threads).astype(np.intp)
+            per_tree[t] = self.values[t][leaves]
+            met_groups[t] = self.path_groups[t][leaves]
+            raw += per_tree[t]
+        p = self.calibrator.predict(raw)
+        contribs = np.zeros((n, len(GROUP_NAMES)))
+        for k, group in enumerate(GROUP_NAMES):
+            cols, trees = self.columns[group], self.trees_of[group]
+            known = ~np.isnan(Xp[:, cols]).all(axis=1)
+            if not trees or not known.any():
+                continue  # no tree asks, or already unknown: the score does not move
+            meets = ((met_groups[trees] & (1 << k)) != 0) & known
+            blank = Xp.copy()
+            blank[:, cols] = np.nan
+            delta = np.zeros(n)
+            for t, meet in zip(trees, meets):
+                rows = np.flatnonzero(meet)
+                if len(rows):
+                    delta[rows] += self.trees[t].predict(blank[rows], bitsets, f_idx, threads) - per_tree[t, rows]
+            contribs[:, k] = (p - self.calibrator.predict(raw + delta)) * 100
+        return p, contribs
+
+
+_explainers: "weakref.WeakKeyDictionary" = None  # model → _TreeExplainer (set on first use)
+
+
+def _explainer(model):
+    global _explainers
+    import weakref
+
+    if _explainers is None:
+        _explainers = weakref.WeakKeyDictionary()
+    try:
+        found = _explainers.get(model)
+    except TypeError:
+        return None
+    if found is None:
+        if not _TreeExplainer.fits(model):
+            return None
+        found = _explainers[model] = _TreeExplainer(model)
+    return found
+
+
+def stacked_contributions(model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, contributions N × groups in points): every row once as it is and once per group with
+    that group unknown, in one predict_proba call."""
+    n, m = X.shape
+    stacked = np.repeat(X[None], len(GROUP_NAMES) + 1, axis=0)
+    for k, group in enumerate(GROUP_NAMES):
+        stacked[k + 1][:, F.column_indexes(group)] = np.nan
+    probs = model.predict_proba(stacked.reshape(-1, m))[:, 1].reshape(len(GROUP_NAMES) + 1, n)
+    return probs[0], (probs[0] - probs[1:]).T * 100
+
+
+def contributions(model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities, and each group's contribution in points: p minus p with the group unknown."""
+    explainer = _explainer(model) if len(X) >= STACK_BELOW else None
+    if explainer is None:
+        return stacked_contributions(model, X)
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    workers = max(1, min(_openmp_effective_n_threads(), 8))  # the CPUs (or OMP_NUM_THREADS)
+    size = min(EXPLAIN_CHUNK, -(-len(X) // workers))
+    chunks = [X[start:start + size] for start in range(0, len(X), size)]
+    if workers == 1 or len(chunks) == 1:
+        parts = [explainer.explain(chunk) for chunk in chunks]
+    else:  # the trees' predict releases the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(explainer.explain, chunks))
+    return np.concatenate([p for p, _c in parts]), np.concatenate([c for _p, c in parts])
+
+
+def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: bool = True, numeric=None):
+    """Probabilities, and per-group contributions in points (an N × groups array in GROUPS
+    order; None without explain)."""
+    X = spec.matrix(rows, numeric)
     if not explain:
-        return p, None
-    contribs = {}
-    for group in F.GROUPS:
-        X2 = X.copy()
-        X2[:, F.column_indexes(group)] = np.nan
-        contribs[group] = (p - model.predict_proba(X2)[:, 1]) * 100
-    return p, contribs
+        return model.predict_proba(X)[:, 1], None
+    return contributions(model, X)
 
 
 def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
@@ -187,32 +423,34 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     sign, land = usable_active(Target.SIGN), usable_active(Target.LAND)
     if sign is None:
         return prior_scores(rows)
-    chain_of = {r.id: r.chain_id for r in rows}
-    thresholds_cache: dict = {}
-
-    def thresholds(lead_id):
-        chain_id = chain_of.get(lead_id)
-        if chain_id not in thresholds_cache:
-            thresholds_cache[chain_id] = screening.thresholds_for(chain_id, None)
-        return thresholds_cache[chain_id]
-
-    p_sign, c_sign = model_scores(rows, sign[2], sign[1], explain)
+    numeric = F.numeric_block(rows)
+    p_sign, c_sign = model_scores(rows, sign[2], sign[1], explain, numeric)
     if land is not None:
-        p_land, c_land = model_scores(rows, land[2], land[1], explain)
+        p_land, c_land = model_scores(rows, land[2], land[1], explain, numeric)
         version = f"{sign[0].label}/{land[0].label}"
     else:
         p_land, c_land = p_sign * 0.6, None
         version = f"{sign[0].label}/prior"
+    # p_land is unconditional, so it cannot exceed the chance of signing.
+    p_land = np.minimum(p_land, p_sign)
+    p_sign_list, p_land_list = p_sign.tolist(), p_land.tolist()
+    if not explain:
+        return [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {}) for i, row in enumerate(rows)]
+    thresholds_cache: dict = {}
+    sign_sel = _select(c_sign)
+    land_sel = _select(c_land) if c_land is not None else [[] for _ in rows]
     out = []
     for i, row in enumerate(rows):
-        factors = {}
-        if explain:
-            t = thresholds(row.id)
-            factors["sign"] = _factor_list({g: float(c[i]) for g, c in c_sign.items()}, row, t)
-            factors["land"] = (_factor_list({g: float(c[i]) for g, c in c_land.items()}, row, t)
-                               if c_land is not None else [])
-        # p_land is unconditional, so it cannot exceed the chance of signing.
-        out.append(Scored(row.id, float(p_sign[i]), float(min(p_land[i], p_sign[i])), "model", version, factors))
+        t = thresholds_cache.get(row.chain_id)
+        if t is None:
+            t = thresholds_cache[row.chain_id] = screening.thresholds_for(row.chain_id, None)
+        values: dict = {}
+        for k in {g for g, _p in sign_sel[i]} | {g for g, _p in land_sel[i]}:
+            _values_for(GROUP_NAMES[k], row, t, values)
+        factors = {"sign": [{"group": GROUP_NAMES[g], "points": c} for g, c in sign_sel[i]],
+                   "land": [{"group": GROUP_NAMES[g], "points": c} for g, c in land_sel[i]],
+                   "values": values}
+        out.append(Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, factors))
     return out
 
 
@@ -231,8 +469,8 @@ def store(scored: list[Scored]) -> int:
         latest.append({"b_id": s.lead_id, "p_sign": round(s.p_sign, 4), "p_land": round(s.p_land, 4),
                        "score_grade": grade, "score_source": s.source, "score_model_version": s.model_version,
                        "scored_at": now})
-    for start in range(0, len(history), 5000):
-        db.session.execute(insert(LeadScore), history[start:start + 5000])
+    for start in range(0, len(history), 5000):  # Core executemany: no ORM bulk bookkeeping
+        db.session.execute(insert(LeadScore.__table__), history[start:start + 5000])
     from sqlalchemy import bindparam
 
     # Core UPDATE: scores are not an edit of the lead (no version bump, no audit entry).
