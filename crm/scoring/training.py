@@ -29,6 +29,8 @@ from crm.scoring.features import COLUMNS, FeatureSpec, LeadRow, load_rows, sourc
 from crm.scoring.models import ModelStatus, ScoringModel
 
 HOLDOUT_SHARE = 0.2
+ISOTONIC_TIE_LOSS = 0.02  # holdout AUC an isotonic calibration may lose to ties before Platt is used
+CHANCE_AUC = 0.5          # a model no better than this on the holdout is never activated
 MIN_PER_CLASS = 40  # labels of each class a version needs before it may become active
 CALIBRATION_BINS = 10
 SETTINGS = (
@@ -97,7 +99,7 @@ def split(rows: list[LeadRow], target: str) -> Dataset:
     return Dataset(train, holdout, y_train, y_holdout)
 
 
-def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool):
+def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool, method: str | None = None):
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -105,7 +107,7 @@ def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool):
                                           early_stopping=False, **setting)
     if not calibrated:
         return base.fit(X, y)
-    method = "isotonic" if len(y) >= 1000 else "sigmoid"
+    method = method or ("isotonic" if len(y) >= 1000 else "sigmoid")
     folds = max(2, min(3, int(min(np.bincount(y)))))
     # One model with a calibrator fitted on cross-validated predictions (ensemble=False): one
     # prediction per call, which keeps explanations and batch scoring fast.
@@ -211,6 +213,12 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     model = _fit(spec, X_train, data.y_train, best, True)
     p_hold = model.predict_proba(X_hold)[:, 1]
     metrics = evaluate(data.y_holdout, p_hold)
+    if best_auc > 0 and metrics["roc_auc"] is not None and metrics["roc_auc"] < best_auc - ISOTONIC_TIE_LOSS:
+        # Isotonic steps can flatten a whole region (e.g. recent, early-stage leads) into one
+        # value, and ties destroy the ranking; Platt scaling keeps the model's order.
+        model = _fit(spec, X_train, data.y_train, best, True, method="sigmoid")
+        p_hold = model.predict_proba(X_hold)[:, 1]
+        metrics = evaluate(data.y_holdout, p_hold)
     importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"])
     labels = [r.label(target) for r in rows if r.label(target) is not None]
     positives = sum(labels)
@@ -244,6 +252,8 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
                              "same holdout.", new=metrics["roc_auc"], old=entry.previous_auc))
     if metrics["roc_auc"] is None:
         reasons.append(_("The holdout has one outcome only, so the model cannot be compared."))
+    elif metrics["roc_auc"] <= CHANCE_AUC:
+        reasons.append(_("Holdout ROC AUC %(auc).3f: no better than chance.", auc=metrics["roc_auc"]))
     db.session.add(entry)
     if reasons:
         entry.reason = " ".join(reasons)
