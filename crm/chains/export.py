@@ -25,18 +25,16 @@ a ') and cut to Excel's 32,767 characters per cell; XlsxWriter escapes control c
 from __future__ import annotations
 
 import re
-import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from flask import Response, current_app, send_file, stream_with_context
+from flask import Response, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -46,6 +44,7 @@ from crm.chains.models import (
     INTENT_CHINESE, PRIORITY_CHINESE, TARGET_STATUS_CHINESE, TIER_CHINESE, Chain, ChainNode, Target,
     TargetStatus)
 from crm.chains.queries import COVERED, GAP, IN_PROGRESS, chain_gaps, node_figures
+from crm.documents import spreadsheet_response
 from crm.extensions import db
 from crm.interchange import export as interchange
 from crm.interchange.columns import FORMULA_PREFIXES, safe_cell
@@ -516,20 +515,5 @@ def export_response(filters: TargetFilters, fmt: str, filename_stem: str) -> Res
     fmt must be one of FORMATS (ValueError otherwise: check it in the view)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
-    name = download_name(filename_stem, fmt)
-    if fmt == "csv":
-        # Runs after the view returns, in the streaming context's own session (as the lead
-        # export): the filters hold plain ids, nothing of the request's transaction.
-        response = Response(stream_with_context(csv_chunks(filters)), mimetype=FORMATS["csv"])
-        fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        response.headers.set("Content-Disposition", "attachment", filename=fallback or f"targets.{fmt}",
-                             **{"filename*": "UTF-8''" + quote(name, safe="!#$&+^`|~")})
-        return response
-    spool = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        write_xlsx(spool, filters)
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    return send_file(spool, mimetype=FORMATS["xlsx"], as_attachment=True, download_name=name, max_age=0)
+    return spreadsheet_response(fmt, download_name(filename_stem, fmt), lambda: csv_chunks(filters),
+                                lambda spool: write_xlsx(spool, filters))

@@ -1,19 +1,17 @@
 """Export routes: the lead list, as filtered on the page, downloaded as .xlsx or .csv."""
 from __future__ import annotations
 
-import tempfile
-import unicodedata
 from datetime import datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, request, send_file, stream_with_context
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.interchange import bp
+from crm.documents import spreadsheet_response
 from crm.interchange.export import csv_chunks, export_rows, write_xlsx
 from crm.leads.queries import LeadFilters
 
@@ -56,36 +54,12 @@ def request_problem(fmt: str, filters: LeadFilters) -> str | None:
 
 
 def export_response(user, filters: LeadFilters, fmt: str, english: bool) -> Response:
-    rows = export_rows(user, filters, english)
-    name = download_name(fmt, english)
-    if fmt == "csv":
-        # Read from the database while the body is sent: memory stays flat, the first bytes
-        # leave at once. The query runs in the streaming context's session (see export_rows).
-        response = Response(stream_with_context(csv_chunks(rows)), mimetype=FORMATS["csv"])
-        _attachment(response, name)
-        return response
-    # XlsxWriter must seek back to write the zip directory, so the file is built first; an
-    # unnamed temp file disappears by itself when send_file closes it after the last byte.
-    spool = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        write_xlsx(rows, spool)
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    return send_file(spool, mimetype=FORMATS["xlsx"], as_attachment=True, download_name=name,
-                     max_age=0)
+    rows = export_rows(user, filters, english)  # the query runs in the streaming context's session
+    return spreadsheet_response(fmt, download_name(fmt, english), lambda: csv_chunks(rows),
+                                lambda spool: write_xlsx(rows, spool))
 
 
 def download_name(fmt: str, english: bool) -> str:
     """线索导出_20261121.xlsx (leads_export_… with English keys), dated in the county's time."""
     today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y%m%d")
     return f"{'leads_export' if english else '线索导出'}_{today}.{fmt}"
-
-
-def _attachment(response: Response, name: str) -> None:
-    """Content-Disposition as send_file writes it: an ASCII fallback and the UTF-8 name
-    (RFC 6266 / RFC 5987 filename*), so both formats are named the same way."""
-    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    response.headers.set("Content-Disposition", "attachment", filename=fallback,
-                         **{"filename*": "UTF-8''" + quote(name, safe="!#$&+^`|~")})
