@@ -339,3 +339,34 @@ def test_model_page_and_cutoffs(client, db_session):
     officer_client.login(officer)
     assert officer_client.get("/scoring/").status_code == 403
     assert officer_client.post("/api/v1/scoring/train", json={}).status_code == 403
+
+
+def test_an_earlier_stage_snapshot_knows_only_the_follow_ups_of_that_stage():
+    from crm.scoring.features import LeadRow
+    from crm.scoring.training import snapshots
+
+    row = LeadRow(id=1, created_on=date(2025, 1, 1), cutoff=date(2025, 6, 1), chain=None, node=None,
+                  source_kind=None, source_id=None, origin_region=None, planned=None, fixed=None, land=None,
+                  output=None, tax=None, high_tech=None, specialized=None, patents=None, rd_ratio=None, jobs=None,
+                  activities=5, last_activity=date(2025, 5, 30), stage_reached=1, signed=1,
+                  stage_days={0: date(2025, 1, 1), 1: date(2025, 3, 1)},
+                  activity_days=[date(2025, 1, 5), date(2025, 2, 10), date(2025, 3, 1), date(2025, 4, 2),
+                                 date(2025, 5, 30)])
+    first, last = snapshots([row])
+    assert (first.stage_reached, first.cutoff, first.activities, first.last_activity) == (
+        0, date(2025, 3, 1), 2, date(2025, 2, 10))  # as of the day it moved on to negotiation
+    assert (last.stage_reached, last.activities, last.last_activity) == (1, 5, date(2025, 5, 30))
+
+
+def test_a_known_outcome_is_stored_as_certain(ctx):
+    from crm.scoring.scoring import compute_scores
+    from crm.scoring.training import train
+
+    leads = history(240)
+    train("sign")
+    signed = next(lead for lead in leads if lead.stage == "started")
+    lost = next(lead for lead in leads if lead.stage == "lost")
+    scores = {s.lead_id: s for s in compute_scores([signed.id, lost.id])}
+    assert (scores[signed.id].p_sign, scores[signed.id].p_land) == (1.0, 1.0)
+    assert (scores[lost.id].p_sign, scores[lost.id].p_land) == (0.0, 0.0)
+    assert scores[signed.id].factors["sign"] == [] and scores[lost.id].factors["sign"] == []

@@ -63,6 +63,10 @@ class LeadRow:
     landed: int | None = None
     source_rate: float | None = None
     chain_id: int | None = None  # for the chain's screening thresholds in the factors
+    # For training's stage snapshots (crm.scoring.training.snapshots): the first day each
+    # main-line rank was reached, and the days of the follow-ups counted, before the cutoff.
+    stage_days: dict[int, date] = field(default_factory=dict, repr=False)
+    activity_days: list[date] = field(default_factory=list, repr=False)
 
     def label(self, target: str) -> int | None:
         return self.signed if target == "sign" else self.landed
@@ -167,8 +171,10 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
             if day > cutoff or (labelled and day == cutoff):
                 continue  # the outcome's own day and after: not known before it
             r = _RANK.get(to_stage, -1)
-            if 0 <= r < SIGNED_RANK and r > reached:
-                reached = r
+            if 0 <= r < SIGNED_RANK:
+                row.stage_days.setdefault(r, day)
+                if r > reached:
+                    reached = r
         row.stage_reached = reached
 
 
@@ -181,7 +187,10 @@ def _apply_activities(rows: dict[int, LeadRow], ids) -> None:
             row = rows.get(lead_id)
             if row is None or occurred_on > row.cutoff:
                 continue
+            if occurred_on == row.cutoff and (row.signed is not None or row.landed is not None):
+                continue  # the outcome's own day (the signing, the closing call): not known before it
             row.activities += 1
+            row.activity_days.append(occurred_on)
             if row.last_activity is None or occurred_on > row.last_activity:
                 row.last_activity = occurred_on
 

@@ -236,7 +236,12 @@ def prior_scores(rows: list[F.LeadRow]) -> list[Scored]:
             items.append({"group": "stage", "points": 5.0 * beyond})
             _values_for("stage", row, thresholds, values)
         p_sign = min(0.95, max(0.02, points / 100))
-        out.append(Scored(row.id, p_sign, p_sign * 0.6, "prior", "prior",
+        p_land = p_sign * 0.6
+        if row.signed is not None:  # the outcome is known: nothing to estimate
+            p_sign, items = float(row.signed), []
+        if row.landed is not None:
+            p_land = float(row.landed)
+        out.append(Scored(row.id, p_sign, p_land, "prior", "prior",
                           {"basis": "prior", "sign": items, "land": items, "values": values}))
     return out
 
@@ -433,6 +438,11 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
         version = f"{sign[0].label}/prior"
     # p_land is unconditional, so it cannot exceed the chance of signing.
     p_land = np.minimum(p_land, p_sign)
+    # A lead whose outcome is known has no chance left to estimate: signed is 1, lost is 0.
+    known_sign = np.array([np.nan if r.signed is None else float(r.signed) for r in rows])
+    known_land = np.array([np.nan if r.landed is None else float(r.landed) for r in rows])
+    p_sign = np.where(np.isnan(known_sign), p_sign, known_sign)
+    p_land = np.where(np.isnan(known_land), p_land, known_land)
     p_sign_list, p_land_list = p_sign.tolist(), p_land.tolist()
     if not explain:
         return [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {}) for i, row in enumerate(rows)]
@@ -444,11 +454,13 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
         t = thresholds_cache.get(row.chain_id)
         if t is None:
             t = thresholds_cache[row.chain_id] = screening.thresholds_for(row.chain_id, None)
+        sign_items = [] if row.signed is not None else sign_sel[i]  # a known outcome has no factors
+        land_items = [] if row.landed is not None else land_sel[i]
         values: dict = {}
-        for k in {g for g, _p in sign_sel[i]} | {g for g, _p in land_sel[i]}:
+        for k in {g for g, _p in sign_items} | {g for g, _p in land_items}:
             _values_for(GROUP_NAMES[k], row, t, values)
-        factors = {"sign": [{"group": GROUP_NAMES[g], "points": c} for g, c in sign_sel[i]],
-                   "land": [{"group": GROUP_NAMES[g], "points": c} for g, c in land_sel[i]],
+        factors = {"sign": [{"group": GROUP_NAMES[g], "points": c} for g, c in sign_items],
+                   "land": [{"group": GROUP_NAMES[g], "points": c} for g, c in land_items],
                    "values": values}
         out.append(Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, factors))
     return out

@@ -64,19 +64,29 @@ def snapshots(rows: list[LeadRow]) -> list[LeadRow]:
     """Each labelled lead once per main-line stage it reached before its outcome (as Odoo's
     lead scoring counts a won lead at every stage it passed). An open lead is scored at its
     furthest stage, so the model must learn the chance from each stage, not only from the
-    last one before the outcome (which alone would give every signed lead "admitted")."""
+    last one before the outcome (which alone would give every signed lead "admitted").
+
+    An earlier stage's snapshot is taken as of the day the lead left that stage: the follow-ups
+    counted and the days since the last one are those known then, as for an open lead at that
+    stage today (taken at the outcome, a signed lead's first stage would carry every visit up to
+    the signing, and any busy open lead would look about to sign)."""
+    from bisect import bisect_left
     from dataclasses import replace
 
     out = []
     for r in rows:
+        days = sorted(r.activity_days)
         for stage in range(0, r.stage_reached + 1):
             if stage == r.stage_reached:
                 out.append(r)
-            elif stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
-                out.append(replace(r, stage_reached=stage, screening_result=None, screening_rounds=0,
-                                   screening_rejects=0))
-            else:
-                out.append(replace(r, stage_reached=stage))
+                continue
+            left = min((d for rank, d in r.stage_days.items() if rank > stage), default=r.cutoff)
+            n = bisect_left(days, left)
+            early = replace(r, stage_reached=stage, cutoff=left, activities=n,
+                            last_activity=days[n - 1] if n else None)
+            if stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
+                early = replace(early, screening_result=None, screening_rounds=0, screening_rejects=0)
+            out.append(early)
     return out
 
 
