@@ -105,32 +105,29 @@ def _shown(values: list[str]) -> str:
     return ", ".join(v[:60] for v in values[:5])
 
 
-def chain_ids_for(values: Iterable) -> tuple[int, ...]:
-    """Chains by id, code or name (in that order); FilterError names the unknown ones."""
+def _ids_for(model, columns, values: Iterable, unknown_message) -> tuple[int, ...]:
+    """Rows of `model` by id or any of `columns`, in that order; FilterError names the unknown."""
     ids, unknown = [], []
     for value in _values(values):
-        conditions = [Chain.code == value, Chain.name == value]
+        conditions = [column == value for column in columns]
         if value.isdigit():
-            conditions.insert(0, Chain.id == int(value))
-        found = db.session.scalar(select(Chain.id).where(or_(*conditions)).limit(1))
+            conditions.insert(0, model.id == int(value))
+        found = db.session.scalar(select(model.id).where(or_(*conditions)).limit(1))
         (ids if found is not None else unknown).append(found if found is not None else value)
     if unknown:
-        raise FilterError(_("Unknown industry chain: %(values)s.", values=_shown(unknown)))
+        raise FilterError(unknown_message(_shown(unknown)))
     return tuple(ids)
+
+
+def chain_ids_for(values: Iterable) -> tuple[int, ...]:
+    """Chains by id, code or name (in that order); FilterError names the unknown ones."""
+    return _ids_for(Chain, (Chain.code, Chain.name), values,
+                    lambda shown: _("Unknown industry chain: %(values)s.", values=shown))
 
 
 def unit_ids_for(values: Iterable) -> tuple[int, ...]:
     """Units by id or name; FilterError names the unknown ones."""
-    ids, unknown = [], []
-    for value in _values(values):
-        conditions = [Unit.name == value]
-        if value.isdigit():
-            conditions.insert(0, Unit.id == int(value))
-        found = db.session.scalar(select(Unit.id).where(or_(*conditions)).limit(1))
-        (ids if found is not None else unknown).append(found if found is not None else value)
-    if unknown:
-        raise FilterError(_("Unknown unit: %(values)s.", values=_shown(unknown)))
-    return tuple(ids)
+    return _ids_for(Unit, (Unit.name,), values, lambda shown: _("Unknown unit: %(values)s.", values=shown))
 
 
 def _codes(values: Iterable, chinese: dict) -> tuple[tuple[str, ...], list[str]]:

@@ -23,6 +23,7 @@ from crm.auth.models import Unit, User
 from crm.chains.models import PRIORITY_ORDER, Chain, ChainNode, LocalEnterprise, Priority, Target, TargetStatus
 from crm.demo import data
 from crm.demo.generate import _OFFICERS, _OWNER_BY_CHAIN, _TEAM_LEADS, make_uscc
+from crm.demo.generate import _brand as generated_brand
 from crm.extensions import db
 from crm.leads.models import Lead, normalize_company_name
 
@@ -82,12 +83,7 @@ def _uscc(rng: random.Random, region: str, kind: str = "91") -> str:
 
 
 def _brand(rng: random.Random) -> str:
-    while True:
-        b = rng.choice(data.BRAND_FIRST) + rng.choice(data.BRAND_SECOND)
-        if rng.random() < 0.12:
-            b += rng.choice(data.BRAND_SECOND)
-        if len(set(b)) == len(b) and b[:2] not in data.BRAND_BLACKLIST:
-            return b
+    return generated_brand(rng, three_chars=0.12)
 
 
 def _pick(rng: random.Random, pairs):

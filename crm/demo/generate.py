@@ -256,10 +256,11 @@ def _company_key(name: str) -> str:
     return key
 
 
-def _brand(rng: random.Random) -> str:
+def _brand(rng: random.Random, three_chars: float = 0.15) -> str:
+    """A two-character brand (sometimes three), no repeated character, none on the blacklist."""
     while True:
         b = rng.choice(D.BRAND_FIRST) + rng.choice(D.BRAND_SECOND)
-        if rng.random() < 0.15:
+        if rng.random() < three_chars:
             b += rng.choice(D.BRAND_SECOND)
         if len(set(b)) == len(b) and b[:2] not in D.BRAND_BLACKLIST:
             return b
