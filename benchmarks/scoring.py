@@ -35,8 +35,9 @@ What it does, in one run:
    - the leads still open today: the generator simulates every lead's whole life and stores
      only what happened up to today, so what each open lead does later is known. Their stored
      scores (and the baselines') are compared with it (AUC, Brier, and by current stage).
-5. A real `crm worker --queues quick --without-scheduler` is started; N times (default 50) one
-   lead's `jobs` is changed through the ORM and committed (the after-commit hook queues the
+5. A real `crm worker --queues quick --without-scheduler` is started; N times (default 50) the
+   `jobs` of one lead still open (or signed and yet to start: a decided lead is stored without
+   the models) is changed through the ORM and committed (the after-commit hook queues the
    rescore), and the lead's `scored_at` is polled (new connection each time, 5 ms sleep) until
    it is later than the save. p50/p95/max of save → stored score. On SQLite, 5 more edits each
    time a transaction of the app's engine begun 200 ms after the save (the job's write lock).
@@ -1074,7 +1075,7 @@ def main(argv=None) -> int:
     started_all = time.perf_counter()
     try:
         from flask_migrate import upgrade
-        from sqlalchemy import select
+        from sqlalchemy import func, select
 
         from crm import create_app
         from crm.extensions import db
@@ -1151,10 +1152,21 @@ def main(argv=None) -> int:
             batch["compute"] = time.perf_counter() - t0
             batch["scored"] = len(scored)
             batch["source"] = {x.source for x in scored}
+            batch["decided"] = sum(1 for x in scored if not x.factors.get("sign") and not x.factors.get("land")
+                                   and x.p_sign in (0.0, 1.0) and x.p_land in (0.0, 1.0))
             t0 = time.perf_counter()
             scoring.store(scored)
             db.session.commit()
             batch["store"] = time.perf_counter() - t0
+            from crm.scoring.models import LeadScore
+
+            batch["history_rows"] = db.session.scalar(select(func.count()).select_from(LeadScore))
+            # The nightly case: the same scores again (nothing changed): scored_at only, no history rows.
+            t0 = time.perf_counter()
+            scoring.store(scored)
+            db.session.commit()
+            batch["store_unchanged"] = time.perf_counter() - t0
+            batch["history_rows_after"] = db.session.scalar(select(func.count()).select_from(LeadScore))
             del scored
             db.session.remove()
             results["open_by_stage"] = open_by_stage(eventual)
@@ -1176,20 +1188,26 @@ def main(argv=None) -> int:
             part = {}
             chunk = ids if batch["mode"] == "one call" else ids[:20000]
             t0 = time.perf_counter()
-            rows = F.load_rows(chunk, today=clock.today())
+            decided, rest = scoring._decided(chunk)
+            part["decided"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            rows = F.load_rows(rest, today=clock.today())
             part["load_rows"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             F.source_rates(rows, *F.source_totals_from_db())
             part["source_rates"] = time.perf_counter() - t0
             for target in ("sign", "land"):
                 entry_, model, spec = registry.usable_active(target)
+                subset = [r for r in rows if r.label(target) is None]
+                part[f"n_{target}"] = len(subset)
                 t0 = time.perf_counter()
-                spec.matrix(rows)
+                spec.matrix(subset)
                 part[f"matrix_{target}"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                scoring.model_scores(rows, spec, model, explain=True)
+                scoring.model_scores(subset, spec, model, explain=True)
                 part[f"model_scores_{target}"] = time.perf_counter() - t0
-            part["n"] = len(rows)
+            part["n"] = len(chunk)
+            part["n_rows"] = len(rows)
             batch["parts"] = part
             del rows
             db.session.remove()
@@ -1208,7 +1226,11 @@ def main(argv=None) -> int:
 
             # --- in-process single lead (diagnosis of the worker's figure) -----------------------------
             single = {}
-            probe = ids[len(ids) // 2]
+            # The leads people edit are the open ones (a decided lead is stored as 0 or 1 without
+            # the models, which would flatter the latency): the probes are drawn from those.
+            undecided = scoring._decided(ids)[1]
+            db.session.remove()
+            probe = undecided[len(undecided) // 2]
             registry._cache.clear()
             t0 = time.perf_counter()
             registry.usable_active("sign"), registry.usable_active("land")
@@ -1231,7 +1253,7 @@ def main(argv=None) -> int:
             env.pop("FLASK_APP", None)
             loads["rescore"] = os.getloadavg()[0]
             rng = random.Random(args.seed + 1)
-            picks = rng.sample(ids, args.rescores + args.rescores // 2 + 12)
+            picks = rng.sample(undecided, args.rescores + args.rescores // 2 + 12)
             probes = 5 if args.database == "sqlite" else 0
             main_ids = picks[:args.rescores + 1 + probes]
             rescore = measure_rescores(env, Path(instance) / "worker.log", main_ids, url, probes)
@@ -1300,18 +1322,25 @@ def main(argv=None) -> int:
         n = batch["n"]
         log(f"batch scoring of {n:,} leads ({batch['mode']}{'; one call failed: ' + batch['error'] if 'error' in batch else ''}):")
         log(f"  compute_scores(explain=True)   {batch['compute']:8.1f} s")
-        log(f"  store(...) + commit            {batch['store']:8.1f} s")
+        log(f"  store(...) + commit            {batch['store']:8.1f} s   ({batch['history_rows']:,} history rows: every "
+            f"score is new)")
         log(f"  sum                            {batch['compute'] + batch['store']:8.1f} s")
         if "compute_plain" in batch:
             log(f"  compute_scores(explain=False)  {batch['compute_plain']:8.1f} s   "
                 f"(+ store: ~{batch['compute_plain'] + batch['store']:.1f} s)")
         else:
             log(f"  compute_scores(explain=False) failed: {batch.get('compute_plain_error')}")
+        log(f"  store again, nothing changed   {batch['store_unchanged']:8.1f} s   (the nightly run: "
+            f"{batch['history_rows_after'] - batch['history_rows']:,} more history rows)")
         p = batch["parts"]
-        rest = batch["compute"] * (p["n"] / n) - (p["load_rows"] + p["source_rates"] + p["model_scores_sign"]
-                                                  + p["model_scores_land"])
-        log(f"  breakdown over {p['n']:,} leads: load_rows {p['load_rows']:.1f} s, source_totals_from_db+rates "
-            f"{p['source_rates']:.1f} s, spec.matrix {p['matrix_sign']:.1f} s per model, model_scores(explain) "
+        rest = batch["compute"] * (p["n"] / n) - (p["decided"] + p["load_rows"] + p["source_rates"]
+                                                  + p["model_scores_sign"] + p["model_scores_land"])
+        log(f"  {batch['decided']:,} of the {n:,} leads have both outcomes known (lost, rejected, started): stored "
+            f"as 0 or 1 without the models; {p['n_sign']:,} open leads need p_sign and {p['n_land']:,} (open or "
+            f"signed) p_land")
+        log(f"  breakdown over {p['n']:,} leads: finding the decided {p['decided']:.1f} s, load_rows of the "
+            f"{p['n_rows']:,} others {p['load_rows']:.1f} s, source_totals_from_db+rates "
+            f"{p['source_rates']:.1f} s, spec.matrix {p['matrix_sign']:.1f} s, model_scores(explain) "
             f"sign {p['model_scores_sign']:.1f} s + land {p['model_scores_land']:.1f} s (matrix included), "
             f"the rest (top factors and their figures, thresholds) ≈ {max(rest, 0):.1f} s")
         log()

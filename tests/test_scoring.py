@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -215,7 +215,7 @@ def test_the_named_factor_moves_the_score_the_stated_way(ctx):
     rows = F.load_rows([lead.id])
     F.source_rates(rows, *F.source_totals_from_db())
     X = spec.matrix(rows)
-    X[:, F.column_indexes(top["group"])] = float("nan")
+    X[:, spec.indexes(top["group"])] = float("nan")
     assert (scored.p_sign - model.predict_proba(X)[0, 1]) * 100 == pytest.approx(top["points"], abs=0.051)
     # Take the named factor away on the lead itself: the score falls, as the factor said it would.
     lead.fixed_asset_investment_wan = None
@@ -246,13 +246,13 @@ def test_factors_tree_by_tree_equal_the_stacked_re_predictions(ctx):
     rows = F.load_rows()
     F.source_rates(rows, *F.source_totals_from_db())
     X = spec.matrix(rows)
-    explainer = scoring._explainer(model)
+    explainer = scoring._explainer(model, spec)
     assert explainer is not None
     p_tree, c_tree = explainer.explain(X)
-    p_stack, c_stack = scoring.stacked_contributions(model, X)
+    p_stack, c_stack = scoring.stacked_contributions(model, X, spec)
     assert np.array_equal(p_tree, model.predict_proba(X)[:, 1])
     assert np.allclose(c_tree, c_stack, atol=1e-8) and np.abs(c_stack).max() > 1
-    p_all, c_all = scoring.contributions(model, np.concatenate([X] * 3))  # chunks side by side
+    p_all, c_all = scoring.contributions(model, np.concatenate([X] * 3), spec)  # chunks side by side
     assert np.allclose(c_all, np.concatenate([c_stack] * 3), atol=1e-8)
 
 
@@ -304,6 +304,13 @@ def test_scores_on_the_list_page_api_and_export(app, client):
     assert api["p_sign"] == pytest.approx(0.30) and api["score_grade"] == "C" and api["model_version"] == "prior"
     assert [f["group"] for f in api["score_factors"]["sign"]] == ["tax_per_mu"]
     assert "+10" in api["score_factors"]["sign"][0]["text"]
+    doc = client.get("/api/v1/openapi.json").get_json()  # the factors are in the API's document
+    detail = doc["components"]["schemas"]["LeadDetail"]["allOf"][1]["properties"]["score_factors"]
+    factor = detail["properties"]["sign"]["items"]["properties"]
+    assert set(api["score_factors"]["sign"][0]) == set(factor)
+    assert api["score_factors"]["sign"][0]["group"] in factor["group"]["enum"]
+    assert doc["paths"]["/leads/{lead_id}"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"] == {"$ref": "#/components/schemas/LeadDetail"}
     from crm.interchange.export import export_rows
     from crm.leads.queries import LeadFilters
     header, row = list(export_rows(officer, LeadFilters()))[:2]
@@ -341,21 +348,63 @@ def test_model_page_and_cutoffs(client, db_session):
     assert officer_client.post("/api/v1/scoring/train", json={}).status_code == 403
 
 
-def test_an_earlier_stage_snapshot_knows_only_the_follow_ups_of_that_stage():
+def _row(**kw):
     from crm.scoring.features import LeadRow
+
+    base = dict(id=1, created_on=date(2025, 1, 1), cutoff=date(2025, 6, 1), chain=None, node=None,
+                source_kind=None, source_id=None, origin_region=None, planned=None, fixed=None, land=None,
+                output=None, tax=None, high_tech=None, specialized=None, patents=None, rd_ratio=None, jobs=None)
+    return LeadRow(**{**base, **kw})
+
+
+def test_each_stage_snapshot_is_a_day_within_its_stay_with_what_was_known_that_day():
+    from bisect import bisect_right
+
+    from crm.scoring.features import days_since_move
     from crm.scoring.training import snapshots
 
-    row = LeadRow(id=1, created_on=date(2025, 1, 1), cutoff=date(2025, 6, 1), chain=None, node=None,
-                  source_kind=None, source_id=None, origin_region=None, planned=None, fixed=None, land=None,
-                  output=None, tax=None, high_tech=None, specialized=None, patents=None, rd_ratio=None, jobs=None,
-                  activities=5, last_activity=date(2025, 5, 30), stage_reached=1, signed=1,
-                  stage_days={0: date(2025, 1, 1), 1: date(2025, 3, 1)},
-                  activity_days=[date(2025, 1, 5), date(2025, 2, 10), date(2025, 3, 1), date(2025, 4, 2),
-                                 date(2025, 5, 30)])
-    first, last = snapshots([row])
-    assert (first.stage_reached, first.cutoff, first.activities, first.last_activity) == (
-        0, date(2025, 3, 1), 2, date(2025, 2, 10))  # as of the day it moved on to negotiation
-    assert (last.stage_reached, last.activities, last.last_activity) == (1, 5, date(2025, 5, 30))
+    activity_days = [date(2025, 1, 5), date(2025, 2, 10), date(2025, 3, 1), date(2025, 4, 2), date(2025, 5, 30)]
+    for lead_id in range(1, 40):
+        row = _row(id=lead_id, activities=5, last_activity=date(2025, 5, 30), stage_reached=1, signed=1, landed=1,
+                   stage_days={0: date(2025, 1, 1), 1: date(2025, 3, 1)}, activity_days=activity_days,
+                   move_days=[date(2025, 3, 1)], last_move=date(2025, 3, 1))
+        first, last = snapshots([row])
+        assert first.stage_reached == 0 and date(2025, 1, 1) <= first.cutoff < date(2025, 3, 1)
+        assert last.stage_reached == 1 and date(2025, 3, 1) <= last.cutoff < date(2025, 6, 1)
+        for snap in (first, last):  # the follow-ups up to that day, nothing later
+            n = bisect_right(activity_days, snap.cutoff)
+            assert snap.activities == n and snap.last_activity == (activity_days[n - 1] if n else None)
+        assert days_since_move(first) == (first.cutoff - date(2025, 1, 1)).days
+        assert days_since_move(last) == (last.cutoff - date(2025, 3, 1)).days
+        assert snapshots([row]) == [first, last]  # the same days every run
+        # For `land`, a signed lead's last snapshot is the lead as of its signing (as it is scored).
+        assert snapshots([row], "land")[1] is row
+    days = {snapshots([_row(id=i, stage_reached=0, signed=0, landed=0)])[0].cutoff for i in range(1, 60)}
+    assert len(days) > 20  # spread over the stay, not always its last day
+
+
+def test_an_imported_history_has_no_time_in_stage(ctx):
+    """Leads recorded as signed or lost in one go (an import: no move between stages) have no
+    stay to measure, so days_since_move stays unknown for them; a lead whose moves the app
+    recorded has it, and an open lead always does."""
+    import math
+
+    from crm.leads.models import LeadStageChange
+    from crm.scoring import features as F
+
+    owner = factories.user()
+    imported = history(2, owner=owner)
+    moved = history(1, seed=3, owner=owner, only=False)[0]
+    db.session.add(LeadStageChange(lead_id=moved.id, from_stage="negotiating", to_stage="lost",
+                                   changed_at=datetime(2021, 5, 1, 9, tzinfo=timezone.utc)))
+    open_lead = factories.negotiating_lead(owner=owner)
+    db.session.flush()
+    rows = {r.id: r for r in F.load_rows()}
+    block = F.numeric_block(list(rows.values()))
+    column = dict(zip(rows, block[:, F.NUMERIC.index("days_since_move")]))
+    assert all(math.isnan(column[lead.id]) for lead in imported)
+    assert column[moved.id] == (date(2021, 5, 1) - moved.created_on).days  # sat in negotiation till lost
+    assert not math.isnan(column[open_lead.id])
 
 
 def test_a_known_outcome_is_stored_as_certain(ctx):
@@ -370,3 +419,38 @@ def test_a_known_outcome_is_stored_as_certain(ctx):
     assert (scores[signed.id].p_sign, scores[signed.id].p_land) == (1.0, 1.0)
     assert (scores[lost.id].p_sign, scores[lost.id].p_land) == (0.0, 0.0)
     assert scores[signed.id].factors["sign"] == [] and scores[lost.id].factors["sign"] == []
+
+
+def test_an_unchanged_score_adds_no_history_row_and_a_large_batch_is_written_whole(ctx):
+    """Scoring again with nothing changed updates scored_at and clears the pending flag only;
+    a batch of BULK_FROM or more changed leads goes through the temporary table, with the same
+    result as one UPDATE per lead."""
+    from crm.scoring import scoring
+    from crm.scoring.models import LeadScore
+
+    def count():
+        return db.session.scalar(select(func.count()).select_from(LeadScore))
+
+    leads = history(240)
+    ids = [lead.id for lead in leads]
+    scored = scoring.compute_scores(ids)
+    assert scoring.store(scored) == 240 and count() == 240
+    lead = db.session.get(Lead, ids[0])
+    lead.score_pending = True
+    db.session.flush()
+    assert scoring.store(scoring.compute_scores(ids)) == 240
+    assert count() == 240  # nothing changed: no new history
+    db.session.expire_all()
+    assert db.session.get(Lead, ids[0]).score_pending is False
+    old = scoring.BULK_FROM
+    scoring.BULK_FROM = 100
+    try:
+        changed = [scoring.Scored(s.lead_id, 0.5, 0.25, "model", "sign-v9/land-v9", {}) for s in scored]
+        scoring.store(changed)
+    finally:
+        scoring.BULK_FROM = old
+    db.session.expire_all()
+    assert count() == 480
+    stored = db.session.execute(select(Lead.p_sign, Lead.p_land, Lead.score_grade, Lead.score_model_version)
+                                .where(Lead.id.in_(ids))).all()
+    assert set(stored) == {(0.5, 0.25, "B", "sign-v9/land-v9")}

@@ -6,6 +6,7 @@ from flask import jsonify
 from crm.api import bp
 from crm.leads.forms import LeadForm
 from crm.leads.pipeline import Stage
+from crm.scoring.features import GROUPS
 
 _NUM = {"type": ["number", "null"]}
 _STR = {"type": ["string", "null"]}
@@ -57,6 +58,15 @@ _ERRORS = {code: _resp(desc, {"$ref": "#/components/schemas/Error"}) for code, d
     "401": "not logged in, or a bad/expired/revoked token", "403": "not allowed for your role or unit",
     "404": "no such lead"}.items()}
 _LEAD_REF = {"$ref": "#/components/schemas/Lead"}
+_FACTOR = {"type": "object", "properties": {
+    "group": {"enum": list(GROUPS) + ["total_investment", "tech_score"],
+              "description": "what the factor is about (crm.scoring.features.GROUPS; the prior's indicators)"},
+    "points": {"type": "number", "description": "how far it moves the chance, in points (1 point = 1%)"},
+    "text": {"type": "string", "description": "in words, with the lead's figures, in the request's language"}}}
+_LEAD_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Lead"}, {"type": "object", "properties": {
+    "score_factors": {"type": "object", "description": "the latest score's largest factors up, then down",
+                      "properties": {"sign": {"type": "array", "items": _FACTOR},
+                                     "land": {"type": "array", "items": _FACTOR}}}}}]}
 _ID = [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _FILTERS = [{"name": n, "in": "query", "schema": s} for n, s in [
     ("q", {"type": "string"}), ("stage", {"enum": [s.value for s in Stage]}),
@@ -75,7 +85,7 @@ DOCUMENT = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token from the profile page"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session",
                         "description": "browser session; changes also need the X-CSRFToken header"}},
-        "schemas": {"Lead": _LEAD, "LeadInput": _LEAD_INPUT, "Error": _ERROR},
+        "schemas": {"Lead": _LEAD, "LeadDetail": _LEAD_DETAIL, "LeadInput": _LEAD_INPUT, "Error": _ERROR},
     },
     "paths": {
         "/leads": {
@@ -93,7 +103,8 @@ DOCUMENT = {
         },
         "/leads/{lead_id}": {
             "parameters": _ID,
-            "get": {"summary": "One lead", "responses": {"200": _resp("the lead", _LEAD_REF), **_ERRORS}},
+            "get": {"summary": "One lead, with its score's factors",
+                    "responses": {"200": _resp("the lead", {"$ref": "#/components/schemas/LeadDetail"}), **_ERRORS}},
             "patch": {"summary": "Change fields of a lead (send the version you read)",
                       "requestBody": {"required": True, "content": {"application/json": {
                           "schema": {"$ref": "#/components/schemas/LeadInput"}}}},

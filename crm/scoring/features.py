@@ -67,6 +67,15 @@ class LeadRow:
     # main-line rank was reached, and the days of the follow-ups counted, before the cutoff.
     stage_days: dict[int, date] = field(default_factory=dict, repr=False)
     activity_days: list[date] = field(default_factory=list, repr=False)
+    # The days the lead moved (any stage change, the returns for materials too), before the
+    # cutoff: "how long has it sat where it is" (days_since_move).
+    move_days: list[date] = field(default_factory=list, repr=False)
+    last_move: date | None = None
+    # Whether the app recorded how the lead moved up to its cutoff (a move from one stage to
+    # another). An imported history has only "recorded as lost/signed" on the import day, so
+    # how long such a lead sat anywhere is unknown, and days_since_move stays missing. An open
+    # lead's is always known: it has sat where it is since its last change (or its recording).
+    history_known: bool = True
 
     def label(self, target: str) -> int | None:
         return self.signed if target == "sign" else self.landed
@@ -97,15 +106,13 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
          spec, patents, rd, jobs, stage, signed_on, started_on) in result:
         if wanted is not None and lid not in wanted:
             continue  # a range query's neighbours
-        r = _RANK.get(stage, -1)
-        signed = 1 if signed_on is not None or r >= SIGNED_RANK else (0 if stage in ENDED else None)
-        landed = 1 if started_on is not None or r >= STARTED_RANK else (0 if stage in ENDED else None)
+        signed, landed = outcomes(stage, signed_on, started_on)
         rows[lid] = LeadRow(
             id=lid, created_on=created, cutoff=signed_on if signed == 1 and signed_on else today,
             chain=chain_codes.get(chain_id), node=node_names.get(node_id), source_kind=kind, source_id=source_id,
             origin_region=region, planned=_f(planned), fixed=_f(fixed), land=_f(land), output=_f(output),
             tax=_f(tax), high_tech=high, specialized=spec, patents=patents, rd_ratio=_f(rd), jobs=jobs,
-            signed=signed, landed=landed, chain_id=chain_id)
+            signed=signed, landed=landed, chain_id=chain_id, history_known=signed is None and landed is None)
     if not rows:
         return []
     _apply_history(rows, ids)
@@ -115,6 +122,14 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
 
 
 _RANK = {stage.value: i for i, stage in enumerate(MAIN_LINE)}  # pipeline.rank() as a lookup; side exits -1
+
+
+def outcomes(stage: str, signed_on, started_on) -> tuple[int | None, int | None]:
+    """(signed, landed) as the labels define them: 1, 0, or None while open."""
+    r = _RANK.get(stage, -1)
+    signed = 1 if signed_on is not None or r >= SIGNED_RANK else (0 if stage in ENDED else None)
+    landed = 1 if started_on is not None or r >= STARTED_RANK else (0 if stage in ENDED else None)
+    return signed, landed
 
 
 def _chunks(ids, size=5000):
@@ -147,17 +162,17 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
     main-line stage reached before it."""
     changes: dict[int, list] = {}
     c = LeadStageChange.__table__.c
-    stmt = select(c.lead_id, c.to_stage, c.changed_at)
+    stmt = select(c.lead_id, c.to_stage, c.changed_at, c.from_stage)
     conn = db.session.connection()
     for query in _where_ids(stmt, c.lead_id, ids):
-        for lead_id, to_stage, changed_at in conn.execute(query):
+        for lead_id, to_stage, changed_at, from_stage in conn.execute(query):
             if lead_id in rows:
-                changes.setdefault(lead_id, []).append((changed_at, to_stage))
+                changes.setdefault(lead_id, []).append((changed_at, to_stage, from_stage is not None))
     signed_stage = Stage.SIGNED.value
     for lead_id, history in changes.items():
         row = rows[lead_id]
         history.sort()
-        days = [(changed_at.date(), to_stage) for changed_at, to_stage in history]
+        days = [(changed_at.date(), to_stage) for changed_at, to_stage, _moved in history]
         signed = row.signed == 1
         for day, to_stage in days:
             if to_stage in ENDED and not signed:
@@ -167,15 +182,20 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
         reached = 0
         labelled = row.signed is not None or row.landed is not None
         cutoff = row.cutoff
+        if not row.history_known:
+            row.history_known = any(moved and changed_at.date() <= cutoff for changed_at, _to, moved in history)
         for day, to_stage in days:
             if day > cutoff or (labelled and day == cutoff):
                 continue  # the outcome's own day and after: not known before it
+            row.move_days.append(day)
             r = _RANK.get(to_stage, -1)
             if 0 <= r < SIGNED_RANK:
                 row.stage_days.setdefault(r, day)
                 if r > reached:
                     reached = r
         row.stage_reached = reached
+        if row.move_days:
+            row.last_move = row.move_days[-1]
 
 
 def _apply_activities(rows: dict[int, LeadRow], ids) -> None:
@@ -285,7 +305,7 @@ def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float
 CATEGORICAL = ("chain", "node", "source_kind", "origin_region", "screening_result")
 NUMERIC = ("source_rate", "planned_log", "land", "intensity", "tax_per_mu", "output_per_mu", "high_tech",
            "specialized", "patents", "rd_ratio", "jobs", "activities", "days_since_activity", "stage_reached",
-           "screening_rounds", "screening_rejects")
+           "screening_rounds", "screening_rejects", "days_since_move")
 COLUMNS = CATEGORICAL + NUMERIC
 
 # Explanations move groups of columns together ("without knowing the tech indicators").
@@ -300,25 +320,32 @@ GROUPS = {
     "tech": ("high_tech", "specialized", "patents", "rd_ratio"),
     "jobs": ("jobs",),
     "follow_up": ("activities", "days_since_activity"),
-    "stage": ("stage_reached",),
+    "stage": ("stage_reached", "days_since_move"),
     "screening": ("screening_result", "screening_rounds", "screening_rejects"),
 }
 GROUP_LABELS = {
     "chain": _l("Industry chain"), "source": _l("Source"), "region": _l("Investor's region"),
     "scale": _l("Investment scale"), "intensity": _l("Investment intensity"), "tax_per_mu": _l("Tax per mu"),
     "output_per_mu": _l("Output per mu"), "tech": _l("Tech content"), "jobs": _l("Jobs"),
-    "follow_up": _l("Follow-ups"), "stage": _l("Furthest stage reached"), "screening": _l("Pre-screening"),
+    "follow_up": _l("Follow-ups"), "stage": _l("Stage and time in it"), "screening": _l("Pre-screening"),
 }
+
+
+# The columns of the first models (before days_since_move): a spec saved without its own list.
+COLUMNS_V1 = tuple(c for c in COLUMNS if c != "days_since_move")
 
 
 @dataclass
 class FeatureSpec:
-    """Vocabularies of the categorical columns, fixed at training and saved with the model."""
+    """Vocabularies of the categorical columns, fixed at training and saved with the model, and
+    the columns the model was trained on (in order: a model trained before a column was added
+    keeps working on the columns it knows)."""
 
     vocab: dict[str, list[str]] = field(default_factory=dict)
     # Numeric columns almost never filled in the training data: held at 0 (a constant the trees
     # ignore), because a column with no values at all breaks the trees' binning.
     constant: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=lambda: list(COLUMNS))
 
     @classmethod
     def fit(cls, rows: list[LeadRow]) -> "FeatureSpec":
@@ -338,11 +365,12 @@ class FeatureSpec:
         return spec
 
     def to_json(self) -> dict:
-        return {"vocab": self.vocab, "constant": self.constant}
+        return {"vocab": self.vocab, "constant": self.constant, "columns": list(self.columns)}
 
     @classmethod
     def from_json(cls, data: dict) -> "FeatureSpec":
-        return cls(dict(data.get("vocab", {})), list(data.get("constant", [])))
+        columns = [c for c in data.get("columns") or COLUMNS_V1 if c in COLUMNS]
+        return cls(dict(data.get("vocab", {})), list(data.get("constant", [])), columns)
 
     def matrix(self, rows: list[LeadRow], numeric: np.ndarray | None = None) -> np.ndarray:
         """The model's columns for these rows; `numeric`: numeric_block(rows) when already made
@@ -355,10 +383,16 @@ class FeatureSpec:
         out[:, len(CATEGORICAL):] = numeric_block(rows) if numeric is None else numeric
         for name in self.constant:
             out[:, COLUMNS.index(name)] = 0.0
+        if tuple(self.columns) != COLUMNS:
+            out = out[:, [COLUMNS.index(c) for c in self.columns]]
         return out
 
+    def indexes(self, group: str) -> list[int]:
+        """Positions in this spec's matrix of a group's columns."""
+        return [self.columns.index(c) for c in GROUPS[group] if c in self.columns]
+
     def categorical_mask(self) -> list[bool]:
-        return [True] * len(CATEGORICAL) + [False] * len(NUMERIC)
+        return [c in CATEGORICAL for c in self.columns]
 
 
 def _raw_category(r: LeadRow, name: str):
@@ -371,27 +405,14 @@ def _per_mu(amount, land):
     return amount / land
 
 
-def _num(value):
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    return float(value)
-
-
-def numeric_values(r: LeadRow) -> list[float]:
-    days = (r.cutoff - r.last_activity).days if r.last_activity else math.nan
-    return [
-        _num(r.source_rate), math.log1p(r.planned) if r.planned is not None and r.planned >= 0 else math.nan,
-        _num(r.land), _per_mu(r.fixed, r.land), _per_mu(r.tax, r.land), _per_mu(r.output, r.land),
-        _num(r.high_tech), _num(r.specialized), _num(r.patents), _num(r.rd_ratio), _num(r.jobs),
-        float(r.activities), float(days), float(r.stage_reached), float(r.screening_rounds),
-        float(r.screening_rejects),
-    ]
+def days_since_move(r: LeadRow) -> int:
+    """Days at the cutoff since the lead last moved (or was recorded)."""
+    last = r.last_move if r.last_move is not None and r.last_move > r.created_on else r.created_on
+    return max(0, (r.cutoff - last).days)
 
 
 def numeric_block(rows: list[LeadRow]) -> np.ndarray:
-    """numeric_values of every row as one array (the same figures, computed column-wise)."""
+    """The NUMERIC columns of every row as one array (computed column-wise)."""
     def col(name):
         return np.array([getattr(r, name) for r in rows], dtype=float)  # None → NaN, bool → 0/1
 
@@ -414,12 +435,9 @@ def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     out[:, 13] = [float(r.stage_reached) for r in rows]
     out[:, 14] = [float(r.screening_rounds) for r in rows]
     out[:, 15] = [float(r.screening_rejects) for r in rows]
+    out[:, 16] = [float(days_since_move(r)) if r.history_known else math.nan for r in rows]
     return out
 
 
-def column_indexes(group: str) -> list[int]:
-    return [COLUMNS.index(c) for c in GROUPS[group]]
-
-
 __all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "COLUMNS", "GROUPS", "GROUP_LABELS",
-           "column_indexes"]
+           "days_since_move"]

@@ -98,6 +98,7 @@ def _values_for(group: str, row: F.LeadRow, thresholds, out: dict) -> None:
         out["activities"] = row.activities
     elif group == "stage":
         out["stage"] = F.MAIN_LINE[row.stage_reached].value
+        out["days_in_stage"] = F.days_since_move(row) if row.history_known else None
     elif group == "screening":
         out["screening_result"] = row.screening_result
 
@@ -154,7 +155,10 @@ def describe(group: str, values: dict) -> str:
     if group == "stage":
         from crm.leads.pipeline import stage_label
 
-        return f"{label} {stage_label(v('stage')) if v('stage') else '—'}"
+        text = f"{label} {stage_label(v('stage')) if v('stage') else '—'}"
+        if v("days_in_stage") is not None:
+            text += _(", %(n)s days without moving", n=v("days_in_stage"))
+        return text
     if group == "screening":
         from crm.screening.models import RESULT_LABELS
 
@@ -253,6 +257,14 @@ STACK_BELOW = 500  # rows: fewer are explained with one stacked prediction, more
 EXPLAIN_CHUNK = 20000
 
 
+def _trees(estimator):
+    """The gradient-boosted trees inside a calibrator's estimator (frozen when calibrated on a
+    newer slice of the history, crm.scoring.training._calibrate)."""
+    from sklearn.frozen import FrozenEstimator
+
+    return estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
+
+
 class _TreeExplainer:
     """The same "group unknown" re-predictions, computed tree by tree for the model this app
     trains (CalibratedClassifierCV, one calibrator, around a binary HistGradientBoosting).
@@ -266,22 +278,22 @@ class _TreeExplainer:
     as predict_proba does. The base probabilities are bit-for-bit predict_proba's; a test checks
     the contributions against the stacked re-predictions."""
 
-    def __init__(self, model):
+    def __init__(self, model, spec: F.FeatureSpec):
         from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
         cc = model.calibrated_classifiers_[0]
-        self.estimator, self.calibrator = cc.estimator, cc.calibrators[0]
+        self.estimator, self.calibrator = _trees(cc.estimator), cc.calibrators[0]
         est = self.estimator
         self.trees = [iteration[0] for iteration in est._predictors]
         self.bitsets, self.f_idx_map = est._bin_mapper.make_known_categories_bitsets()
         # Columns as the estimator's preprocessing (categorical first) lays them out.
-        n = len(F.COLUMNS)
+        n = len(spec.columns)
         if est._preprocessor is not None:
             layout = list(np.flatnonzero(est.is_categorical_)) + list(np.flatnonzero(~est.is_categorical_))
             position = {int(col): k for k, col in enumerate(layout)}
         else:
             position = {j: j for j in range(n)}
-        self.columns = {g: [position[j] for j in F.column_indexes(g)] for g in GROUP_NAMES}
+        self.columns = {g: [position[j] for j in spec.indexes(g)] for g in GROUP_NAMES}
         group_bit = {}
         for k, g in enumerate(GROUP_NAMES):
             for col in self.columns[g]:
@@ -309,17 +321,17 @@ class _TreeExplainer:
                          for k, g in enumerate(GROUP_NAMES)}
 
     @staticmethod
-    def fits(model) -> bool:
+    def fits(model, spec: F.FeatureSpec) -> bool:
         try:
             from sklearn.calibration import CalibratedClassifierCV
             from sklearn.ensemble import HistGradientBoostingClassifier
 
             cc = model.calibrated_classifiers_
-            est = cc[0].estimator
+            est = _trees(cc[0].estimator)
             return (isinstance(model, CalibratedClassifierCV) and len(cc) == 1 and len(cc[0].calibrators) == 1
                     and isinstance(est, HistGradientBoostingClassifier) and est.n_trees_per_iteration_ == 1
                     and list(model.classes_) == [0, 1] and list(est.classes_) == [0, 1]
-                    and est.n_features_in_ == len(F.COLUMNS))
+                    and est.n_features_in_ == len(spec.columns))
         except (AttributeError, IndexError, TypeError):
             return False
 
@@ -360,7 +372,7 @@ class _TreeExplainer:
 _explainers: "weakref.WeakKeyDictionary" = None  # model → _TreeExplainer (set on first use)
 
 
-def _explainer(model):
+def _explainer(model, spec: F.FeatureSpec):
     global _explainers
     import weakref
 
@@ -371,28 +383,28 @@ def _explainer(model):
     except TypeError:
         return None
     if found is None:
-        if not _TreeExplainer.fits(model):
+        if not _TreeExplainer.fits(model, spec):
             return None
-        found = _explainers[model] = _TreeExplainer(model)
+        found = _explainers[model] = _TreeExplainer(model, spec)  # a model's spec never changes
     return found
 
 
-def stacked_contributions(model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stacked_contributions(model, X: np.ndarray, spec: F.FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
     """(p, contributions N × groups in points): every row once as it is and once per group with
     that group unknown, in one predict_proba call."""
     n, m = X.shape
     stacked = np.repeat(X[None], len(GROUP_NAMES) + 1, axis=0)
     for k, group in enumerate(GROUP_NAMES):
-        stacked[k + 1][:, F.column_indexes(group)] = np.nan
+        stacked[k + 1][:, spec.indexes(group)] = np.nan
     probs = model.predict_proba(stacked.reshape(-1, m))[:, 1].reshape(len(GROUP_NAMES) + 1, n)
     return probs[0], (probs[0] - probs[1:]).T * 100
 
 
-def contributions(model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def contributions(model, X: np.ndarray, spec: F.FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities, and each group's contribution in points: p minus p with the group unknown."""
-    explainer = _explainer(model) if len(X) >= STACK_BELOW else None
+    explainer = _explainer(model, spec) if len(X) >= STACK_BELOW else None
     if explainer is None:
-        return stacked_contributions(model, X)
+        return stacked_contributions(model, X, spec)
     from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
     workers = max(1, min(_openmp_effective_n_threads(), 8))  # the CPUs (or OMP_NUM_THREADS)
@@ -414,48 +426,89 @@ def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: boo
     X = spec.matrix(rows, numeric)
     if not explain:
         return model.predict_proba(X)[:, 1], None
-    return contributions(model, X)
+    return contributions(model, X, spec)
+
+
+def _decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
+    """Split the ids: {id: (signed, landed)} for leads whose two outcomes are both known (lost,
+    rejected, construction started: nothing left to estimate), and the others' ids."""
+    t = Lead.__table__.c
+    stmt = select(t.id, t.stage, t.signed_on, t.started_on)
+    ids = list(lead_ids) if lead_ids is not None else None
+    wanted = set(ids) if ids is not None else None
+    decided, rest = {}, []
+    conn = db.session.connection()
+    for query in F._where_ids(stmt, t.id, ids):
+        for lead_id, stage, signed_on, started_on in conn.execute(query):
+            if wanted is not None and lead_id not in wanted:
+                continue
+            signed, landed = F.outcomes(stage, signed_on, started_on)
+            if signed is not None and landed is not None:
+                decided[lead_id] = (signed, landed)
+            else:
+                rest.append(lead_id)
+    return decided, rest
 
 
 def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
+    """Scores of these leads. A lead whose outcome is known has no chance left to estimate:
+    signed is 1 and lost is 0, without factors; only the open parts are computed (the chance of
+    signing of an open lead, the chance of starting of an open or signed one)."""
     from crm.scoring.registry import usable_active
     from crm.screening import services as screening
 
-    rows = F.load_rows(lead_ids, today=clock.today())
-    if not rows:
-        return []
-    F.source_rates(rows, *F.source_totals_from_db())
+    if db.session.autoflush:
+        db.session.flush()
+    decided, rest = _decided(lead_ids)
     sign, land = usable_active(Target.SIGN), usable_active(Target.LAND)
     if sign is None:
-        return prior_scores(rows)
-    numeric = F.numeric_block(rows)
-    p_sign, c_sign = model_scores(rows, sign[2], sign[1], explain, numeric)
-    if land is not None:
-        p_land, c_land = model_scores(rows, land[2], land[1], explain, numeric)
-        version = f"{sign[0].label}/{land[0].label}"
+        source, version = "prior", "prior"
     else:
-        p_land, c_land = p_sign * 0.6, None
-        version = f"{sign[0].label}/prior"
-    # p_land is unconditional, so it cannot exceed the chance of signing.
-    p_land = np.minimum(p_land, p_sign)
-    # A lead whose outcome is known has no chance left to estimate: signed is 1, lost is 0.
-    known_sign = np.array([np.nan if r.signed is None else float(r.signed) for r in rows])
-    known_land = np.array([np.nan if r.landed is None else float(r.landed) for r in rows])
-    p_sign = np.where(np.isnan(known_sign), p_sign, known_sign)
-    p_land = np.where(np.isnan(known_land), p_land, known_land)
+        source, version = "model", f"{sign[0].label}/{land[0].label if land is not None else 'prior'}"
+    out = [Scored(lead_id, float(s), float(l), source, version, {"sign": [], "land": [], "values": {}})
+           for lead_id, (s, l) in decided.items()]
+    rows = F.load_rows(rest, today=clock.today()) if rest else []
+    if not rows:
+        return out
+    F.source_rates(rows, *F.source_totals_from_db())
+    if sign is None:
+        return out + prior_scores(rows)
+    n = len(rows)
+    numeric = F.numeric_block(rows)
+    open_sign = np.array([r.signed is None for r in rows])
+    open_land = np.array([r.landed is None for r in rows])
+    p_sign = np.array([np.nan if r.signed is None else float(r.signed) for r in rows])
+    p_land = np.array([np.nan if r.landed is None else float(r.landed) for r in rows])
+    c_sign = np.zeros((n, len(GROUP_NAMES)))
+    c_land = np.zeros((n, len(GROUP_NAMES)))
+    if open_sign.any():
+        part = [r for r, o in zip(rows, open_sign) if o]
+        p, c = model_scores(part, sign[2], sign[1], explain, numeric[open_sign])
+        p_sign[open_sign] = p
+        if c is not None:
+            c_sign[open_sign] = c
+    # The chance of signing as the models see it (a signed lead: 1), which caps p_land below.
+    if land is not None and open_land.any():
+        part = [r for r, o in zip(rows, open_land) if o]
+        p, c = model_scores(part, land[2], land[1], explain, numeric[open_land])
+        p_land[open_land] = np.minimum(p, p_sign[open_land])  # unconditional: not above signing's
+        if c is not None:
+            c_land[open_land] = c
+    elif open_land.any():
+        p_land[open_land] = p_sign[open_land] * 0.6
     p_sign_list, p_land_list = p_sign.tolist(), p_land.tolist()
     if not explain:
-        return [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {}) for i, row in enumerate(rows)]
+        return out + [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {})
+                      for i, row in enumerate(rows)]
     thresholds_cache: dict = {}
     sign_sel = _select(c_sign)
-    land_sel = _select(c_land) if c_land is not None else [[] for _ in rows]
-    out = []
+    land_sel = _select(c_land) if land is not None else [[] for _ in rows]
     for i, row in enumerate(rows):
         t = thresholds_cache.get(row.chain_id)
         if t is None:
             t = thresholds_cache[row.chain_id] = screening.thresholds_for(row.chain_id, None)
-        sign_items = [] if row.signed is not None else sign_sel[i]  # a known outcome has no factors
-        land_items = [] if row.landed is not None else land_sel[i]
+        sign_items = sign_sel[i] if open_sign[i] else []  # a known outcome has no factors
+        land_items = land_sel[i] if open_land[i] else []
         values: dict = {}
         for k in {g for g, _p in sign_items} | {g for g, _p in land_items}:
             _values_for(GROUP_NAMES[k], row, t, values)
@@ -466,32 +519,78 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     return out
 
 
+BULK_FROM = 2000  # changed leads from which their latest columns go through a temporary table
+
+_batch_table = None
+
+
+def _update_from_batch(latest: list[dict], now) -> None:
+    """The leads' latest columns in one UPDATE … FROM a temporary table of the new values
+    (PostgreSQL and SQLite ≥ 3.33): one statement instead of one per lead, which on PostgreSQL
+    is most of the time a large batch takes. The table is dropped in the same transaction."""
+    global _batch_table
+    from sqlalchemy import Column, Float, Integer, MetaData, String, Table
+
+    if _batch_table is None:
+        _batch_table = Table("score_batch", MetaData(), Column("b_id", Integer, primary_key=True),
+                             Column("p_sign", Float), Column("p_land", Float), Column("score_grade", String(2)),
+                             Column("score_source", String(8)), Column("score_model_version", String(40)),
+                             prefixes=["TEMPORARY"])
+    conn = db.session.connection()
+    _batch_table.drop(conn, checkfirst=True)
+    _batch_table.create(conn)
+    for start in range(0, len(latest), 10000):
+        conn.execute(insert(_batch_table), latest[start:start + 10000])
+    b, leads = _batch_table.c, Lead.__table__
+    conn.execute(update(leads).where(leads.c.id == b.b_id)
+                 .values(p_sign=b.p_sign, p_land=b.p_land, score_grade=b.score_grade, score_source=b.score_source,
+                         score_model_version=b.score_model_version, scored_at=now, score_pending=False))
+    _batch_table.drop(conn)
+
+
 def store(scored: list[Scored]) -> int:
-    """Write the scores: the history rows and the lead's latest columns (bulk)."""
+    """Write the scores. A lead whose score changed (either chance, the grade, the source or the
+    model version) gets a history row and its latest columns; an unchanged one only its
+    `scored_at` and pending flag, so the nightly run does not add a row per lead per night.
+    Returns how many were written (changed or not)."""
     if not scored:
         return 0
-    now = clock.now()
-    cutoffs = current_cutoffs()
-    history, latest = [], []
-    for s in scored:
-        grade = grade_for(s.p_sign, cutoffs)
-        history.append({"lead_id": s.lead_id, "p_sign": round(s.p_sign, 4), "p_land": round(s.p_land, 4),
-                        "grade": grade, "source": s.source, "model_version": s.model_version,
-                        "factors": s.factors, "scored_at": now})
-        latest.append({"b_id": s.lead_id, "p_sign": round(s.p_sign, 4), "p_land": round(s.p_land, 4),
-                       "score_grade": grade, "score_source": s.source, "score_model_version": s.model_version,
-                       "scored_at": now})
-    for start in range(0, len(history), 5000):  # Core executemany: no ORM bulk bookkeeping
-        db.session.execute(insert(LeadScore.__table__), history[start:start + 5000])
     from sqlalchemy import bindparam
 
-    # Core UPDATE: scores are not an edit of the lead (no version bump, no audit entry).
-    stmt = (update(Lead.__table__).where(Lead.__table__.c.id == bindparam("b_id"))
-            .values(p_sign=bindparam("p_sign"), p_land=bindparam("p_land"), score_grade=bindparam("score_grade"),
-                    score_source=bindparam("score_source"), score_model_version=bindparam("score_model_version"),
-                    scored_at=bindparam("scored_at"), score_pending=False))
-    for start in range(0, len(latest), 5000):
-        db.session.execute(stmt, latest[start:start + 5000])
+    now = clock.now()
+    cutoffs = current_cutoffs()
+    t = Lead.__table__.c
+    stored = {}
+    conn = db.session.connection()
+    for query in F._where_ids(select(t.id, t.p_sign, t.p_land, t.score_grade, t.score_source,
+                                     t.score_model_version), t.id, [s.lead_id for s in scored]):
+        for lead_id, *values in conn.execute(query):
+            stored[lead_id] = tuple(values)
+    history, latest, unchanged = [], [], []
+    for s in scored:
+        p_sign, p_land = round(s.p_sign, 4), round(s.p_land, 4)
+        grade = grade_for(s.p_sign, cutoffs)
+        if stored.get(s.lead_id) == (p_sign, p_land, grade, s.source, s.model_version):
+            unchanged.append(s.lead_id)
+            continue
+        history.append({"lead_id": s.lead_id, "p_sign": p_sign, "p_land": p_land, "grade": grade,
+                        "source": s.source, "model_version": s.model_version, "factors": s.factors,
+                        "scored_at": now})
+        latest.append({"b_id": s.lead_id, "p_sign": p_sign, "p_land": p_land, "score_grade": grade,
+                       "score_source": s.source, "score_model_version": s.model_version})
+    for start in range(0, len(history), 5000):  # Core executemany: no ORM bulk bookkeeping
+        db.session.execute(insert(LeadScore.__table__), history[start:start + 5000])
+    # Core UPDATEs: scores are not an edit of the lead (no version bump, no audit entry).
+    if latest and len(latest) < BULK_FROM:
+        stmt = (update(Lead.__table__).where(t.id == bindparam("b_id"))
+                .values(p_sign=bindparam("p_sign"), p_land=bindparam("p_land"), score_grade=bindparam("score_grade"),
+                        score_source=bindparam("score_source"), score_model_version=bindparam("score_model_version"),
+                        scored_at=now, score_pending=False))
+        db.session.execute(stmt, latest)
+    elif latest:
+        _update_from_batch(latest, now)
+    for chunk in F._chunks(sorted(unchanged)):
+        db.session.execute(update(Lead.__table__).where(t.id.in_(chunk)).values(scored_at=now, score_pending=False))
     db.session.info["flushed"] = True
     return len(scored)
 

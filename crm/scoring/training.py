@@ -1,12 +1,16 @@
 """Training: a calibrated gradient-boosted model per target, chosen on a time-ordered holdout.
 
 The newest 20% of the labelled leads (by the date they were recorded) are held out; each lead
-counts once per pipeline stage it reached before its outcome (see `snapshots`). Two
-settings of scikit-learn's HistGradientBoostingClassifier (native missing values and
-categories) are fitted on the older 80% and the one with the better holdout ROC AUC is kept,
-calibrated with CalibratedClassifierCV (isotonic with enough data, else sigmoid) so that 0.3
-means 30%. The file is written with skops and registered only when everything succeeded: a
-crash or a killed worker leaves no half-registered version.
+counts once per pipeline stage it reached before its outcome, on a day within its stay there
+(see `snapshots`). Of the older 80%, the newest fifth is set aside too: two settings of
+scikit-learn's HistGradientBoostingClassifier (native missing values and categories) are fitted
+once each on the rest, the one with the better ROC AUC on the set-aside leads is kept, and it is
+calibrated on them (isotonic, or Platt scaling where isotonic's ties cost ranking) so that 0.3
+means 30%. Calibrating on newer leads than the trees learnt from also corrects for drift, and
+costs one fit per setting instead of a cross-validation. A small history (fewer than
+MIN_CALIBRATION snapshots to set aside) is calibrated by cross-validation instead. The file is
+written with skops and registered only when everything succeeded: a crash or a killed worker
+leaves no half-registered version.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import platform
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +30,12 @@ from sqlalchemy import func, select
 
 from crm import clock
 from crm.extensions import db
-from crm.scoring.features import COLUMNS, FeatureSpec, LeadRow, load_rows, source_rates_as_of
+from crm.scoring.features import FeatureSpec, LeadRow, load_rows, source_rates_as_of
 from crm.scoring.models import ModelStatus, ScoringModel
 
 HOLDOUT_SHARE = 0.2
+CALIBRATION_SHARE = 0.2   # of the training leads, the newest: choosing the setting, calibrating
+MIN_CALIBRATION = 1000    # snapshots; with fewer (or one outcome among them) cross-validation is used
 ISOTONIC_TIE_LOSS = 0.02  # holdout AUC an isotonic calibration may lose to ties before Platt is used
 CHANCE_AUC = 0.5          # a model no better than this on the holdout is never activated
 MIN_PER_CLASS = 40  # labels of each class a version needs before it may become active
@@ -55,35 +62,58 @@ class Dataset:
     holdout: list[LeadRow]
     y_train: np.ndarray
     y_holdout: np.ndarray
+    # train[:fit_size] are the older leads' snapshots the trees learn from, train[fit_size:] the
+    # newer ones the settings are chosen and the probabilities calibrated on.
+    fit_size: int = 0
 
 
 SCREENING_RANK = 2  # crm.leads.pipeline MAIN_LINE: lead 0, negotiating 1, screening 2, …
 
 
-def snapshots(rows: list[LeadRow]) -> list[LeadRow]:
+def _unit(lead_id: int, stage: int) -> float:
+    """A fixed pseudo-random number in [0, 1) per lead and stage: the same snapshots each run."""
+    return ((lead_id * 2654435761 + stage * 40503 + 12345) % 4294967296) / 4294967296
+
+
+def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
     """Each labelled lead once per main-line stage it reached before its outcome (as Odoo's
     lead scoring counts a won lead at every stage it passed). An open lead is scored at its
     furthest stage, so the model must learn the chance from each stage, not only from the
     last one before the outcome (which alone would give every signed lead "admitted").
 
-    An earlier stage's snapshot is taken as of the day the lead left that stage: the follow-ups
-    counted and the days since the last one are those known then, as for an open lead at that
-    stage today (taken at the outcome, a signed lead's first stage would carry every visit up to
-    the signing, and any busy open lead would look about to sign)."""
-    from bisect import bisect_left
+    Each snapshot is taken on a day within the lead's stay at that stage, drawn at random (fixed
+    per lead and stage), with what was known that day: the follow-ups so far, the days since the
+    last one and since the lead last moved. That is how an open lead is seen when it is scored,
+    somewhere in the middle of its stay. Taken when the lead left the stage, a lead would always
+    look as it did on its way out (the closing call, the meeting before the move), and a lead
+    that has sat for a year where leads sit for weeks would look like any other.
+    For `land`, a signed lead's last snapshot stays at the signing, as the land score of a signed
+    lead is computed; a lead whose moves the app did not record (an imported history) is taken
+    at its cutoff, as there is no stay to draw from."""
+    from bisect import bisect_left, bisect_right
     from dataclasses import replace
 
     out = []
     for r in rows:
-        days = sorted(r.activity_days)
+        activity_days = sorted(r.activity_days)
+        moves = sorted(r.move_days)
+        entered = r.created_on
         for stage in range(0, r.stage_reached + 1):
-            if stage == r.stage_reached:
+            entered = max(entered, r.stage_days.get(stage, entered))
+            if not r.history_known or (stage == r.stage_reached and target == "land" and r.signed == 1):
                 out.append(r)
                 continue
             left = min((d for rank, d in r.stage_days.items() if rank > stage), default=r.cutoff)
-            n = bisect_left(days, left)
-            early = replace(r, stage_reached=stage, cutoff=left, activities=n,
-                            last_activity=days[n - 1] if n else None)
+            stay = (left - entered).days
+            if stay > 0:  # a day in [entered, left): what that day's end knew
+                day = entered + timedelta(days=int(_unit(r.id, stage) * stay))
+                n, m = bisect_right(activity_days, day), bisect_right(moves, day)
+            else:  # passed through the same day: what was known before it
+                day = left
+                n, m = bisect_left(activity_days, day), bisect_left(moves, day)
+            early = replace(r, stage_reached=stage, cutoff=day, activities=n,
+                            last_activity=activity_days[n - 1] if n else None,
+                            last_move=moves[m - 1] if m else None)
             if stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
                 early = replace(early, screening_result=None, screening_rounds=0, screening_rejects=0)
             out.append(early)
@@ -100,21 +130,31 @@ def split(rows: list[LeadRow], target: str) -> Dataset:
         raise TrainingError(_("Every labelled lead has the same outcome; a model needs both outcomes."))
     labelled.sort(key=lambda r: (r.created_on, r.id))
     cut = max(1, int(round(len(labelled) * (1 - HOLDOUT_SHARE))))
-    # By lead, then expanded: all snapshots of one lead fall on the same side of the cut.
-    train, holdout = snapshots(labelled[:cut]), snapshots(labelled[cut:])
+    calibration_cut = int(round(cut * (1 - CALIBRATION_SHARE)))
+    # By lead, then expanded: all snapshots of one lead fall on the same side of each cut.
+    fit_part = snapshots(labelled[:calibration_cut], target)
+    train = fit_part + snapshots(labelled[calibration_cut:cut], target)
+    holdout = snapshots(labelled[cut:], target)
     y_train = np.array([r.label(target) for r in train])
     y_holdout = np.array([r.label(target) for r in holdout])
     if len(set(y_train)) < 2:
         raise TrainingError(_("The older leads have only one outcome; a model needs both outcomes to learn."))
-    return Dataset(train, holdout, y_train, y_holdout)
+    return Dataset(train, holdout, y_train, y_holdout, len(fit_part))
+
+
+def _base(spec: FeatureSpec, setting: dict):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(categorical_features=spec.categorical_mask(), random_state=0,
+                                          early_stopping=False, **setting)
 
 
 def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool, method: str | None = None):
+    """The trees alone, or (calibrated) the trees with a calibrator fitted on cross-validated
+    predictions: the way for a small history, where no newer slice can be set aside."""
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    base = HistGradientBoostingClassifier(categorical_features=spec.categorical_mask(), random_state=0,
-                                          early_stopping=False, **setting)
+    base = _base(spec, setting)
     if not calibrated:
         return base.fit(X, y)
     method = method or ("isotonic" if len(y) >= 1000 else "sigmoid")
@@ -122,6 +162,52 @@ def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool, method: str |
     # One model with a calibrator fitted on cross-validated predictions (ensemble=False): one
     # prediction per call, which keeps explanations and batch scoring fast.
     return CalibratedClassifierCV(base, method=method, cv=folds, ensemble=False).fit(X, y)
+
+
+def _calibrate(base, X, y, method: str):
+    """The fitted trees, frozen, with a calibrator fitted on these (newer, unseen) rows."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    return CalibratedClassifierCV(FrozenEstimator(base), method=method).fit(X, y)
+
+
+def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say):
+    """(model, setting). With a newer slice of the training leads large enough and holding both
+    outcomes: each setting is fitted once on the older leads and judged on that slice, and the
+    best is calibrated on it (isotonic; Platt scaling where isotonic's ties would cost more than
+    ISOTONIC_TIE_LOSS of holdout AUC, e.g. by flattening recent early-stage leads into one value).
+    Otherwise: chosen on the holdout and calibrated by cross-validation, as a small history needs."""
+    k = data.fit_size
+    y_fit, y_cal = data.y_train[:k], data.y_train[k:]
+    say(_("Choosing the model"))
+    if len(y_cal) >= MIN_CALIBRATION and len(set(y_cal)) == 2 and len(set(y_fit)) == 2:
+        X_fit, X_cal = X_train[:k], X_train[k:]
+        best = best_auc = None
+        for setting in SETTINGS:
+            base = _base(spec, setting).fit(X_fit, y_fit)
+            auc = evaluate(y_cal, base.predict_proba(X_cal)[:, 1])["roc_auc"]
+            if best_auc is None or auc > best_auc:
+                best, best_auc, best_base = setting, auc, base
+        say(_("Calibrating"))
+        model = _calibrate(best_base, X_cal, y_cal, "isotonic")
+        if len(set(data.y_holdout)) == 2:
+            raw_auc = evaluate(data.y_holdout, best_base.predict_proba(X_hold)[:, 1])["roc_auc"]
+            if evaluate(data.y_holdout, model.predict_proba(X_hold)[:, 1])["roc_auc"] < raw_auc - ISOTONIC_TIE_LOSS:
+                model = _calibrate(best_base, X_cal, y_cal, "sigmoid")
+        return model, best
+    best, best_auc = SETTINGS[0], -1.0
+    if len(set(data.y_holdout)) == 2 and len(SETTINGS) > 1:
+        for setting in SETTINGS:
+            auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False)
+                           .predict_proba(X_hold)[:, 1])["roc_auc"]
+            if auc > best_auc:
+                best, best_auc = setting, auc
+    say(_("Calibrating"))
+    model = _fit(spec, X_train, data.y_train, best, True)
+    if best_auc > 0 and evaluate(data.y_holdout, model.predict_proba(X_hold)[:, 1])["roc_auc"] < best_auc - ISOTONIC_TIE_LOSS:
+        model = _fit(spec, X_train, data.y_train, best, True, method="sigmoid")
+    return model, best
 
 
 def evaluate(y, p) -> dict:
@@ -147,19 +233,19 @@ def calibration_table(y, p, bins: int = CALIBRATION_BINS) -> list[dict]:
     return table
 
 
-def group_importances(model, X, y, base_auc: float | None) -> list[dict]:
-    """Drop in holdout AUC when a group of columns is unknown (the same groups as explanations)."""
+def group_importances(model, X, y, base_auc: float | None, spec: FeatureSpec) -> list[dict]:
+    """Drop in holdout AUC when a group of columns is unknown (the same groups and the same
+    re-predictions as the explanations: p minus the group's contribution)."""
     from sklearn.metrics import roc_auc_score
 
-    from crm.scoring.features import GROUPS, column_indexes
+    from crm.scoring.scoring import GROUP_NAMES, contributions
 
     if base_auc is None:
         return []
+    p, contribs = contributions(model, X, spec)
     out = []
-    for group in GROUPS:
-        X2 = X.copy()
-        X2[:, column_indexes(group)] = np.nan
-        auc = roc_auc_score(y, model.predict_proba(X2)[:, 1])
+    for k, group in enumerate(GROUP_NAMES):
+        auc = roc_auc_score(y, p - contribs[:, k] / 100)
         out.append({"feature": group, "importance": round(float(base_auc - auc), 4)})
     out.sort(key=lambda d: -d["importance"])
     return out
@@ -211,25 +297,10 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     data = split(rows, target)
     spec = FeatureSpec.fit(data.train)
     X_train, X_hold = spec.matrix(data.train), spec.matrix(data.holdout)
-    say(_("Choosing the model on the holdout"))
-    best, best_auc = SETTINGS[0], -1.0
-    if len(set(data.y_holdout)) == 2 and len(SETTINGS) > 1:
-        for setting in SETTINGS:
-            auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False)
-                           .predict_proba(X_hold)[:, 1])["roc_auc"]
-            if auc > best_auc:
-                best, best_auc = setting, auc
-    say(_("Calibrating"))
-    model = _fit(spec, X_train, data.y_train, best, True)
+    model, best = _choose_and_calibrate(spec, data, X_train, X_hold, say)
     p_hold = model.predict_proba(X_hold)[:, 1]
     metrics = evaluate(data.y_holdout, p_hold)
-    if best_auc > 0 and metrics["roc_auc"] is not None and metrics["roc_auc"] < best_auc - ISOTONIC_TIE_LOSS:
-        # Isotonic steps can flatten a whole region (e.g. recent, early-stage leads) into one
-        # value, and ties destroy the ranking; Platt scaling keeps the model's order.
-        model = _fit(spec, X_train, data.y_train, best, True, method="sigmoid")
-        p_hold = model.predict_proba(X_hold)[:, 1]
-        metrics = evaluate(data.y_holdout, p_hold)
-    importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"])
+    importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"], spec)
     labels = [r.label(target) for r in rows if r.label(target) is not None]
     positives = sum(labels)
     negatives = len(labels) - positives
@@ -243,7 +314,7 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
         window_end=max(created), positives=positives, negatives=negatives, holdout_size=len(data.holdout),
         roc_auc=metrics["roc_auc"], pr_auc=metrics["pr_auc"], brier=metrics["brier"],
         calibration=calibration_table(data.y_holdout, p_hold), importances=importances,
-        feature_spec={**spec.to_json(), "columns": list(COLUMNS), "setting": best},
+        feature_spec={**spec.to_json(), "setting": best},
         training_seconds=round(time.perf_counter() - started, 2), library_versions=library_versions())
     reasons = []
     if positives < MIN_PER_CLASS or negatives < MIN_PER_CLASS:
