@@ -269,7 +269,10 @@ def test_factor_lines_word_the_stored_figures_and_old_texts(ctx):
     assert factor_lines(None) == [] and factor_lines({}, "land") == []
 
 
-def test_the_worker_preloads_the_active_models_and_picks_up_a_new_version(ctx):
+def test_the_worker_preloads_the_active_models_and_picks_up_a_new_version(ctx, monkeypatch):
+    from crm.scoring import features
+
+    monkeypatch.setattr(features, "_county_rate", None)  # warm() sets it: not for the next tests
     from crm.scoring import registry
     from crm.scoring.training import train
 
@@ -454,3 +457,26 @@ def test_an_unchanged_score_adds_no_history_row_and_a_large_batch_is_written_who
     stored = db.session.execute(select(Lead.p_sign, Lead.p_land, Lead.score_grade, Lead.score_model_version)
                                 .where(Lead.id.in_(ids))).all()
     assert set(stored) == {(0.5, 0.25, "B", "sign-v9/land-v9")}
+
+
+def test_a_rescore_counts_only_its_own_source_and_the_warmed_county_rate(ctx, monkeypatch):
+    from crm.leads.models import Source
+    from crm.scoring import features as F
+
+    owner = factories.user()
+    sources = [Source(name=f"商会{i}", kind="chamber") for i in range(2)]
+    db.session.add_all(sources)
+    db.session.flush()
+    for i, lead in enumerate(history(60, owner=owner)):
+        lead.source_id = sources[i % 2].id
+    db.session.flush()
+    monkeypatch.setattr(F, "_county_rate", None)
+    everything, prior = F.source_totals_from_db()
+    own, county = F.source_totals_from_db({sources[0].id})
+    assert own == {sources[0].id: everything[sources[0].id]} and county == pytest.approx(prior)
+    monkeypatch.setattr(F, "_county_rate", None)
+    assert F.warm_county_rate() == pytest.approx(prior)
+    history(30, seed=5, owner=owner, only=True)  # the county's rate moves …
+    assert F.county_rate() == pytest.approx(prior)  # … the warmed one serves while fresh
+    monkeypatch.setattr(F, "COUNTY_RATE_SECONDS", 0)
+    assert F.county_rate() > prior

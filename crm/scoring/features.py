@@ -238,22 +238,68 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
                 rows[case_lead[case_id]].screening_rejects += n
 
 
-def source_totals_from_db() -> tuple[dict[int, list[int]], float]:
-    """The same over every lead, counted by the database (fast enough for one lead's rescore)."""
+def _is_signed():
+    from sqlalchemy import or_
+
+    return or_(Lead.signed_on.is_not(None), Lead.stage.in_([s.value for s in MAIN_LINE[SIGNED_RANK:]]))
+
+
+def _signing_counts():
+    """(signed, labelled) as SQL sums, the labels' definitions."""
     from sqlalchemy import case, or_
 
-    signed_stages = [s.value for s in MAIN_LINE[SIGNED_RANK:]]
-    is_signed = or_(Lead.signed_on.is_not(None), Lead.stage.in_(signed_stages))
-    is_labelled = or_(is_signed, Lead.stage.in_(ENDED))
-    stmt = select(Lead.source_id, func.sum(case((is_signed, 1), else_=0)),
-                  func.sum(case((is_labelled, 1), else_=0))).group_by(Lead.source_id)
+    is_signed = _is_signed()
+    return (func.sum(case((is_signed, 1), else_=0)),
+            func.sum(case((or_(is_signed, Lead.stage.in_(ENDED)), 1), else_=0)))
+
+
+def source_totals_from_db(source_ids=None) -> tuple[dict[int, list[int]], float]:
+    """{source id: [signed, labelled]} over every lead, counted by the database, and the county's
+    signing rate. With `source_ids` (a rescore of a few leads): only those sources, and the
+    county's rate from county_rate(), which the worker keeps warm."""
+    signed, labelled = _signing_counts()
+    stmt = select(Lead.source_id, signed, labelled).group_by(Lead.source_id)
+    if source_ids is not None:
+        stmt = stmt.where(Lead.source_id.in_(sorted(source_ids)))
     totals, hits_all, n_all = {}, 0, 0
     for source_id, hits, n in db.session.execute(stmt):
         hits_all += hits or 0
         n_all += n or 0
         if source_id is not None:
             totals[source_id] = [int(hits or 0), int(n or 0)]
+    if source_ids is not None:
+        return totals, county_rate()
     return totals, (hits_all / n_all) if n_all else 0.2
+
+
+COUNTY_RATE_SECONDS = 600  # how long a warmed county rate serves (it moves slowly: a smoothing prior)
+_county_rate: tuple[float, float] | None = None  # (time.monotonic(), rate), set by warm_county_rate
+
+
+def _county_rate_now() -> float:
+    hits, n = db.session.execute(select(*_signing_counts())).one()
+    return (hits / n) if n else 0.2
+
+
+def county_rate() -> float:
+    """The county's signing rate over every labelled lead: the warmed value while fresh (in a
+    worker), else counted now."""
+    import time
+
+    if _county_rate is not None and time.monotonic() - _county_rate[0] < COUNTY_RATE_SECONDS:
+        return _county_rate[1]
+    return _county_rate_now()
+
+
+def warm_county_rate() -> float:
+    """Count the county's rate when the warmed one is missing or stale (the worker's parent,
+    before it forks a job: a rescore then needs only its own source's counts)."""
+    import time
+
+    global _county_rate
+    if _county_rate is None or time.monotonic() - _county_rate[0] >= COUNTY_RATE_SECONDS:
+        _county_rate = (time.monotonic(), _county_rate_now())
+    return _county_rate[1]
 
 
 def source_rates_as_of(rows: list[LeadRow]) -> None:

@@ -76,7 +76,9 @@ def warm() -> dict:
     second per job). One query when nothing changed; a newly activated version (another id or
     SHA-256) is loaded then, so the next job already has it. Nothing here predicts: OpenMP is
     not started before a fork. A file that does not load is left to the job, which refuses it
-    and falls back as usable_active says. Returns {target: label} of what is cached."""
+    and falls back as usable_active says. The county's signing rate (the source rates'
+    smoothing prior) is counted here too, at most every ten minutes, so that a rescore counts only
+    its own source's leads. Returns {target: label} of what is cached."""
     from flask import current_app
 
     import sklearn.calibration  # noqa: F401  (the types the model files hold)
@@ -86,6 +88,9 @@ def warm() -> dict:
 
     from crm.scoring.models import Target
 
+    from crm.scoring.features import warm_county_rate
+
+    warm_county_rate()  # at most every COUNTY_RATE_SECONDS: one count over the leads
     loaded = {}
     entries = db.session.scalars(select(ScoringModel).where(ScoringModel.status == ModelStatus.ACTIVE.value)).all()
     for entry in entries:

@@ -429,6 +429,9 @@ def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: boo
     return contributions(model, X, spec)
 
 
+FEW_LEADS = 100  # leads scored at once up to which only their own sources' records are counted
+
+
 def _decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
     """Split the ids: {id: (signed, landed)} for leads whose two outcomes are both known (lost,
     rejected, construction started: nothing left to estimate), and the others' ids."""
@@ -470,7 +473,9 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     rows = F.load_rows(rest, today=clock.today()) if rest else []
     if not rows:
         return out
-    F.source_rates(rows, *F.source_totals_from_db())
+    # A few leads (a rescore after a save): their sources' counts only, not a pass over every lead.
+    few = len(rows) <= FEW_LEADS
+    F.source_rates(rows, *F.source_totals_from_db({r.source_id for r in rows if r.source_id} if few else None))
     if sign is None:
         return out + prior_scores(rows)
     n = len(rows)
