@@ -656,10 +656,17 @@ def _activities(rng: random.Random, ctx: dict, history: list, final: str, source
     stale = False
     routine_days: list[dt.date] = []
     if n_routine and span >= 0:
-        routine_days = sorted(created + dt.timedelta(days=rng.randint(0, span)) for _ in range(n_routine))
+        hi = span
+        if closed and span > 30:  # a lead about to be dropped goes quiet first (own draw: the rest stays as seeded)
+            hi = span - random.Random(created.toordinal() * 7919 + span).randint(15, min(120, span // 2))
+        routine_days = sorted(created + dt.timedelta(days=rng.randint(0, hi)) for _ in range(n_routine))
         if not closed:
-            stale = rng.random() < 0.12
-            back = rng.randint(30, 150) if stale else rng.randint(0, 20)
+            # Leads that have sat long at the start of the pipeline are mostly forgotten (the
+            # "zombies" every ledger has): nobody has followed them up for months.
+            in_stage = (today - history[-1][1]).days
+            early = final in ("lead", "negotiating", "returned")
+            stale = rng.random() < (0.12 + 0.6 * min(1.0, in_stage / 300) if early else 0.12)
+            back = rng.randint(30, max(30, min(400, in_stage)) if early else 150) if stale else rng.randint(0, 20)
             latest = max(created, today - dt.timedelta(days=back))
             routine_days[-1] = max(routine_days[-1], latest) if not stale else latest
             routine_days.sort()

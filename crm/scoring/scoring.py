@@ -429,6 +429,9 @@ def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: boo
     return contributions(model, X, spec)
 
 
+# An open lead's chance is never stated as certain: isotonic calibration's end steps can be
+# exactly 0 or 1, which no history of a few thousand leads can claim for a lead still open.
+OPEN_RANGE = (0.01, 0.99)
 FEW_LEADS = 100  # leads scored at once up to which only their own sources' records are counted
 
 
@@ -489,14 +492,14 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     if open_sign.any():
         part = [r for r, o in zip(rows, open_sign) if o]
         p, c = model_scores(part, sign[2], sign[1], explain, numeric[open_sign])
-        p_sign[open_sign] = p
+        p_sign[open_sign] = np.clip(p, *OPEN_RANGE)
         if c is not None:
             c_sign[open_sign] = c
     # The chance of signing as the models see it (a signed lead: 1), which caps p_land below.
     if land is not None and open_land.any():
         part = [r for r, o in zip(rows, open_land) if o]
         p, c = model_scores(part, land[2], land[1], explain, numeric[open_land])
-        p_land[open_land] = np.minimum(p, p_sign[open_land])  # unconditional: not above signing's
+        p_land[open_land] = np.minimum(np.clip(p, *OPEN_RANGE), p_sign[open_land])  # unconditional: not above signing's
         if c is not None:
             c_land[open_land] = c
     elif open_land.any():

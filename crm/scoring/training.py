@@ -35,7 +35,7 @@ from crm.scoring.models import ModelStatus, ScoringModel
 
 HOLDOUT_SHARE = 0.2
 CALIBRATION_SHARE = 0.2   # of the training leads, the newest: choosing the setting, calibrating
-MIN_CALIBRATION = 1000    # snapshots; with fewer (or one outcome among them) cross-validation is used
+MIN_CALIBRATION = 500     # snapshots; with fewer (or one outcome among them) cross-validation is used
 ISOTONIC_TIE_LOSS = 0.02  # holdout AUC an isotonic calibration may lose to ties before Platt is used
 CHANCE_AUC = 0.5          # a model no better than this on the holdout is never activated
 MIN_PER_CLASS = 40  # labels of each class a version needs before it may become active
@@ -43,6 +43,8 @@ CALIBRATION_BINS = 10
 SETTINGS = (
     {"max_iter": 200, "learning_rate": 0.08, "max_leaf_nodes": 31, "min_samples_leaf": 20},
     {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40, "l2_regularization": 1.0},
+    # For a short history (a county's first few thousand leads): the two above learn its noise.
+    {"max_iter": 100, "learning_rate": 0.05, "max_leaf_nodes": 7, "min_samples_leaf": 80, "l2_regularization": 5.0},
 )
 
 
