@@ -101,7 +101,7 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
     ids = list(lead_ids) if lead_ids is not None else None
     wanted = set(ids) if ids is not None else None
     rows: dict[int, LeadRow] = {}
-    result = (row for query in _where_ids(stmt, t.id, ids) for row in conn.execute(query))
+    result = (row for query in where_ids(stmt, t.id, ids) for row in conn.execute(query))
     for (lid, created, chain_id, node_id, kind, source_id, region, planned, fixed, land, output, tax, high,
          spec, patents, rd, jobs, stage, signed_on, started_on) in result:
         if wanted is not None and lid not in wanted:
@@ -132,12 +132,12 @@ def outcomes(stage: str, signed_on, started_on) -> tuple[int | None, int | None]
     return signed, landed
 
 
-def _chunks(ids, size=5000):
+def id_chunks(ids, size=5000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
 
-def _where_ids(stmt, column, ids):
+def where_ids(stmt, column, ids):
     """The statement once per slice of the ids: a dense slice (most ids of a span, as when
     scoring everything or a batch) as one range, merged with the next dense slice, a sparse one
     as IN (at most 5,000 ids, under PostgreSQL's parameter limit). Callers drop the
@@ -146,7 +146,7 @@ def _where_ids(stmt, column, ids):
         return [stmt]
     ordered = sorted(set(ids))
     ranges, queries = [], []
-    for chunk in _chunks(ordered):
+    for chunk in id_chunks(ordered):
         if chunk[-1] - chunk[0] < 2 * len(chunk):
             if ranges and chunk[0] - ranges[-1][1] <= len(chunk):
                 ranges[-1][1] = chunk[-1]
@@ -164,7 +164,7 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
     c = LeadStageChange.__table__.c
     stmt = select(c.lead_id, c.to_stage, c.changed_at, c.from_stage)
     conn = db.session.connection()
-    for query in _where_ids(stmt, c.lead_id, ids):
+    for query in where_ids(stmt, c.lead_id, ids):
         for lead_id, to_stage, changed_at, from_stage in conn.execute(query):
             if lead_id in rows:
                 changes.setdefault(lead_id, []).append((changed_at, to_stage, from_stage is not None))
@@ -202,7 +202,7 @@ def _apply_activities(rows: dict[int, LeadRow], ids) -> None:
     c = LeadActivity.__table__.c
     stmt = select(c.lead_id, c.occurred_on)
     conn = db.session.connection()
-    for query in _where_ids(stmt, c.lead_id, ids):
+    for query in where_ids(stmt, c.lead_id, ids):
         for lead_id, occurred_on in conn.execute(query):
             row = rows.get(lead_id)
             if row is None or occurred_on > row.cutoff:
@@ -221,7 +221,7 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
     stmt = select(ScreeningCase.id, ScreeningCase.lead_id, ScreeningCase.result, ScreeningCase.closed_at,
                   ScreeningCase.submitted_at).order_by(ScreeningCase.round)
     case_lead: dict[int, int] = {}
-    for query in _where_ids(stmt, ScreeningCase.lead_id, ids):
+    for query in where_ids(stmt, ScreeningCase.lead_id, ids):
         for case_id, lead_id, result, closed_at, submitted_at in db.session.execute(query):
             row = rows.get(lead_id)
             if row is None or submitted_at.date() > row.cutoff:

@@ -444,7 +444,7 @@ def _decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
     wanted = set(ids) if ids is not None else None
     decided, rest = {}, []
     conn = db.session.connection()
-    for query in F._where_ids(stmt, t.id, ids):
+    for query in F.where_ids(stmt, t.id, ids):
         for lead_id, stage, signed_on, started_on in conn.execute(query):
             if wanted is not None and lead_id not in wanted:
                 continue
@@ -570,7 +570,7 @@ def store(scored: list[Scored]) -> int:
     t = Lead.__table__.c
     stored = {}
     conn = db.session.connection()
-    for query in F._where_ids(select(t.id, t.p_sign, t.p_land, t.score_grade, t.score_source,
+    for query in F.where_ids(select(t.id, t.p_sign, t.p_land, t.score_grade, t.score_source,
                                      t.score_model_version), t.id, [s.lead_id for s in scored]):
         for lead_id, *values in conn.execute(query):
             stored[lead_id] = tuple(values)
@@ -597,7 +597,7 @@ def store(scored: list[Scored]) -> int:
         db.session.execute(stmt, latest)
     elif latest:
         _update_from_batch(latest, now)
-    for chunk in F._chunks(sorted(unchanged)):
+    for chunk in F.id_chunks(sorted(unchanged)):
         db.session.execute(update(Lead.__table__).where(t.id.in_(chunk)).values(scored_at=now, score_pending=False))
     db.session.info["flushed"] = True
     return len(scored)

@@ -2,15 +2,15 @@
 
 The newest 20% of the labelled leads (by the date they were recorded) are held out; each lead
 counts once per pipeline stage it reached before its outcome, on a day within its stay there
-(see `snapshots`). Of the older 80%, the newest fifth is set aside too: two settings of
-scikit-learn's HistGradientBoostingClassifier (native missing values and categories) are fitted
-once each on the rest, the one with the better ROC AUC on the set-aside leads is kept, and it is
-calibrated on them (isotonic, or Platt scaling where isotonic's ties cost ranking) so that 0.3
-means 30%. Calibrating on newer leads than the trees learnt from also corrects for drift, and
-costs one fit per setting instead of a cross-validation. A small history (fewer than
-MIN_CALIBRATION snapshots to set aside) is calibrated by cross-validation instead. The file is
-written with skops and registered only when everything succeeded: a crash or a killed worker
-leaves no half-registered version.
+(see `snapshots`). Of the older 80%, the newest fifth is set aside too: the SETTINGS of
+scikit-learn's HistGradientBoostingClassifier (native missing values and categories; a simpler
+one for a short history) are fitted once each on the rest, the one with the best ROC AUC on the
+set-aside leads is kept, and it is calibrated on them (isotonic, or Platt scaling where
+isotonic's ties cost ranking) so that 0.3 means 30%. Calibrating on newer leads than the trees
+learnt from also corrects for drift, and costs one fit per setting instead of a
+cross-validation. A small history (fewer than MIN_CALIBRATION snapshots to set aside) is
+calibrated by cross-validation instead. The file is written with skops and registered only when
+everything succeeded: a crash or a killed worker leaves no half-registered version.
 """
 from __future__ import annotations
 
