@@ -38,8 +38,8 @@ What it does, in one run:
 5. A real `crm worker --queues quick --without-scheduler` is started; N times (default 50) the
    `jobs` of one lead still open (or signed and yet to start: a decided lead is stored without
    the models) is changed through the ORM and committed (the after-commit hook queues the
-   rescore), and the lead's `scored_at` is polled (new connection each time, 5 ms sleep) until
-   it is later than the save. p50/p95/max of save → stored score. On SQLite, 5 more edits each
+   rescore), and the lead's `score_pending` is polled (new connection each time, 5 ms sleep)
+   until the job has cleared it. p50/p95/max of save → stored score. On SQLite, 5 more edits each
    time a transaction of the app's engine begun 200 ms after the save (the job's write lock).
    Then, as a labelled diagnostic only, N/2 more edits with a worker run with OMP_NUM_THREADS=1,
    and in-process timings of the parts of one rescore (sklearn import, model load, scoring).
@@ -963,8 +963,8 @@ def poll_engine(url: str):
 
 def rescore_once(lead_id: int, poller, timeout: float = 120.0, probe_lock: bool = False) -> dict:
     """Edit one lead through the ORM and commit (the after-commit hook queues the rescore); poll
-    until its scored_at is later than the save. {seconds, commit, lock_wait?}; seconds None when
-    it was not rescored within `timeout`."""
+    until it is no longer pending. {seconds, commit, lock_wait?}; seconds None when it was not
+    rescored within `timeout`."""
     from sqlalchemy import select, text
 
     from crm.extensions import db
@@ -972,7 +972,6 @@ def rescore_once(lead_id: int, poller, timeout: float = 120.0, probe_lock: bool 
 
     lead = db.session.get(Lead, lead_id)
     lead.jobs = (lead.jobs or 0) + 1
-    saved = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     db.session.commit()
     out = {"commit": time.perf_counter() - t0, "seconds": None}
@@ -990,11 +989,13 @@ def rescore_once(lead_id: int, poller, timeout: float = 120.0, probe_lock: bool 
             out["lock_wait"] = time.perf_counter() - t1
         except OperationalError:  # "database is locked": busy_timeout (30 s) ran out
             out["lock_wait"] = float("inf")
-    stmt = select(Lead.scored_at).where(Lead.id == lead_id)
+    # The save marked the lead pending; the job clears the mark when it stores the score (and
+    # moves scored_at only if the score changed).
+    stmt = select(Lead.score_pending).where(Lead.id == lead_id)
     while time.perf_counter() - t0 <= timeout:
         with poller.connect() as conn:
-            scored_at = conn.execute(stmt).scalar()
-        if scored_at is not None and scored_at > saved:
+            pending = conn.execute(stmt).scalar()
+        if pending is False:
             out["seconds"] = time.perf_counter() - t0
             return out
         time.sleep(0.005)
@@ -1161,7 +1162,7 @@ def main(argv=None) -> int:
             from crm.scoring.models import LeadScore
 
             batch["history_rows"] = db.session.scalar(select(func.count()).select_from(LeadScore))
-            # The nightly case: the same scores again (nothing changed): scored_at only, no history rows.
+            # The nightly case: the same scores again (nothing changed): nothing written.
             t0 = time.perf_counter()
             scoring.store(scored)
             db.session.commit()

@@ -425,7 +425,7 @@ def test_a_known_outcome_is_stored_as_certain(ctx):
 
 
 def test_an_unchanged_score_adds_no_history_row_and_a_large_batch_is_written_whole(ctx):
-    """Scoring again with nothing changed updates scored_at and clears the pending flag only;
+    """Scoring again with nothing changed writes nothing but the cleared pending flag;
     a batch of BULK_FROM or more changed leads goes through the temporary table, with the same
     result as one UPDATE per lead."""
     from crm.scoring import scoring
@@ -438,13 +438,17 @@ def test_an_unchanged_score_adds_no_history_row_and_a_large_batch_is_written_who
     ids = [lead.id for lead in leads]
     scored = scoring.compute_scores(ids)
     assert scoring.store(scored) == 240 and count() == 240
+    db.session.expire_all()
     lead = db.session.get(Lead, ids[0])
+    first_scored_at = lead.scored_at
+    assert first_scored_at is not None
     lead.score_pending = True
     db.session.flush()
     assert scoring.store(scoring.compute_scores(ids)) == 240
     assert count() == 240  # nothing changed: no new history
     db.session.expire_all()
-    assert db.session.get(Lead, ids[0]).score_pending is False
+    lead = db.session.get(Lead, ids[0])
+    assert lead.score_pending is False and lead.scored_at == first_scored_at  # the time it took that value
     old = scoring.BULK_FROM
     scoring.BULK_FROM = 100
     try:

@@ -558,9 +558,10 @@ def _update_from_batch(latest: list[dict], now) -> None:
 
 def store(scored: list[Scored]) -> int:
     """Write the scores. A lead whose score changed (either chance, the grade, the source or the
-    model version) gets a history row and its latest columns; an unchanged one only its
-    `scored_at` and pending flag, so the nightly run does not add a row per lead per night.
-    Returns how many were written (changed or not)."""
+    model version) gets a history row and its latest columns, `scored_at` being when the score
+    took that value. An unchanged one is left alone, unless it was marked pending (edited since:
+    the mark is cleared), so the nightly run writes only what moved. Returns how many were
+    scored."""
     if not scored:
         return 0
     from sqlalchemy import bindparam
@@ -570,16 +571,20 @@ def store(scored: list[Scored]) -> int:
     t = Lead.__table__.c
     stored = {}
     conn = db.session.connection()
-    for query in F.where_ids(select(t.id, t.p_sign, t.p_land, t.score_grade, t.score_source,
+    pending = set()
+    for query in F.where_ids(select(t.id, t.score_pending, t.p_sign, t.p_land, t.score_grade, t.score_source,
                                      t.score_model_version), t.id, [s.lead_id for s in scored]):
-        for lead_id, *values in conn.execute(query):
+        for lead_id, is_pending, *values in conn.execute(query):
             stored[lead_id] = tuple(values)
+            if is_pending:
+                pending.add(lead_id)
     history, latest, unchanged = [], [], []
     for s in scored:
         p_sign, p_land = round(s.p_sign, 4), round(s.p_land, 4)
         grade = grade_for(s.p_sign, cutoffs)
         if stored.get(s.lead_id) == (p_sign, p_land, grade, s.source, s.model_version):
-            unchanged.append(s.lead_id)
+            if s.lead_id in pending:
+                unchanged.append(s.lead_id)
             continue
         history.append({"lead_id": s.lead_id, "p_sign": p_sign, "p_land": p_land, "grade": grade,
                         "source": s.source, "model_version": s.model_version, "factors": s.factors,
@@ -597,8 +602,8 @@ def store(scored: list[Scored]) -> int:
         db.session.execute(stmt, latest)
     elif latest:
         _update_from_batch(latest, now)
-    for chunk in F.id_chunks(sorted(unchanged)):
-        db.session.execute(update(Lead.__table__).where(t.id.in_(chunk)).values(scored_at=now, score_pending=False))
+    for chunk in F.id_chunks(sorted(unchanged)):  # edited, yet the same score: no longer pending
+        db.session.execute(update(Lead.__table__).where(t.id.in_(chunk)).values(score_pending=False))
     db.session.info["flushed"] = True
     return len(scored)
 
