@@ -46,6 +46,28 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def bulk_insert(session, table, rows: list[dict]) -> None:
+    """Many rows of one shape: COPY on PostgreSQL (several times faster than INSERT), else an
+    executemany. Runs on the session's connection, inside its transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        from sqlalchemy import insert
+
+        session.execute(insert(table), rows)
+        return
+    from psycopg.types.json import Json
+    from sqlalchemy import JSON
+
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    sql = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns])
+
+
 def _make_engine(url: str, echo: bool = False, sqlite_immediate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})

@@ -14,7 +14,7 @@ from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, User
 from crm.auth.roles import Permission, Role
-from crm.database import utcnow
+from crm.database import bulk_insert, utcnow
 from crm.extensions import db
 from crm.interchange.models import ImportBatch, ImportedLead, ImportMode
 from crm.interchange.readers import Table, open_table
@@ -266,13 +266,13 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
     db.session.flush()  # new units/sources get their ids
     values = [_lead_values(row, user, now) for row in rows]
     ids = _insert_returning_ids(Lead.__table__, values)
-    _bulk_insert(LeadStageChange.__table__, [
+    bulk_insert(db.session, LeadStageChange.__table__, [
         {"lead_id": i, "from_stage": None, "to_stage": v["stage"], "changed_by_id": user.id,
          "changed_at": now, "reason": f"import #{batch.id}"} for i, v in zip(ids, values)])
-    _bulk_insert(AuditEntry.__table__, [
+    bulk_insert(db.session, AuditEntry.__table__, [
         {"at": now, "actor_id": user.id, "action": "create", "entity_type": "leads", "entity_id": i,
          "changes": _created_snapshot(v, batch.id)} for i, v in zip(ids, values)])
-    _bulk_insert(ImportedLead.__table__, [
+    bulk_insert(db.session, ImportedLead.__table__, [
         {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
         for i in ids])
 
@@ -298,29 +298,9 @@ def _insert_returning_ids(table, values: list[dict]) -> list[int]:
             {"n": len(values)}).scalars().all()
         for new_id, row in zip(ids, values):
             row["id"] = new_id
-        _bulk_insert(table, values)
+        bulk_insert(db.session, table, values)
         return ids
     return db.session.execute(insert(table).returning(table.c.id), values).scalars().all()
-
-
-def _bulk_insert(table, rows: list[dict]) -> None:
-    """Many rows of one shape: COPY on PostgreSQL (several times faster than INSERT), else an
-    executemany. Runs on the session's connection, inside its transaction."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        db.session.execute(insert(table), rows)
-        return
-    from psycopg.types.json import Json
-    from sqlalchemy import JSON
-
-    columns = list(rows[0])
-    as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    sql = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns])
 
 
 def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:

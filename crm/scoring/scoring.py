@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from crm import clock
+from crm.database import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.scoring import features as F
@@ -495,7 +496,6 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
         p_sign[open_sign] = np.clip(p, *OPEN_RANGE)
         if c is not None:
             c_sign[open_sign] = c
-    # The chance of signing as the models see it (a signed lead: 1), which caps p_land below.
     if land is not None and open_land.any():
         part = [r for r, o in zip(rows, open_land) if o]
         p, c = model_scores(part, land[2], land[1], explain, numeric[open_land])
@@ -547,8 +547,7 @@ def _update_from_batch(latest: list[dict], now) -> None:
     conn = db.session.connection()
     _batch_table.drop(conn, checkfirst=True)
     _batch_table.create(conn)
-    for start in range(0, len(latest), 10000):
-        conn.execute(insert(_batch_table), latest[start:start + 10000])
+    bulk_insert(db.session, _batch_table, latest)
     b, leads = _batch_table.c, Lead.__table__
     conn.execute(update(leads).where(leads.c.id == b.b_id)
                  .values(p_sign=b.p_sign, p_land=b.p_land, score_grade=b.score_grade, score_source=b.score_source,
@@ -591,8 +590,7 @@ def store(scored: list[Scored]) -> int:
                         "scored_at": now})
         latest.append({"b_id": s.lead_id, "p_sign": p_sign, "p_land": p_land, "score_grade": grade,
                        "score_source": s.source, "score_model_version": s.model_version})
-    for start in range(0, len(history), 5000):  # Core executemany: no ORM bulk bookkeeping
-        db.session.execute(insert(LeadScore.__table__), history[start:start + 5000])
+    bulk_insert(db.session, LeadScore.__table__, history)  # COPY on PostgreSQL, executemany on SQLite
     # Core UPDATEs: scores are not an edit of the lead (no version bump, no audit entry).
     if latest and len(latest) < BULK_FROM:
         stmt = (update(Lead.__table__).where(t.id == bindparam("b_id"))
