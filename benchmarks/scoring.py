@@ -1189,7 +1189,7 @@ def main(argv=None) -> int:
             part = {}
             chunk = ids if batch["mode"] == "one call" else ids[:20000]
             t0 = time.perf_counter()
-            decided, rest = scoring._decided(chunk)
+            decided, rest = scoring.split_decided(chunk)
             part["decided"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             rows = F.load_rows(rest, today=clock.today())
@@ -1229,7 +1229,7 @@ def main(argv=None) -> int:
             single = {}
             # The leads people edit are the open ones (a decided lead is stored as 0 or 1 without
             # the models, which would flatter the latency): the probes are drawn from those.
-            undecided = scoring._decided(ids)[1]
+            undecided = scoring.split_decided(ids)[1]
             db.session.remove()
             probe = undecided[len(undecided) // 2]
             registry._cache.clear()

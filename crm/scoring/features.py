@@ -99,13 +99,9 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
                   t.expected_tax_wan, t.high_tech, t.specialized, t.patents, t.rd_ratio, t.jobs, t.stage, t.signed_on,
                   t.started_on)
     ids = list(lead_ids) if lead_ids is not None else None
-    wanted = set(ids) if ids is not None else None
     rows: dict[int, LeadRow] = {}
-    result = (row for query in where_ids(stmt, t.id, ids) for row in conn.execute(query))
     for (lid, created, chain_id, node_id, kind, source_id, region, planned, fixed, land, output, tax, high,
-         spec, patents, rd, jobs, stage, signed_on, started_on) in result:
-        if wanted is not None and lid not in wanted:
-            continue  # a range query's neighbours
+         spec, patents, rd, jobs, stage, signed_on, started_on) in rows_for_ids(stmt, t.id, ids):
         signed, landed = outcomes(stage, signed_on, started_on)
         rows[lid] = LeadRow(
             id=lid, created_on=created, cutoff=signed_on if signed == 1 and signed_on else today,
@@ -135,6 +131,17 @@ def outcomes(stage: str, signed_on, started_on) -> tuple[int | None, int | None]
 def id_chunks(ids, size=5000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+def rows_for_ids(stmt, column, ids):
+    """The statement's rows for these ids (all rows when None), the id first in each row:
+    where_ids' queries, without the neighbours a range brings in."""
+    conn = db.session.connection()
+    wanted = set(ids) if ids is not None else None
+    for query in where_ids(stmt, column, ids):
+        for row in conn.execute(query):
+            if wanted is None or row[0] in wanted:
+                yield row
 
 
 def where_ids(stmt, column, ids):
@@ -238,17 +245,11 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
                 rows[case_lead[case_id]].screening_rejects += n
 
 
-def _is_signed():
-    from sqlalchemy import or_
-
-    return or_(Lead.signed_on.is_not(None), Lead.stage.in_([s.value for s in MAIN_LINE[SIGNED_RANK:]]))
-
-
 def _signing_counts():
     """(signed, labelled) as SQL sums, the labels' definitions."""
     from sqlalchemy import case, or_
 
-    is_signed = _is_signed()
+    is_signed = or_(Lead.signed_on.is_not(None), Lead.stage.in_([s.value for s in MAIN_LINE[SIGNED_RANK:]]))
     return (func.sum(case((is_signed, 1), else_=0)),
             func.sum(case((or_(is_signed, Lead.stage.in_(ENDED)), 1), else_=0)))
 
@@ -281,14 +282,19 @@ def _county_rate_now() -> float:
     return (hits / n) if n else 0.2
 
 
-def county_rate() -> float:
-    """The county's signing rate over every labelled lead: the warmed value while fresh (in a
-    worker), else counted now."""
+def _warm_rate() -> float | None:
     import time
 
     if _county_rate is not None and time.monotonic() - _county_rate[0] < COUNTY_RATE_SECONDS:
         return _county_rate[1]
-    return _county_rate_now()
+    return None
+
+
+def county_rate() -> float:
+    """The county's signing rate over every labelled lead: the warmed value while fresh (in a
+    worker), else counted now."""
+    rate = _warm_rate()
+    return _county_rate_now() if rate is None else rate
 
 
 def warm_county_rate() -> float:
@@ -297,7 +303,7 @@ def warm_county_rate() -> float:
     import time
 
     global _county_rate
-    if _county_rate is None or time.monotonic() - _county_rate[0] >= COUNTY_RATE_SECONDS:
+    if _warm_rate() is None:
         _county_rate = (time.monotonic(), _county_rate_now())
     return _county_rate[1]
 

@@ -86,9 +86,8 @@ def warm() -> dict:
     import sklearn.isotonic  # noqa: F401
     import skops.io  # noqa: F401
 
-    from crm.scoring.models import Target
-
     from crm.scoring.features import warm_county_rate
+    from crm.scoring.models import Target
 
     warm_county_rate()  # at most every COUNTY_RATE_SECONDS: one count over the leads
     loaded = {}

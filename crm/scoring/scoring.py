@@ -436,24 +436,19 @@ OPEN_RANGE = (0.01, 0.99)
 FEW_LEADS = 100  # leads scored at once up to which only their own sources' records are counted
 
 
-def _decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
+def split_decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
     """Split the ids: {id: (signed, landed)} for leads whose two outcomes are both known (lost,
     rejected, construction started: nothing left to estimate), and the others' ids."""
     t = Lead.__table__.c
-    stmt = select(t.id, t.stage, t.signed_on, t.started_on)
     ids = list(lead_ids) if lead_ids is not None else None
-    wanted = set(ids) if ids is not None else None
     decided, rest = {}, []
-    conn = db.session.connection()
-    for query in F.where_ids(stmt, t.id, ids):
-        for lead_id, stage, signed_on, started_on in conn.execute(query):
-            if wanted is not None and lead_id not in wanted:
-                continue
-            signed, landed = F.outcomes(stage, signed_on, started_on)
-            if signed is not None and landed is not None:
-                decided[lead_id] = (signed, landed)
-            else:
-                rest.append(lead_id)
+    for lead_id, stage, signed_on, started_on in F.rows_for_ids(select(t.id, t.stage, t.signed_on, t.started_on),
+                                                                t.id, ids):
+        signed, landed = F.outcomes(stage, signed_on, started_on)
+        if signed is not None and landed is not None:
+            decided[lead_id] = (signed, landed)
+        else:
+            rest.append(lead_id)
     return decided, rest
 
 
@@ -466,7 +461,7 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
 
     if db.session.autoflush:
         db.session.flush()
-    decided, rest = _decided(lead_ids)
+    decided, rest = split_decided(lead_ids)
     sign, land = usable_active(Target.SIGN), usable_active(Target.LAND)
     if sign is None:
         source, version = "prior", "prior"
@@ -568,15 +563,13 @@ def store(scored: list[Scored]) -> int:
     now = clock.now()
     cutoffs = current_cutoffs()
     t = Lead.__table__.c
-    stored = {}
-    conn = db.session.connection()
-    pending = set()
-    for query in F.where_ids(select(t.id, t.score_pending, t.p_sign, t.p_land, t.score_grade, t.score_source,
-                                     t.score_model_version), t.id, [s.lead_id for s in scored]):
-        for lead_id, is_pending, *values in conn.execute(query):
-            stored[lead_id] = tuple(values)
-            if is_pending:
-                pending.add(lead_id)
+    stored, pending = {}, set()
+    for lead_id, is_pending, *values in F.rows_for_ids(
+            select(t.id, t.score_pending, t.p_sign, t.p_land, t.score_grade, t.score_source, t.score_model_version),
+            t.id, [s.lead_id for s in scored]):
+        stored[lead_id] = tuple(values)
+        if is_pending:
+            pending.add(lead_id)
     history, latest, unchanged = [], [], []
     for s in scored:
         p_sign, p_land = round(s.p_sign, 4), round(s.p_land, 4)

@@ -178,9 +178,8 @@ def _calibrate(base, X, y, method: str):
 def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say):
     """(model, setting). With a newer slice of the training leads large enough and holding both
     outcomes: each setting is fitted once on the older leads and judged on that slice, and the
-    best is calibrated on it (isotonic; Platt scaling where isotonic's ties would cost more than
-    ISOTONIC_TIE_LOSS of holdout AUC, e.g. by flattening recent early-stage leads into one value).
-    Otherwise: chosen on the holdout and calibrated by cross-validation, as a small history needs."""
+    best is calibrated on it (see _keep_ranking). Otherwise: chosen on the holdout and calibrated
+    by cross-validation, as a small history needs."""
     k = data.fit_size
     y_fit, y_cal = data.y_train[:k], data.y_train[k:]
     say(_("Choosing the model"))
@@ -193,24 +192,34 @@ def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say
             if best_auc is None or auc > best_auc:
                 best, best_auc, best_base = setting, auc, base
         say(_("Calibrating"))
-        model = _calibrate(best_base, X_cal, y_cal, "isotonic")
+        raw_auc = None
         if len(set(data.y_holdout)) == 2:
             raw_auc = evaluate(data.y_holdout, best_base.predict_proba(X_hold)[:, 1])["roc_auc"]
-            if evaluate(data.y_holdout, model.predict_proba(X_hold)[:, 1])["roc_auc"] < raw_auc - ISOTONIC_TIE_LOSS:
-                model = _calibrate(best_base, X_cal, y_cal, "sigmoid")
+        model = _keep_ranking(_calibrate(best_base, X_cal, y_cal, "isotonic"), raw_auc, data.y_holdout, X_hold,
+                              lambda: _calibrate(best_base, X_cal, y_cal, "sigmoid"))
         return model, best
-    best, best_auc = SETTINGS[0], -1.0
+    best, best_auc = SETTINGS[0], None
     if len(set(data.y_holdout)) == 2 and len(SETTINGS) > 1:
         for setting in SETTINGS:
             auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False)
                            .predict_proba(X_hold)[:, 1])["roc_auc"]
-            if auc > best_auc:
+            if best_auc is None or auc > best_auc:
                 best, best_auc = setting, auc
     say(_("Calibrating"))
-    model = _fit(spec, X_train, data.y_train, best, True)
-    if best_auc > 0 and evaluate(data.y_holdout, model.predict_proba(X_hold)[:, 1])["roc_auc"] < best_auc - ISOTONIC_TIE_LOSS:
-        model = _fit(spec, X_train, data.y_train, best, True, method="sigmoid")
+    model = _keep_ranking(_fit(spec, X_train, data.y_train, best, True), best_auc, data.y_holdout, X_hold,
+                          lambda: _fit(spec, X_train, data.y_train, best, True, method="sigmoid"))
     return model, best
+
+
+def _keep_ranking(model, raw_auc: float | None, y_hold, X_hold, platt):
+    """The calibrated model, or platt() where isotonic ties cost more than ISOTONIC_TIE_LOSS
+    of the uncalibrated trees' holdout AUC: isotonic steps can flatten a whole region (e.g.
+    recent, early-stage leads) into one value, and Platt scaling keeps the trees' order."""
+    if raw_auc is None:
+        return model
+    if evaluate(y_hold, model.predict_proba(X_hold)[:, 1])["roc_auc"] < raw_auc - ISOTONIC_TIE_LOSS:
+        return platt()
+    return model
 
 
 def evaluate(y, p) -> dict:
