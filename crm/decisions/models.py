@@ -1,12 +1,12 @@
 """The leadership group's collective decision (集体决策): members, rules, meetings, items, votes."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, Time,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,10 +20,40 @@ class Choice(StrEnum):
     REJECT = "reject"
     ABSTAIN = "abstain"
     RECUSE = "recuse"
+    NOT_VOTED = "not_voted"  # marked by the chair: present, but stated no view (未表决)
 
 
+# What a member chooses; 未表决 is only ever marked by the chair.
+MEMBER_CHOICES = (Choice.APPROVE, Choice.REJECT, Choice.ABSTAIN, Choice.RECUSE)
 CHOICE_LABELS = {Choice.APPROVE: _l("Approve"), Choice.REJECT: _l("Reject"), Choice.ABSTAIN: _l("Abstain"),
-                 Choice.RECUSE: _l("Recuse (conflict of interest)")}
+                 Choice.RECUSE: _l("Recuse (conflict of interest)"), Choice.NOT_VOTED: _l("Did not vote")}
+# The word the tally and the minutes print beside a member's name.
+CHOICE_WORDS = {Choice.APPROVE: _l("For"), Choice.REJECT: _l("Against"), Choice.ABSTAIN: _l("Abstained"),
+                Choice.RECUSE: _l("Recused"), Choice.NOT_VOTED: _l("Did not vote")}
+
+
+class PassBasis(StrEnum):
+    """Approvals must be more than the pass share of: """
+    MEMBERS = "members"  # the members entitled to vote: 应到 minus those who recused (the norm)
+    PRESENT = "present"  # those present, minus those who recused
+    CAST = "cast"        # the votes cast
+
+
+PASS_BASIS_LABELS = {
+    PassBasis.MEMBERS: _l("the members entitled to vote (all members minus those who recused)"),
+    PassBasis.PRESENT: _l("the members present and entitled to vote"),
+    PassBasis.CAST: _l("the votes cast"),
+}
+
+
+class AbsenceReason(StrEnum):
+    BUSINESS_TRIP = "business_trip"
+    LEAVE = "leave"
+    OTHER = "other"
+
+
+ABSENCE_LABELS = {AbsenceReason.BUSINESS_TRIP: _l("Away on business"), AbsenceReason.LEAVE: _l("On leave"),
+                  AbsenceReason.OTHER: _l("Other reason")}
 
 
 class MeetingStatus(StrEnum):
@@ -65,11 +95,13 @@ class DecisionRules(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Quorum: more than this share of the members take part. Passing: approvals more than this
-    # share of the votes cast. "More than" is strict, so with one half a tie fails.
+    # Quorum: more than this share of the members (应到) present (实到). Passing: approvals more
+    # than this share of the pass basis. "More than" is strict, so with one half a tie fails.
     quorum_fraction: Mapped[Decimal] = mapped_column(Fraction, default=Decimal("0.5"))
     pass_fraction: Mapped[Decimal] = mapped_column(Fraction, default=Decimal("0.5"))
-    abstain_counts_as_cast: Mapped[bool] = mapped_column(Boolean, default=True)
+    pass_basis: Mapped[str] = mapped_column(String(10), default=PassBasis.MEMBERS.value)
+    abstain_counts_as_cast: Mapped[bool] = mapped_column(Boolean, default=True)  # basis "cast" only
+    chair_votes_last: Mapped[bool] = mapped_column(Boolean, default=True)  # 末位表态
 
 
 class GroupMember(Base):
@@ -93,7 +125,10 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     meeting_on: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time | None] = mapped_column(Time)  # local time of day
     location: Mapped[str | None] = mapped_column(String(200))
+    recorder: Mapped[str | None] = mapped_column(String(60))  # 记录人
+    observers: Mapped[str | None] = mapped_column(Text)  # 列席: those attending without a vote
     status: Mapped[str] = mapped_column(String(12), default=MeetingStatus.SCHEDULED.value)
     scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +137,9 @@ class Meeting(Base):
     member_count: Mapped[int | None] = mapped_column(Integer)
     quorum_fraction: Mapped[Decimal | None] = mapped_column(Fraction)
     pass_fraction: Mapped[Decimal | None] = mapped_column(Fraction)
+    pass_basis: Mapped[str | None] = mapped_column(String(10))
     abstain_counts_as_cast: Mapped[bool | None] = mapped_column(Boolean)
+    chair_votes_last: Mapped[bool | None] = mapped_column(Boolean)
     opened_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -122,21 +159,32 @@ class Meeting(Base):
 
 
 class Attendee(Base):
-    """A member as of the meeting's opening, and whether they attend."""
+    """A member as of the meeting's opening: present, or absent with the reason."""
 
     __tablename__ = "meeting_attendees"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),
+                      CheckConstraint("NOT (present AND absence_reason IS NOT NULL)", name="present_has_no_absence"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(60), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
-    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    present: Mapped[bool] = mapped_column(Boolean, default=False)
+    absence_reason: Mapped[str | None] = mapped_column(String(16))
+    absence_note: Mapped[str | None] = mapped_column(String(200))
 
     meeting: Mapped[Meeting] = relationship(back_populates="attendees")
     user: Mapped[User] = relationship()
+
+    @property
+    def absence_label(self) -> str:
+        """出差 / 请假 / the stated reason; empty when present (or absent before reasons were kept)."""
+        if self.present or not self.absence_reason:
+            return ""
+        label = str(ABSENCE_LABELS.get(self.absence_reason, self.absence_reason))
+        return f"{label}：{self.absence_note}" if self.absence_note else label
 
 
 class AgendaItem(Base):
@@ -158,6 +206,7 @@ class AgendaItem(Base):
     approve: Mapped[int | None] = mapped_column(Integer)
     reject: Mapped[int | None] = mapped_column(Integer)
     abstain: Mapped[int | None] = mapped_column(Integer)
+    not_voted: Mapped[int | None] = mapped_column(Integer)
     conditions: Mapped[str | None] = mapped_column(Text)  # attached by the chair on closing
     last_vote_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
@@ -187,7 +236,7 @@ class Vote(Base):
     __audit__ = True
     __table_args__ = (
         UniqueConstraint("item_id", "user_id"),
-        CheckConstraint("choice IN ('approve', 'reject', 'abstain', 'recuse')", name="choice_known"),
+        CheckConstraint("choice IN ('approve', 'reject', 'abstain', 'recuse', 'not_voted')", name="choice_known"),
         CheckConstraint("choice != 'recuse' OR reason IS NOT NULL", name="recusal_has_reason"),
     )
 
@@ -196,13 +245,14 @@ class Vote(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     choice: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the chair, for 未表决
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
     item: Mapped[AgendaItem] = relationship(back_populates="votes")
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
     @property
     def choice_label(self) -> str:

@@ -7,16 +7,14 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import clock
 from crm.auth.models import User
 from crm.auth.roles import Role
-from crm.decisions.counting import Count, Outcome, Rules, decide
-from crm.decisions.models import (AgendaItem, Attendee, Choice, DecisionRules, GroupMember, ItemResult,
-                                  ItemStatus, Meeting, MeetingStatus, Vote)
+from crm.decisions.counting import Rules
+from crm.decisions.models import (AbsenceReason, AgendaItem, Attendee, DecisionRules, GroupMember, ItemStatus,
+                                  Meeting, MeetingStatus, PassBasis, Vote)
 from crm.extensions import db
-from crm.leads import services as lead_services
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage, stage_label
 from crm.notifications.services import notify
@@ -40,20 +38,25 @@ def get_rules() -> DecisionRules:
     rules = db.session.get(DecisionRules, 1)
     if rules is None:
         rules = DecisionRules(id=1, quorum_fraction=Decimal("0.5"), pass_fraction=Decimal("0.5"),
-                              abstain_counts_as_cast=True)
+                              pass_basis=PassBasis.MEMBERS.value, abstain_counts_as_cast=True,
+                              chair_votes_last=True)
         db.session.add(rules)
         db.session.flush()
     return rules
 
 
-def save_rules(quorum_fraction: Decimal, pass_fraction: Decimal, abstain_counts_as_cast: bool) -> DecisionRules:
+def save_rules(quorum_fraction: Decimal, pass_fraction: Decimal, abstain_counts_as_cast: bool,
+               pass_basis: str = PassBasis.MEMBERS.value, chair_votes_last: bool = True) -> DecisionRules:
     """Change the county's rules; meetings already open keep the rules they opened with."""
     for value, field in ((quorum_fraction, "quorum_fraction"), (pass_fraction, "pass_fraction")):
         if value is None or not Decimal(0) <= value < Decimal(1):
             raise DecisionError(_("Give a share from 0 up to (not including) 1, e.g. 0.5 for “more than half”."),
                                 field)
+    if pass_basis not in {b.value for b in PassBasis}:
+        raise DecisionError(_("Choose what the approvals are counted against."), "pass_basis")
     rules = get_rules()
     rules.quorum_fraction, rules.pass_fraction = quorum_fraction, pass_fraction
+    rules.pass_basis, rules.chair_votes_last = pass_basis, bool(chair_votes_last)
     rules.abstain_counts_as_cast = abstain_counts_as_cast
     db.session.flush()
     return rules
@@ -93,18 +96,39 @@ def is_member(user) -> bool:
 
 # --- meetings and the agenda -----------------------------------------------------------------
 
-def schedule_meeting(title: str, meeting_on: date, location: str | None, actor: User) -> Meeting:
+def _meeting_details(meeting: Meeting, title: str, meeting_on: date, start_time, location: str | None,
+                     recorder: str | None = None, observers: str | None = None) -> None:
     title = (title or "").strip()
     if not title:
         raise DecisionError(_("Give the meeting a title."), "title")
-    meeting = Meeting(title=title, meeting_on=meeting_on, location=(location or "").strip() or None,
-                      scheduled_by_id=actor.id, status=MeetingStatus.SCHEDULED.value)
+    if meeting_on is None:
+        raise DecisionError(_("Give a date."), "meeting_on")
+    meeting.title, meeting.meeting_on, meeting.start_time = title, meeting_on, start_time
+    meeting.location = (location or "").strip() or None
+    meeting.recorder = (recorder or "").strip() or None
+    meeting.observers = (observers or "").strip() or None
+
+
+def schedule_meeting(title: str, meeting_on: date, location: str | None, actor: User, start_time=None,
+                     recorder: str | None = None, observers: str | None = None) -> Meeting:
+    meeting = Meeting(scheduled_by_id=actor.id, status=MeetingStatus.SCHEDULED.value)
+    _meeting_details(meeting, title, meeting_on, start_time, location, recorder, observers)
     db.session.add(meeting)
     db.session.flush()
     for lead in deferred_leads():  # what earlier meetings could not decide comes first
         add_item(meeting, lead)
     notify([m.user_id for m in members()], "meeting_scheduled",
            {"title": meeting.title, "day": meeting_on.isoformat()}, meeting_path(meeting.id))
+    return meeting
+
+
+def update_meeting(meeting: Meeting, title: str, meeting_on: date, start_time, location: str | None,
+                   recorder: str | None, observers: str | None) -> Meeting:
+    """Time, place, 记录人 and 列席 can be corrected until the meeting ends (the minutes use them)."""
+    if meeting.status == MeetingStatus.CLOSED:
+        raise DecisionError(_("This meeting has closed; its record no longer changes."), status=409)
+    _meeting_details(meeting, title, meeting_on, start_time, location, recorder, observers)
+    db.session.flush()
     return meeting
 
 
@@ -144,8 +168,37 @@ def remove_item(item: AgendaItem) -> None:
     db.session.flush()
 
 
-def open_meeting(meeting: Meeting, present_ids) -> Meeting:
-    """Freeze the chair, the members and the rules; record who attends."""
+def _check_attendance(group_ids: list[int], attendance: dict[int, dict]) -> None:
+    """Every member is present, or absent with a reason (其他 with a note)."""
+    unknown = set(attendance) - set(group_ids)
+    if unknown:
+        raise DecisionError(_("Only members of the leadership group are on the attendance list."), "attendance")
+    for uid in group_ids:
+        entry = attendance.get(uid)
+        if entry is None or entry.get("present") is None:
+            raise DecisionError(_("Record every member as present or absent (away on business, on leave, "
+                                  "other) before the meeting opens."), "attendance")
+        if entry["present"]:
+            continue
+        if entry.get("reason") not in {r.value for r in AbsenceReason}:
+            raise DecisionError(_("Give the reason for each absence: away on business, on leave or other."),
+                                "attendance")
+        if entry["reason"] == AbsenceReason.OTHER and not (entry.get("note") or "").strip():
+            raise DecisionError(_("Say what the other reason for an absence is."), "attendance")
+
+
+def _apply_attendance(attendee: Attendee, entry: dict) -> None:
+    attendee.present = bool(entry["present"])
+    attendee.absence_reason = None if attendee.present else entry["reason"]
+    attendee.absence_note = None if attendee.present else ((entry.get("note") or "").strip()[:200] or None)
+
+
+def open_meeting(meeting: Meeting, attendance: dict[int, dict]) -> Meeting:
+    """Take attendance and freeze the chair, the members and the rules.
+
+    `attendance`: user id → {"present": bool, "reason": AbsenceReason (when absent), "note": str}.
+    Nobody is present by default: each member is recorded one way or the other.
+    """
     if meeting.status != MeetingStatus.SCHEDULED:
         raise DecisionError(_("This meeting is already open or closed."), status=409)
     group = members()
@@ -153,139 +206,55 @@ def open_meeting(meeting: Meeting, present_ids) -> Meeting:
     if chair is None:
         raise DecisionError(_("The leadership group has no chair: an administrator must set the group first."),
                             status=409)
+    _check_attendance([m.user_id for m in group], attendance)
     rules = get_rules()
-    present_ids = {int(i) for i in present_ids}
     meeting.status = MeetingStatus.OPEN.value
     meeting.opened_at = clock.now()
     meeting.chair_id = chair.user_id
     meeting.member_count = len(group)
     meeting.quorum_fraction = rules.quorum_fraction
     meeting.pass_fraction = rules.pass_fraction
+    meeting.pass_basis = rules.pass_basis
     meeting.abstain_counts_as_cast = rules.abstain_counts_as_cast
-    meeting.attendees = [Attendee(user_id=m.user_id, title=m.title, position=i, present=m.user_id in present_ids)
-                         for i, m in enumerate(group)]
+    meeting.chair_votes_last = rules.chair_votes_last
+    meeting.attendees = [Attendee(user_id=m.user_id, title=m.title, position=i) for i, m in enumerate(group)]
+    for attendee in meeting.attendees:
+        _apply_attendance(attendee, attendance[attendee.user_id])
+    db.session.flush()
+    return meeting
+
+
+def votes_cast_in(meeting: Meeting) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Vote).join(AgendaItem, AgendaItem.id == Vote.item_id)
+                             .where(AgendaItem.meeting_id == meeting.id)) or 0
+
+
+def update_attendance(meeting: Meeting, attendance: dict[int, dict]) -> Meeting:
+    """Correct the attendance (a member arrives late) while no vote has been cast at the meeting."""
+    if meeting.status != MeetingStatus.OPEN:
+        raise DecisionError(_("Attendance is taken when the meeting opens and corrected while it is in "
+                              "session."), status=409)
+    if votes_cast_in(meeting):
+        raise DecisionError(_("Voting has begun: the attendance can no longer change."), "attendance",
+                            status=409)
+    _check_attendance([a.user_id for a in meeting.attendees], attendance)
+    for attendee in meeting.attendees:
+        _apply_attendance(attendee, attendance[attendee.user_id])
     db.session.flush()
     return meeting
 
 
 def meeting_rules(meeting: Meeting) -> Rules:
     return Rules(quorum_fraction=meeting.quorum_fraction, pass_fraction=meeting.pass_fraction,
-                 abstain_counts_as_cast=meeting.abstain_counts_as_cast)
+                 pass_basis=meeting.pass_basis or PassBasis.CAST.value,
+                 abstain_counts_as_cast=bool(meeting.abstain_counts_as_cast),
+                 chair_votes_last=bool(meeting.chair_votes_last))
 
 
 def attendee_of(meeting: Meeting, user_id: int) -> Attendee | None:
     return next((a for a in meeting.attendees if a.user_id == user_id), None)
-
-
-# --- votes -----------------------------------------------------------------------------------
-
-def cast_vote(item: AgendaItem, voter: User, choice: str, reason: str | None,
-              based_on_version: int | None = None) -> Vote:
-    meeting = item.meeting
-    attendee = attendee_of(meeting, voter.id) if meeting.status != MeetingStatus.SCHEDULED else None
-    if meeting.status == MeetingStatus.SCHEDULED:
-        raise DecisionError(_("Voting starts when the meeting opens."), status=409)
-    if attendee is None:
-        raise DecisionError(_("Only members of the leadership group at this meeting can vote."), status=403)
-    if not item.is_open or meeting.status != MeetingStatus.OPEN:
-        raise DecisionError(_("This item is closed; its votes can no longer change."), status=409)
-    if choice not in {c.value for c in Choice}:
-        raise DecisionError(_("Choose approve, reject, abstain or recuse."), "choice")
-    reason = (reason or "").strip() or None
-    if choice == Choice.RECUSE and not reason:
-        raise DecisionError(_("State the conflict of interest you recuse for."), "reason")
-    existing = db.session.scalar(select(Vote).where(Vote.item_id == item.id, Vote.user_id == voter.id))
-    if existing is not None and existing.choice == Choice.RECUSE:
-        raise DecisionError(_("You recused yourself on this item and cannot vote on it."), status=409)
-    if existing is not None and based_on_version is not None and existing.version != based_on_version:
-        raise DecisionError(_("Your vote was changed in another window a moment ago; reload to see it."),
-                            status=409)
-    if existing is None and based_on_version not in (None, 0):
-        raise DecisionError(_("Your vote was changed in another window a moment ago; reload to see it."),
-                            status=409)
-    now = clock.now()
-    try:
-        with db.session.begin_nested():
-            if existing is None:
-                existing = Vote(item_id=item.id, user_id=voter.id, choice=choice, reason=reason, updated_at=now)
-                db.session.add(existing)
-            else:
-                existing.choice, existing.reason, existing.updated_at = choice, reason, now
-            attendee.present = True  # voting is taking part
-            item.last_vote_at = now  # bumps the item's version: a concurrent close or vote must retry
-            db.session.flush()
-    except (IntegrityError, StaleDataError):
-        status = db.session.scalar(select(AgendaItem.status).where(AgendaItem.id == item.id))
-        if status != ItemStatus.OPEN:
-            raise DecisionError(_("This item is closed; its votes can no longer change."), status=409)
-        raise DecisionError(_("Another vote of yours on this item was recorded at the same moment; "
-                              "reload to see it."), status=409)
-    return existing
-
-
-def visible_votes(item: AgendaItem, viewer: User) -> list[Vote]:
-    """Everyone sees the votes once the item is closed; before that a recused member sees only
-    their own (and so do non-members)."""
-    if not item.is_open:
-        return list(item.votes)
-    own = [v for v in item.votes if v.user_id == viewer.id]
-    attendee = attendee_of(item.meeting, viewer.id) if item.meeting.attendees else None
-    if attendee is None or (own and own[0].choice == Choice.RECUSE):
-        return own
-    return list(item.votes)
-
-
-def count(item: AgendaItem) -> Count:
-    meeting = item.meeting
-    present = {a.user_id for a in meeting.attendees if a.present}
-    votes = [v for v in item.votes if v.user_id in present]
-    tally = {c: sum(1 for v in votes if v.choice == c) for c in Choice}
-    return Count(members=meeting.member_count or 0, present=len(present), recused=tally[Choice.RECUSE],
-                 approve=tally[Choice.APPROVE], reject=tally[Choice.REJECT], abstain=tally[Choice.ABSTAIN])
-
-
-def close_item(item: AgendaItem, actor: User, conditions: str | None = None) -> Outcome:
-    """The chair closes an item: the result by the meeting's frozen rules moves the lead."""
-    meeting = item.meeting
-    if meeting.status != MeetingStatus.OPEN:
-        raise DecisionError(_("Items are closed during the meeting."), status=409)
-    if actor.id != meeting.chair_id:
-        raise DecisionError(_("Only the chair closes an item."), status=403)
-    if not item.is_open:
-        raise DecisionError(_("This item is closed already; a decision never changes."), status=409)
-    tally = count(item)
-    outcome = decide(tally, meeting_rules(meeting))
-    if not outcome.quorum:
-        raise DecisionError(_("No quorum: %(n)s of %(m)s members take part in this item. It stays on the agenda; "
-                              "if the meeting ends without it, it goes to the next meeting.",
-                              n=tally.taking_part, m=tally.members), status=409)
-    item.status = ItemStatus.CLOSED.value
-    item.result = ItemResult.PASSED.value if outcome.passed else ItemResult.FAILED.value
-    item.members, item.present, item.recused = tally.members, tally.present, tally.recused
-    item.approve, item.reject, item.abstain = tally.approve, tally.reject, tally.abstain
-    item.conditions = (conditions or "").strip() or None
-    item.closed_at = clock.now()
-    item.closed_by_id = actor.id
-    lead = item.lead
-    if outcome.passed:
-        reason = _("Admitted by the leadership group (%(meeting)s): %(a)s for, %(r)s against, %(s)s abstaining",
-                   meeting=meeting.title, a=tally.approve, r=tally.reject, s=tally.abstain)
-        target = Stage.ADMITTED
-    else:
-        reasons = "；".join(v.reason for v in item.votes if v.choice == Choice.REJECT and v.reason)
-        reason = _("Not admitted by the leadership group (%(meeting)s): %(a)s for, %(r)s against, %(s)s "
-                   "abstaining", meeting=meeting.title, a=tally.approve, r=tally.reject, s=tally.abstain)
-        if reasons:
-            reason = f"{reason}。{reasons}"
-        target = Stage.REJECTED
-    try:
-        with db.session.begin_nested():
-            if lead.stage == Stage.AWAITING_DECISION:
-                lead_services.change_stage(lead, target, actor, reason=reason[:500], workflow=True)
-            db.session.flush()
-    except StaleDataError:
-        raise DecisionError(_("This item was closed a moment ago."), status=409)
-    return outcome
 
 
 def close_meeting(meeting: Meeting, actor: User) -> int:
@@ -316,17 +285,6 @@ def deferred_leads() -> list[Lead]:
     """Projects an earlier meeting ended without deciding, still awaiting and on no agenda."""
     deferred = select(AgendaItem.lead_id).where(AgendaItem.status == ItemStatus.DEFERRED.value)
     return [lead for lead in awaiting_leads() if lead.id in set(db.session.scalars(deferred))]
-
-
-def pending_votes_for(user: User) -> list[AgendaItem]:
-    """Open items of meetings in session where this member attends and has not voted yet."""
-    voted = select(Vote.item_id).where(Vote.user_id == user.id)
-    return list(db.session.scalars(
-        select(AgendaItem).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .join(Attendee, (Attendee.meeting_id == Meeting.id) & (Attendee.user_id == user.id))
-        .where(Meeting.status == MeetingStatus.OPEN.value, AgendaItem.status == ItemStatus.OPEN.value,
-               AgendaItem.id.not_in(voted))
-        .order_by(Meeting.meeting_on, AgendaItem.position)))
 
 
 def awaiting_leads() -> list[Lead]:

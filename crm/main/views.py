@@ -47,7 +47,7 @@ def home():
         screening_todo = todo_for_unit(current_user.unit_id)
     pending_votes = []
     if current_user.can(Permission.DECISIONS_VOTE):
-        from crm.decisions.services import pending_votes_for
+        from crm.decisions.voting import pending_votes_for
 
         pending_votes = pending_votes_for(current_user)
     calendar_gaps = []
