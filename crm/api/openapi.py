@@ -233,29 +233,52 @@ DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_
                   "400": _resp("a verdict or rating is missing or invalid"), **_RULE_ERRORS}}}
 
 # --- collective decision (crm.api.decisions) -----------------------------------------------------
+_CHOICES = ["approve", "reject", "abstain", "recuse", "not_voted"]
 _VOTE = {"type": "object", "properties": {"user_id": _INT, "name": {"type": "string"},
-                                          "choice": {"enum": ["approve", "reject", "abstain", "recuse"]},
-                                          "reason": _STR, "version": _INT}}
+                                          "choice": {"enum": _CHOICES}, "reason": _STR, "version": _INT}}
+_COUNTS = ("members", "present", "recused", "approve", "reject", "abstain", "not_voted")
 _ITEM = {"type": "object", "properties": {
     "id": _INT, "meeting_id": _INT, "lead_id": _INT, "company_name": {"type": "string"},
     "screening_case_id": {"type": ["integer", "null"]}, "status": {"enum": ["open", "closed", "deferred"]},
-    "result": {"enum": ["passed", "failed", None]},
-    **{k: {"type": ["integer", "null"]} for k in ("members", "present", "recused", "approve", "reject", "abstain")},
+    "result": {"enum": ["passed", "failed", None]}, "version": _INT,
+    **{k: {"type": ["integer", "null"], "description": "recorded when the item closes"} for k in _COUNTS},
     "conditions": _STR, "closed_at": _STR,
-    "votes": {"type": "array", "description": "a recused member sees only their own until the item closes",
-              "items": _VOTE}}}
+    "progress": {"type": "object", "description": "how many members present have voted (once the meeting opens)",
+                 "properties": {"voted": _INT, "present": _INT}},
+    "votes": {"type": "array", "description": "sealed: until the item closes, only the caller's own vote",
+              "items": _VOTE},
+    "member_lines": {"type": "array", "description": "once closed: every member with 同意/不同意/弃权/回避/未表决/缺席",
+                     "items": {"type": "object", "properties": {
+                         "name": {"type": "string"}, "title": {"type": "string"},
+                         "status": {"enum": _CHOICES + ["absent"]}, "label": {"type": "string"},
+                         "detail": {"type": "string"}}}}}}
+_ATTENDEE = {"type": "object", "properties": {
+    "user_id": _INT, "name": {"type": "string"}, "title": {"type": "string"}, "present": {"type": "boolean"},
+    "absence_reason": {"enum": ["business_trip", "leave", "other", None]}, "absence_note": _STR}}
 _MEETING = {"type": "object", "properties": {
     "id": _INT, "title": {"type": "string"}, "meeting_on": {"type": "string", "format": "date"},
-    "location": _STR, "status": {"enum": ["scheduled", "open", "closed"]}, "chair_id": {"type": ["integer", "null"]},
+    "start_time": {**_STR, "description": "HH:MM, local time"}, "location": _STR,
+    "recorder": {**_STR, "description": "记录人"}, "observers": {**_STR, "description": "列席"},
+    "status": {"enum": ["scheduled", "open", "closed"]}, "chair_id": {"type": ["integer", "null"]},
     "member_count": {"type": ["integer", "null"]},
     "quorum_fraction": {**_NUM, "description": "frozen when the meeting opens"}, "pass_fraction": _NUM,
-    "abstain_counts_as_cast": {"type": ["boolean", "null"]}, "url": {"type": "string"},
-    "attendees": {"type": "array", "items": {"type": "object"}},
+    "pass_basis": {"enum": ["members", "present", "cast", None],
+                   "description": "approvals must be more than pass_fraction of: the members entitled to vote "
+                                  "(members minus recused), those present and entitled, or the votes cast"},
+    "abstain_counts_as_cast": {"type": ["boolean", "null"]}, "chair_votes_last": {"type": ["boolean", "null"]},
+    "url": {"type": "string"},
+    "attendees": {"type": "array", "items": _ATTENDEE},
     "items": {"type": "array", "items": {"$ref": "#/components/schemas/AgendaItem"}}}}
 DOCUMENT["components"]["schemas"].update(Meeting=_MEETING, AgendaItem=_ITEM)
 _MEETING_ID = [{"name": "meeting_id", "in": "path", "required": True, "schema": _INT}]
 _ITEM_ID = [{"name": "item_id", "in": "path", "required": True, "schema": _INT}]
 _M_REF = {"$ref": "#/components/schemas/Meeting"}
+_ATTENDANCE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["attendance"], "properties": {"attendance": {
+        "type": "array", "description": "every member of the group, present or absent with the reason",
+        "items": {"type": "object", "required": ["user_id", "present"], "properties": {
+            "user_id": _INT, "present": {"type": "boolean"},
+            "absence_reason": {"enum": ["business_trip", "leave", "other"]}, "absence_note": _STR}}}}}}}}
 DOCUMENT["paths"]["/meetings"] = {
     "get": {"summary": "Leadership-group meetings, newest first",
             "responses": {"200": _resp("the meetings", {"type": "object", "properties": {
@@ -263,8 +286,10 @@ DOCUMENT["paths"]["/meetings"] = {
     "post": {"summary": "Schedule a meeting (team leads, admins); the members are notified",
              "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
                  "required": ["title", "meeting_on"], "properties": {"title": {"type": "string"},
-                 "meeting_on": {"type": "string", "format": "date"}, "location": _STR}}}}},
-             "responses": {"201": _resp("scheduled", _M_REF), "422": _resp("title or date missing"), **_ERRORS}}}
+                 "meeting_on": {"type": "string", "format": "date"}, "start_time": {**_STR, "description": "HH:MM"},
+                 "location": _STR, "recorder": _STR, "observers": _STR}}}}},
+             "responses": {"201": _resp("scheduled", _M_REF), "422": _resp("title, date or time missing or invalid"),
+                           **_ERRORS}}}
 DOCUMENT["paths"]["/meetings/{meeting_id}"] = {"parameters": _MEETING_ID, "get": {
     "summary": "A meeting with attendees and agenda items", "responses": {"200": _resp("the meeting", _M_REF), **_ERRORS}}}
 DOCUMENT["paths"]["/meetings/{meeting_id}/items"] = {"parameters": _MEETING_ID, "post": {
@@ -274,12 +299,16 @@ DOCUMENT["paths"]["/meetings/{meeting_id}/items"] = {"parameters": _MEETING_ID, 
     "responses": {"201": _resp("added", {"$ref": "#/components/schemas/AgendaItem"}),
                   "400": _resp("the lead is not awaiting decision"), **_RULE_ERRORS}}}
 DOCUMENT["paths"]["/meetings/{meeting_id}/open"] = {"parameters": _MEETING_ID, "post": {
-    "summary": "Open the meeting: the chair, members and rules freeze; present_ids are the members attending",
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["present_ids"], "properties": {"present_ids": {"type": "array", "items": _INT}}}}}},
-    "responses": {"200": _resp("opened", _M_REF), **_RULE_ERRORS}}}
+    "summary": "Take attendance and open the meeting: the chair, members and rules freeze",
+    "requestBody": _ATTENDANCE_BODY,
+    "responses": {"200": _resp("opened", _M_REF), "422": _resp("attendance missing or malformed"),
+                  "400": _resp("a member unrecorded, or an absence without its reason"), **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/meetings/{meeting_id}/attendance"] = {"parameters": _MEETING_ID, "post": {
+    "summary": "Correct the attendance of a meeting in session, before the first vote (409 after it)",
+    "requestBody": _ATTENDANCE_BODY,
+    "responses": {"200": _resp("corrected", _M_REF), **_RULE_ERRORS}}}
 DOCUMENT["paths"]["/items/{item_id}/votes"] = {"parameters": _ITEM_ID, "post": {
-    "summary": "Vote, change the vote, or recuse (members at the meeting; one vote per member and item)",
+    "summary": "Vote, change the vote, or recuse (members present; one vote per member and item; the chair last)",
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["choice"], "properties": {
             "choice": {"enum": ["approve", "reject", "abstain", "recuse"]},
@@ -287,10 +316,25 @@ DOCUMENT["paths"]["/items/{item_id}/votes"] = {"parameters": _ITEM_ID, "post": {
             "based_on_version": {"type": "integer", "description": "your vote's version you read (0: none)"}}}}}},
     "responses": {"201": _resp("recorded", _VOTE), "400": _resp("unknown choice, or a recusal without reason"),
                   **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/items/{item_id}/not-voted"] = {"parameters": _ITEM_ID, "post": {
+    "summary": "The chair records a present member who has not voted as 未表决",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["user_id"], "properties": {"user_id": _INT}}}}},
+    "responses": {"201": _resp("recorded", {"$ref": "#/components/schemas/AgendaItem"}),
+                  "422": _resp("user_id missing"), **_RULE_ERRORS}}}
+DOCUMENT["paths"]["/items/{item_id}/close-preview"] = {"parameters": _ITEM_ID, "get": {
+    "summary": "The chair: the exact count and the outcome closing would record, and the version to confirm",
+    "responses": {"200": _resp("the count", {"type": "object", "properties": {
+        "count": {"type": "object", "properties": {k: _INT for k in _COUNTS + ("absent", "entitled")}},
+        "passed": {"type": "boolean"}, "base": _INT, "needed": _INT, "confirmed_version": _INT}}),
+        **_RULE_ERRORS}}}
 DOCUMENT["paths"]["/items/{item_id}/close"] = {"parameters": _ITEM_ID, "post": {
-    "summary": "Close the item (the chair): passed → admitted, failed → rejected; without quorum it is refused",
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-        "conditions": _STR}}}}},
+    "summary": "Close the item (the chair), confirming the count of close-preview: passed → admitted, failed → "
+               "rejected; refused without quorum, with a present member not voted, or with no vote cast",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
+        "required": ["confirmed_version"], "properties": {
+            "conditions": _STR, "confirmed_version": {"type": "integer",
+                                                      "description": "from close-preview; 409 if the votes changed"}}}}}},
     "responses": {"200": _resp("closed", {"$ref": "#/components/schemas/AgendaItem"}), **_RULE_ERRORS}}}
 
 # --- scoring (crm.api.scoring) ------------------------------------------------------------------

@@ -10,10 +10,11 @@ from crm import clock
 from crm.auth.models import User
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
-from crm.decisions import services
+from crm.decisions import services, voting
 from crm.decisions.counting import decide
-from crm.decisions.forms import AddItemForm, CloseItemForm, MeetingForm, OpenMeetingForm, RulesForm, VoteForm
-from crm.decisions.models import AgendaItem, Attendee, Meeting, MeetingStatus
+from crm.decisions.forms import (ATTENDANCE_CHOICES, AddItemForm, AttendanceForm, CloseItemForm, MarkNotVotedForm,
+                                 MeetingForm, RulesForm, VoteForm)
+from crm.decisions.models import PASS_BASIS_LABELS, AgendaItem, Attendee, Meeting, MeetingStatus
 from crm.extensions import db
 from crm.forms import attach_error
 from crm.leads.models import Lead
@@ -59,8 +60,9 @@ def schedule():
     form = MeetingForm()
     if form.validate_on_submit():
         try:
-            meeting = services.schedule_meeting(form.title.data, form.meeting_on.data, form.location.data,
-                                                acting_user())
+            details = form.details()
+            meeting = services.schedule_meeting(details.pop("title"), details.pop("meeting_on"),
+                                                details.pop("location"), acting_user(), **details)
         except services.DecisionError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -76,13 +78,26 @@ def _item_context(item: AgendaItem, viewer: User) -> dict:
     lead = item.lead
     case = db.session.get(ScreeningCase, item.screening_case_id) if item.screening_case_id else None
     thresholds = screening_services.thresholds_for(lead.chain_id, case.park_unit_id if case else None)
-    own = next((v for v in item.votes if v.user_id == viewer.id), None)
-    outcome = None
+    context = {"item": item, "lead": lead, "case": case, "indicators": indicators.compute(lead, thresholds),
+               "votes": voting.visible_votes(item, viewer),
+               "own": next((v for v in item.votes if v.user_id == viewer.id), None)}
     if item.meeting.status != MeetingStatus.SCHEDULED:
-        outcome = decide(services.count(item), services.meeting_rules(item.meeting))
-    return {"item": item, "lead": lead, "case": case, "indicators": indicators.compute(lead, thresholds),
-            "votes": services.visible_votes(item, viewer), "own": own, "tally": services.count(item)
-            if item.meeting.status != MeetingStatus.SCHEDULED else None, "outcome": outcome}
+        tally = voting.recorded_count(item)
+        context.update(tally=tally, outcome=decide(tally, services.meeting_rules(item.meeting)),
+                       progress=voting.progress(item), waiting=voting.waiting_for(item),
+                       chair_may_vote=voting.chair_may_vote(item),
+                       lines=None if item.is_open else voting.member_lines(item))
+    return context
+
+
+def _attendance_rows(meeting: Meeting) -> list[dict]:
+    """The attendance list: the frozen attendees once open, the group's members before."""
+    if meeting.attendees:
+        return [{"user_id": a.user_id, "name": a.user.display_name, "title": a.title,
+                 "value": "present" if a.present else (a.absence_reason or ""), "note": a.absence_note or ""}
+                for a in meeting.attendees]
+    return [{"user_id": m.user_id, "name": m.user.display_name, "title": m.title, "value": "", "note": ""}
+            for m in services.members()]
 
 
 @bp.route("/meetings/<int:meeting_id>")
@@ -92,22 +107,41 @@ def meeting(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     user = acting_user()
     manage = user.can(Permission.DECISIONS_MANAGE)
-    add_form = None
+    add_form = details_form = None
     if manage and meeting.status != MeetingStatus.CLOSED:
         add_form = AddItemForm()
         add_form.lead_id.choices = [(l.id, f"{l.company_name} · {l.project_name or ''}")
                                     for l in services.awaiting_leads()]
-    open_form = None
-    if meeting.status == MeetingStatus.SCHEDULED and manage:
-        open_form = OpenMeetingForm()
-        group = services.members()
-        open_form.present_ids.choices = [(m.user_id, f"{m.user.display_name} {m.title}") for m in group]
-        open_form.present_ids.data = [m.user_id for m in group]
+        details_form = MeetingForm(obj=meeting)
+    attendance_open = manage and (meeting.status == MeetingStatus.SCHEDULED or (
+        meeting.status == MeetingStatus.OPEN and not services.votes_cast_in(meeting)))
     attendee = services.attendee_of(meeting, user.id) if meeting.attendees else None
     items = [_item_context(item, user) for item in meeting.items]
     return render_template("decisions/meeting.html", meeting=meeting, items=items, add_form=add_form,
-                           open_form=open_form, attendee=attendee, is_chair=meeting.chair_id == user.id,
-                           vote_form=VoteForm(), close_form=CloseItemForm(), manage=manage)
+                           details_form=details_form, attendance_form=AttendanceForm() if attendance_open else None,
+                           attendance_rows=_attendance_rows(meeting), attendance_choices=ATTENDANCE_CHOICES,
+                           attendee=attendee, is_chair=meeting.chair_id == user.id, vote_form=VoteForm(),
+                           mark_form=MarkNotVotedForm(), manage=manage,
+                           basis_label=PASS_BASIS_LABELS.get(meeting.pass_basis or "cast"))
+
+
+@bp.route("/meetings/<int:meeting_id>/details", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def update_details(meeting_id: int):
+    """Team leads and admins: time, place, recorder and observers, until the meeting ends."""
+    meeting = _meeting_or_404(meeting_id)
+    form = MeetingForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+    try:
+        services.update_meeting(meeting, **form.details())
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, meeting_id)
+    flash(_("Meeting details saved."), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
 
 
 @bp.route("/meetings/<int:meeting_id>/items", methods=["POST"])
@@ -149,19 +183,33 @@ def remove_item(item_id: int):
 @bp.route("/meetings/<int:meeting_id>/open", methods=["POST"])
 @require_permission(Permission.DECISIONS_MANAGE)
 def open_meeting(meeting_id: int):
-    """Team leads and admins: open the meeting with the members present; the rules freeze."""
+    """Team leads and admins: take attendance (each member present or absent with the reason) and
+    open the meeting; its rules freeze."""
     meeting = _meeting_or_404(meeting_id)
-    form = OpenMeetingForm()
-    form.present_ids.choices = [(m.user_id, "") for m in services.members()]
-    if not form.validate_on_submit():
+    if not AttendanceForm().validate_on_submit():
         abort(400)
+    attendance = AttendanceForm.entries(request.form, [m.user_id for m in services.members()])
     try:
-        services.open_meeting(meeting, form.present_ids.data)
+        services.open_meeting(meeting, attendance)
     except services.DecisionError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
+        return _decision_error_response(exc, meeting_id)
     flash(_("The meeting is open. Members can vote."), "success")
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["POST"])
+@require_permission(Permission.DECISIONS_MANAGE)
+def update_attendance(meeting_id: int):
+    """Team leads and admins: correct the attendance before the first vote."""
+    meeting = _meeting_or_404(meeting_id)
+    if not AttendanceForm().validate_on_submit():
+        abort(400)
+    attendance = AttendanceForm.entries(request.form, [a.user_id for a in meeting.attendees])
+    try:
+        services.update_attendance(meeting, attendance)
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, meeting_id)
+    flash(_("Attendance corrected."), "success")
     return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
 
 
@@ -184,27 +232,52 @@ def vote(item_id: int):
         return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}"), 303
     based_on = int(form.based_on_version.data) if (form.based_on_version.data or "").isdigit() else None
     try:
-        services.cast_vote(item, acting_user(), form.choice.data, form.reason.data, based_on)
+        voting.cast_vote(item, acting_user(), form.choice.data, form.reason.data, based_on)
     except services.DecisionError as exc:
         return _decision_error_response(exc, item.meeting_id)
     flash(_("Vote recorded."), "success")
     return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}")
 
 
-@bp.route("/items/<int:item_id>/close", methods=["POST"])
+@bp.route("/items/<int:item_id>/not-voted", methods=["POST"])
 @require_permission(Permission.DECISIONS_VOTE)
-def close_item(item_id: int):
-    """The chair: close an item; the result follows the meeting's rules and moves the project."""
+def mark_not_voted(item_id: int):
+    """The chair: record that a present member states no view on the item (未表决)."""
     item = _item_or_404(item_id)
-    form = CloseItemForm()
+    form = MarkNotVotedForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        outcome = services.close_item(item, acting_user(), form.conditions.data)
+        voting.mark_not_voted(item, acting_user(), form.user_id.data)
     except services.DecisionError as exc:
         return _decision_error_response(exc, item.meeting_id)
-    flash(_("Decided: admitted.") if outcome.passed else _("Decided: not admitted."), "success")
+    flash(_("Recorded as not voting."), "success")
     return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}")
+
+
+@bp.route("/items/<int:item_id>/close", methods=["GET", "POST"])
+@require_permission(Permission.DECISIONS_VOTE)
+def close_item(item_id: int):
+    """The chair: see the exact count and the outcome it will record, then confirm (irreversible)."""
+    item = _item_or_404(item_id)
+    user = acting_user()
+    form = CloseItemForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            outcome = voting.close_item(item, user, form.conditions.data, form.confirmed_version.data)
+        except services.DecisionError as exc:
+            return _decision_error_response(exc, item.meeting_id)
+        flash(_("Decided: admitted.") if outcome.passed else _("Decided: not admitted."), "success")
+        return redirect(url_for("decisions.meeting", meeting_id=item.meeting_id) + f"#item-{item.id}")
+    try:
+        tally, outcome = voting.close_preview(item, user)
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, item.meeting_id)
+    form.confirmed_version.data = item.version
+    return render_template("decisions/close.html", item=item, meeting=item.meeting, tally=tally, outcome=outcome,
+                           form=form, basis_label=PASS_BASIS_LABELS.get(item.meeting.pass_basis or "cast"))
 
 
 @bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
@@ -266,7 +339,8 @@ def settings():
         if form.validate_on_submit():
             try:
                 services.save_rules(form.quorum_fraction.data, form.pass_fraction.data,
-                                    form.abstain_counts_as_cast.data)
+                                    form.abstain_counts_as_cast.data, form.pass_basis.data,
+                                    form.chair_votes_last.data)
             except services.DecisionError as exc:
                 db.session.rollback()
                 attach_error(form, exc)

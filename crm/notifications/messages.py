@@ -11,6 +11,8 @@ MESSAGES = {
     "screening_no_calendar": _l("The holiday schedule for %(year)s is not entered: the pre-screening "
                                 "deadline of %(company)s cannot be computed. Enter it in the holiday table."),
     "meeting_scheduled": _l("Leadership group meeting “%(title)s” scheduled for %(day)s."),
+    "decision_admitted": _l("The leadership group admitted %(company)s (%(meeting)s).%(conditions)s"),
+    "decision_rejected": _l("The leadership group did not admit %(company)s (%(meeting)s).%(conditions)s"),
 }
 
 
@@ -19,6 +21,10 @@ def render(kind: str, params: dict) -> str:
     if template is None:
         return kind
     values = dict(params or {})
+    if values.get("conditions"):
+        from flask_babel import gettext
+
+        values["conditions"] = gettext(" Conditions: %(text)s", text=values["conditions"])
     if "result" in values:
         from crm.screening.models import RESULT_LABELS
 
