@@ -28,9 +28,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    from crm.attachments.kinds import register_attachment_kinds
+
+    register_attachment_kinds(app)  # which records take files, who reads and adds them
     _register_request_lifecycle(app)
     _register_errors(app)
     _register_template_helpers(app)
+    from crm.papers import init_app as init_papers
+
+    init_papers(app)  # document numbers on closing (crm.signals), the papers' content in templates
 
     from crm.cli import register_commands
 
@@ -80,11 +86,12 @@ def _register_blueprints(app: Flask) -> None:
     from crm.leads.views import bp as leads_bp
     from crm.main.views import bp as main_bp
     from crm.notifications.views import bp as notifications_bp
+    from crm.papers.views import bp as papers_bp
     from crm.screening.views import bp as screening_bp
     from crm.sources.views import bp as sources_bp
 
     for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, interchange_bp, api_bp, screening_bp,
-               notifications_bp, decisions_bp, scoring_bp, chains_bp):
+               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
 

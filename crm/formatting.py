@@ -28,6 +28,13 @@ def local_datetime(value) -> str:
     return value.astimezone(_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+def cn_date(value) -> str:
+    """A date as official papers write it (GB/T 9704): 2026年12月5日, no leading zeros."""
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def yes_no(value) -> str:
     if value is None:
         return "—"
@@ -57,6 +64,7 @@ def register(app) -> None:
 
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["yes_no"] = yes_no
+    app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = lambda v: v.isoformat() if v else "—"
     app.jinja_env.filters["role_label"] = lambda r: str(ROLE_LABELS.get(r, r))

@@ -49,6 +49,7 @@ class Permission(StrEnum):
     CHAINS_EDIT = "chains.edit"                # chains, nodes, their intent and local firms
     TARGETS_EDIT_UNIT = "targets.edit_unit"    # add, edit, import and convert the own unit's targets
     TARGETS_EDIT_ALL = "targets.edit_all"      # the same for every unit's targets
+    PAPERS_SETTINGS = "papers.settings"        # issuers and document-number prefixes of official papers
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -72,7 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
                            Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
-                           Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL}),
+                           Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS}),
 }
 
 

@@ -1,0 +1,16 @@
+"""Signals features send when something happened that other features may follow up on.
+
+A core module: it imports no feature. Senders pass the subject's id as a keyword; receivers are
+connected in create_app (e.g. crm.papers gives the closed case's notice its document number).
+Receivers run inside the sender's transaction: they change state and flush, never commit.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sent by crm.screening.services.close_case:  screening_case_closed.send(case_id=case.id)
+screening_case_closed = _signals.signal("screening-case-closed")
+# sent by crm.decisions.services.close_meeting:  meeting_closed.send(meeting_id=meeting.id)
+meeting_closed = _signals.signal("meeting-closed")
