@@ -28,6 +28,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    from crm.attachments.kinds import register_attachment_kinds
+
+    register_attachment_kinds(app)  # which records take files, who reads and adds them
     _register_request_lifecycle(app)
     _register_errors(app)
     _register_template_helpers(app)

@@ -49,6 +49,10 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = int(os.environ.get("CRM_SESSION_HOURS", "12")) * 3600
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; long forms must not expire
         self.MAX_CONTENT_LENGTH = int(os.environ.get("CRM_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+        # Attachments: where the files live (default <instance>/attachments; never the static
+        # folder) and the largest file accepted.
+        self.ATTACHMENTS_DIR = os.environ.get("CRM_ATTACHMENTS_DIR") or None
+        self.ATTACHMENT_MAX_MB = int(os.environ.get("CRM_ATTACHMENT_MAX_MB", "20"))
         self.BABEL_DEFAULT_LOCALE = "zh"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
         self.LANGUAGES = ["zh", "en"]

@@ -78,7 +78,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
     history = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
                                                           AuditEntry.entity_id == lead.id)
                                  .order_by(AuditEntry.id.desc()).limit(100)).all()
-    from crm.screening.queries import can_submit_lead
+    from crm.screening.queries import can_submit_lead, returned_materials
     from crm.screening.services import SUBMITTABLE, cases_for_lead
     from crm.chains.queries import targets_for_lead
 
@@ -89,6 +89,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
     return render_template("leads/show.html", lead=lead, can_edit=can_edit, stage_form=stage_form,
                            activity_form=activity_form, history=history, scores=scores,
                            screening_cases=cases_for_lead(lead.id), chain_targets=targets_for_lead(lead.id),
+                           missing_materials=returned_materials(lead),
                            can_submit=can_submit_lead(current_user, lead) and lead.stage in SUBMITTABLE), status
 
 

@@ -22,21 +22,40 @@ class SubmitForm(FlaskForm):
                                   validators=[DataRequired(message=_l("Choose at least one member unit."))])
     park_unit_id = SelectField(_l("Park (for its thresholds)"), coerce=_optional_int)
     note = TextAreaField(_l("Note to the member units"), validators=[Optional(), Length(max=2000)])
+    # A returned lead: the previous round's missing materials, each ticked once supplied
+    # (choices set by the view; unticked items may stay open).
+    supplied = MultiCheckboxField(_l("Materials supplied since the last round"))
     version = HiddenField()
     submit = SubmitField(_l("Send to pre-screening"))
 
 
-RATING_CHOICES = [(i, str(i)) for i in range(1, 6)]
+def _rating(value):
+    """"" → None (not rated), digits → int; anything else is handed on for the service to refuse."""
+    if value in (None, "", "None"):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
+RATING_CHOICES = [("", _l("Not rated"))] + [(i, str(i)) for i in range(1, 6)]
+
+
+def _rating_field(dimension: str) -> SelectField:
+    # No default: a rating is chosen or absent, never pre-filled. The service checks the range.
+    return SelectField(RATING_LABELS[dimension], coerce=_rating, choices=RATING_CHOICES, default=None,
+                       validate_choice=False)
 
 
 class OpinionForm(FlaskForm):
     verdict = RadioField(_l("Verdict"), choices=[(k.value, v) for k, v in VERDICT_LABELS.items()],
                          validators=[InputRequired(message=_l("Choose approve, approve with conditions or reject."))])
-    rating_scale = SelectField(RATING_LABELS["scale"], coerce=int, choices=RATING_CHOICES, default=3)
-    rating_intensity = SelectField(RATING_LABELS["intensity"], coerce=int, choices=RATING_CHOICES, default=3)
-    rating_tech = SelectField(RATING_LABELS["tech"], coerce=int, choices=RATING_CHOICES, default=3)
-    rating_prospects = SelectField(RATING_LABELS["prospects"], coerce=int, choices=RATING_CHOICES, default=3)
-    rating_compliance = SelectField(RATING_LABELS["compliance"], coerce=int, choices=RATING_CHOICES, default=3)
+    rating_scale = _rating_field("scale")
+    rating_intensity = _rating_field("intensity")
+    rating_tech = _rating_field("tech")
+    rating_prospects = _rating_field("prospects")
+    rating_compliance = _rating_field("compliance")
     materials_common = MultiCheckboxField(_l("Materials still needed"), choices=[(m, m) for m in COMMON_MATERIALS])
     materials_other = TextAreaField(_l("Other materials still needed (one per line)"),
                                     validators=[Optional(), Length(max=4000)])

@@ -169,6 +169,9 @@ class ScreeningCase(Base):
     closed_by_deadline: Mapped[bool | None] = mapped_column(Boolean)
     # The 一次性告知书 as it stood at closing: [{"item": …, "units": [unit names]}]
     notice_items: Mapped[list | None] = mapped_column(JSON)
+    # A resubmission: the items of the previous round's notice the officer ticked as supplied
+    # (their texts); None on a first round.
+    supplied_materials: Mapped[list | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -202,6 +205,16 @@ class ScreeningCase(Base):
             if opinion.unit_id not in latest or opinion.version > latest[opinion.unit_id].version:
                 latest[opinion.unit_id] = opinion
         return latest
+
+    def supplied_report(self) -> list[dict]:
+        """A resubmission: each material the previous round's notice asked for, with the units
+        that asked and whether the officer ticked it as supplied ([] on a first round)."""
+        previous = self.previous_case
+        if previous is None or not previous.notice_items:
+            return []
+        ticked = set(self.supplied_materials or [])
+        return [{"item": e["item"], "units": e.get("units", []), "supplied": e["item"] in ticked}
+                for e in previous.notice_items]
 
     def remarks(self) -> list[tuple[str, "ScreeningOpinion"]]:
         """(unit name, opinion) for the units that attached conditions or rejected."""
@@ -239,6 +252,7 @@ class ScreeningOpinion(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "unit_id", "version"),
         CheckConstraint("verdict IN ('approve', 'conditional', 'reject')", name="verdict_known"),
+        # A rating is chosen (1-5) or absent (NULL: 未评); NULL passes the check.
         *(CheckConstraint(f"rating_{d} BETWEEN 1 AND 5", name=f"rating_{d}_range") for d in RATING_DIMENSIONS),
     )
 
@@ -247,11 +261,11 @@ class ScreeningOpinion(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     version: Mapped[int] = mapped_column(Integer)
     verdict: Mapped[str] = mapped_column(String(12))
-    rating_scale: Mapped[int] = mapped_column(Integer)
-    rating_intensity: Mapped[int] = mapped_column(Integer)
-    rating_tech: Mapped[int] = mapped_column(Integer)
-    rating_prospects: Mapped[int] = mapped_column(Integer)
-    rating_compliance: Mapped[int] = mapped_column(Integer)
+    rating_scale: Mapped[int | None] = mapped_column(Integer)
+    rating_intensity: Mapped[int | None] = mapped_column(Integer)
+    rating_tech: Mapped[int | None] = mapped_column(Integer)
+    rating_prospects: Mapped[int | None] = mapped_column(Integer)
+    rating_compliance: Mapped[int | None] = mapped_column(Integer)
     materials: Mapped[list] = mapped_column(JSON, default=list)  # items the investor must supply
     conditions: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
@@ -267,5 +281,6 @@ class ScreeningOpinion(Base):
     def verdict_label(self) -> str:
         return str(VERDICT_LABELS.get(self.verdict, self.verdict))
 
-    def ratings(self) -> list[tuple[str, int]]:
+    def ratings(self) -> list[tuple[str, int | None]]:
+        """(label, 1-5 or None when the unit did not rate that dimension)."""
         return [(str(RATING_LABELS[d]), getattr(self, f"rating_{d}")) for d in RATING_DIMENSIONS]

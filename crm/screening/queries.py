@@ -46,6 +46,18 @@ def get_case_or_404(case_id: int) -> ScreeningCase:
     return case
 
 
+def returned_materials(lead: Lead) -> list[dict]:
+    """A lead returned for materials: what its last round's one-time notice still asks for,
+    [{"item": …, "units": [unit names]}]; [] for any other lead."""
+    if lead.stage != "returned":
+        return []
+    last = db.session.scalar(select(ScreeningCase).where(ScreeningCase.lead_id == lead.id)
+                             .order_by(ScreeningCase.round.desc()).limit(1))
+    if last is None or last.status != CaseStatus.CLOSED.value:
+        return []
+    return list(last.notice_items or [])
+
+
 def todo_for_unit(unit_id: int) -> list[tuple[ScreeningCase, CaseUnit]]:
     """Open cases waiting for this unit's first opinion, most urgent first (no deadline: last)."""
     rows = db.session.execute(

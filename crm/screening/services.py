@@ -21,8 +21,9 @@ from crm.leads.pipeline import Stage, stage_label
 from crm.notifications.services import notify, notify_many, unit_users_with_role, users_with_role
 from crm.screening.calendar import UnknownYearError, WorkCalendar, deadline
 from crm.screening.indicators import Thresholds
-from crm.screening.models import (RATING_DIMENSIONS, CalendarDay, CalendarYear, CaseResult, CaseStatus,
-                                  CaseUnit, ScreeningCase, ScreeningChainUnit, ScreeningDefaultUnit,
+from crm.screening.materials import COMMON_MATERIALS
+from crm.screening.models import (RATING_DIMENSIONS, RATING_LABELS, CalendarDay, CalendarYear, CaseResult,
+                                  CaseStatus, CaseUnit, ScreeningCase, ScreeningChainUnit, ScreeningDefaultUnit,
                                   ScreeningOpinion, ScreeningSettings, ScreeningThreshold, Verdict)
 
 SUBMITTABLE = (Stage.NEGOTIATING.value, Stage.RETURNED.value)
@@ -195,8 +196,11 @@ def _apply_deadline(case: ScreeningCase, calendar: WorkCalendar) -> bool:
 
 
 def submit(lead: Lead, actor: User, unit_ids, park_unit_id: int | None = None, note: str | None = None,
-           expected_version=None) -> ScreeningCase:
-    """Send a lead in negotiation (or returned with materials) to pre-screening."""
+           expected_version=None, supplied=None) -> ScreeningCase:
+    """Send a lead in negotiation (or returned with materials) to pre-screening.
+
+    `supplied`: on a resubmission, the items of the previous round's notice the officer ticks as
+    supplied (texts as listed); unticked items may stay open and are shown as not supplied."""
     if lead.stage == Stage.SCREENING:
         raise ScreeningError(_("This lead is already in pre-screening."), status=409)
     if lead.stage not in SUBMITTABLE:
@@ -214,8 +218,10 @@ def submit(lead: Lead, actor: User, unit_ids, park_unit_id: int | None = None, n
             raise ScreeningError(_("Choose a park."), "park_unit_id")
     previous = db.session.scalar(select(ScreeningCase).where(ScreeningCase.lead_id == lead.id)
                                  .order_by(ScreeningCase.round.desc()).limit(1))
+    supplied_items = _supplied_items(previous, supplied)
     settings = get_settings()
     case = ScreeningCase(lead=lead, round=(previous.round + 1) if previous else 1, previous_case=previous,
+                         supplied_materials=supplied_items,
                          park_unit_id=park_unit_id, submitted_by_id=actor.id, submitted_at=clock.now(),
                          note=(note or "").strip() or None, working_days=settings.working_days,
                          period_days=settings.period_days, status=CaseStatus.OPEN.value)
@@ -239,6 +245,31 @@ def submit(lead: Lead, actor: User, unit_ids, park_unit_id: int | None = None, n
     return case
 
 
+def missing_items(case: ScreeningCase | None) -> list[dict]:
+    """The materials a closed round's one-time notice asked for: [{"item", "units"}]."""
+    if case is None or case.status != CaseStatus.CLOSED.value:
+        return []
+    return list(case.notice_items or [])
+
+
+def _supplied_items(previous: ScreeningCase | None, supplied) -> list[str] | None:
+    """The ticked items, in the notice's order; an item the notice does not list is refused."""
+    asked = [entry["item"] for entry in missing_items(previous)]
+    if not asked:
+        if supplied:
+            raise ScreeningError(_("The previous round asked for no materials."), "supplied")
+        return None
+    if supplied is None:
+        supplied = []
+    if isinstance(supplied, (str, bytes)) or not all(isinstance(i, str) for i in supplied):
+        raise ScreeningError(_("Tick the supplied materials from the list."), "supplied")
+    unknown = [i for i in supplied if i not in asked]
+    if unknown:
+        raise ScreeningError(_("“%(item)s” is not among the materials the previous round asked for.",
+                               item=unknown[0]), "supplied")
+    return [item for item in asked if item in set(supplied)]
+
+
 def recompute_unknown_deadlines() -> int:
     """Cases waiting for a year's schedule get their deadline once it is entered."""
     cases = db.session.scalars(select(ScreeningCase).where(ScreeningCase.status == CaseStatus.OPEN.value,
@@ -258,19 +289,51 @@ def latest_version(case_id: int, unit_id: int) -> int:
         ScreeningOpinion.case_id == case_id, ScreeningOpinion.unit_id == unit_id))
 
 
+def clean_rating(value, dimension: str) -> int | None:
+    """A rating as given: None (not rated) or a whole number 1-5; anything else is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ScreeningError(_("%(dimension)s: choose a rating from 1 to 5, or leave it not rated.",
+                               dimension=RATING_LABELS[dimension]), f"rating_{dimension}")
+    return value
+
+
 def clean_materials(items) -> list[str]:
-    """One item per entry, trimmed, duplicates (by comparable form) dropped, order kept."""
+    """One item per entry, as ticked or typed (whitespace trimmed and collapsed only), duplicates
+    (by the comparable key) dropped, order kept. A typed item whose key is a common material's is
+    stored as that common material's exact text, so it comes back ticked."""
+    common = _common_by_key()
     seen, result = set(), []
     for item in items or []:
-        text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(item))).strip(" ;；,，。.、")
+        text = re.sub(r"\s+", " ", str(item)).strip(" ;；,，。.、")
         key = _material_key(text)
-        if text and key not in seen:
+        if text and key and key not in seen:
             seen.add(key)
-            result.append(text[:200])
+            result.append(common.get(key, text[:200]))
     return result
 
 
+def split_materials(items) -> tuple[list[str], list[str]]:
+    """(common materials to tick, other items) for the opinion form; older rows stored with
+    half-width brackets still find their tick by the comparable key."""
+    common = _common_by_key()
+    ticked, other = [], []
+    for item in items or []:
+        match = common.get(_material_key(item))
+        if match is not None:
+            ticked.append(match)
+        else:
+            other.append(item)
+    return ticked, other
+
+
+def _common_by_key() -> dict[str, str]:
+    return {_material_key(m): m for m in COMMON_MATERIALS}
+
+
 def _material_key(text: str) -> str:
+    """The comparable form, for de-duplication and merging only (never stored)."""
     return re.sub(r"[\s;；,，。.、()（）《》<>\"'“”]", "", unicodedata.normalize("NFKC", text)).lower()
 
 
@@ -289,10 +352,7 @@ def submit_opinion(case: ScreeningCase, unit_id: int, actor: User, data: dict,
     verdict = data.get("verdict")
     if verdict not in {v.value for v in Verdict}:
         raise ScreeningError(_("Choose approve, approve with conditions or reject."), "verdict")
-    for dim in RATING_DIMENSIONS:
-        value = data.get(f"rating_{dim}")
-        if not isinstance(value, int) or not 1 <= value <= 5:
-            raise ScreeningError(_("Rate every dimension from 1 to 5."), f"rating_{dim}")
+    ratings = {f"rating_{dim}": clean_rating(data.get(f"rating_{dim}"), dim) for dim in RATING_DIMENSIONS}
     materials = clean_materials(data.get("materials"))
     comment = (data.get("comment") or "").strip() or None
     conditions = (data.get("conditions") or "").strip() or None
@@ -308,8 +368,7 @@ def submit_opinion(case: ScreeningCase, unit_id: int, actor: User, data: dict,
     opinion = ScreeningOpinion(
         case_id=case.id, unit_id=unit_id, version=current + 1, verdict=verdict, materials=materials,
         conditions=conditions, comment=comment, author_id=actor.id, submitted_at=now,
-        late=bool(case.due_at and now > case.due_at),
-        **{f"rating_{d}": data[f"rating_{d}"] for d in RATING_DIMENSIONS})
+        late=bool(case.due_at and now > case.due_at), **ratings)
     try:
         with db.session.begin_nested():
             db.session.add(opinion)

@@ -18,7 +18,9 @@ from crm.forms import attach_error
 from crm.leads import services as lead_services
 from crm.leads.models import Lead
 from crm.leads.queries import get_lead_or_404
+from crm.attachments.queries import panels as attachment_panels
 from crm.screening import indicators, queries, services
+from crm.screening.attachments import CASE_KIND, OPINION_KIND
 from crm.screening.forms import CalendarDayForm, ConfirmYearForm, OpinionForm, SettingsForm, SubmitForm, ThresholdForm
 from crm.screening.models import (CASE_STATUS_LABELS, RATING_DIMENSIONS, CalendarDay, CalendarYear,
                                   ScreeningCase, ScreeningThreshold)
@@ -70,6 +72,9 @@ def submit(lead_id: int):
     form = SubmitForm()
     form.unit_ids.choices = _member_choices()
     form.park_unit_id.choices = [("", "—")] + [(p.id, p.name) for p in _parks()]
+    missing = queries.returned_materials(lead)
+    form.supplied.choices = [(e["item"], f"{e['item']}（{'、'.join(e['units'])}）" if e.get("units") else e["item"])
+                             for e in missing]
     if request.method == "GET":
         form.unit_ids.data = [u.id for u in services.member_units_for(lead)]
         form.park_unit_id.data = lead.owner_unit_id if lead.owner_unit.kind == UnitKind.PARK else None
@@ -78,7 +83,8 @@ def submit(lead_id: int):
     if form.validate_on_submit():
         try:
             case = services.submit(lead, acting_user(), form.unit_ids.data, form.park_unit_id.data,
-                                   form.note.data, expected_version=form.version.data)
+                                   form.note.data, expected_version=form.version.data,
+                                   supplied=(form.supplied.data or []) if missing else None)
         except (lead_services.ConcurrentEditError, StaleDataError):
             db.session.rollback()
             flash(_("This lead was changed by someone else since you opened it. Reload and try again."), "danger")
@@ -102,7 +108,7 @@ def submit(lead_id: int):
     if request.method == "GET" and lead.stage not in services.SUBMITTABLE:
         flash(_("Only a lead in negotiation (or returned for materials) can be sent to pre-screening."), "warning")
     thresholds = services.thresholds_for(lead.chain_id, form.park_unit_id.data)
-    return render_template("screening/submit.html", lead=lead, form=form,
+    return render_template("screening/submit.html", lead=lead, form=form, missing=missing,
                            indicators=indicators.compute(lead, thresholds), thresholds=thresholds), status
 
 
@@ -121,15 +127,18 @@ def _render_case(case: ScreeningCase, form: OpinionForm | None = None, status: i
             form.verdict.data = own.verdict
             for d in RATING_DIMENSIONS:
                 getattr(form, f"rating_{d}").data = getattr(own, f"rating_{d}")
-            form.materials_common.data = [m for m in own.materials if m in dict(form.materials_common.choices)]
-            form.materials_other.data = "\n".join(m for m in own.materials
-                                                  if m not in dict(form.materials_common.choices))
+            ticked, other = services.split_materials(own.materials)
+            form.materials_common.data = ticked
+            form.materials_other.data = "\n".join(other)
             form.conditions.data = own.conditions
             form.comment.data = own.comment
         form.based_on_version.data = own.version if own else 0
     rounds = services.cases_for_lead(case.lead_id)
+    case_files = attachment_panels(CASE_KIND, {case.id: case}, user).get(case.id)
+    unit_files = attachment_panels(OPINION_KIND, {cu.id: cu for cu in case.units}, user)
     return render_template(
         "screening/case.html", case=case, lead=case.lead, latest=latest, form=form,
+        case_files=case_files, unit_files=unit_files, supplied_report=case.supplied_report(),
         can_answer=can_answer, own_unit_case=own_unit_case,
         can_resubmit=queries.can_submit_lead(user, case.lead) and case.lead.stage in services.SUBMITTABLE,
         indicators=indicators.compute(case.lead, thresholds), thresholds=thresholds, rounds=rounds,
