@@ -66,6 +66,11 @@ def text_width(text: str) -> float:
     return sum(1 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in text)
 
 
+def chars(n: float):
+    """A length of n characters of 3号 (16 pt each)."""
+    return Pt(round(16 * n, 2))
+
+
 def _run(paragraph, text: str, font: str = BODY_FONT, size=BODY_SIZE, bold: bool = False, color=None):
     run = paragraph.add_run(text)
     set_fonts(run.element, font)
@@ -90,6 +95,27 @@ def _page_field(paragraph, size) -> None:
         if text is not None:
             el.text = text
         run.element.append(el)
+
+
+def title_lines(text: str, per_line: float = 18.0) -> list[str]:
+    """A long title in lines of about equal width (GB/T 9704: 排列对称), never splitting a
+    number or a Latin word; 20 characters of 2号 fill the 156 mm line, 18 leave room for wider numerals."""
+    width = text_width(text)
+    if width <= per_line:
+        return [text]
+    count = int(-(-width // per_line))
+    target = width / count
+    tokens = re.findall(r"[0-9A-Za-z.%]+|.", text)
+    lines, current, used = [], "", 0.0
+    for token in tokens:
+        w = text_width(token)
+        if current and len(lines) < count - 1 and used + w / 2 > target:
+            lines.append(current)
+            current, used = "", 0.0
+        current += token
+        used += w
+    lines.append(current)
+    return lines
 
 
 class OfficialPaper:
@@ -249,7 +275,10 @@ class OfficialPaper:
         p = self._paragraph("Title")
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self._fixed_lines(p.paragraph_format, Pt(36))
-        _run(p, text, TITLE_FONT, TITLE_SIZE)
+        for n, line in enumerate(title_lines(text)):
+            run = _run(p, line, TITLE_FONT, TITLE_SIZE)
+            if n:
+                run._r.insert(list(run._r).index(run._r.find(qn("w:t"))), OxmlElement("w:br"))
         self._blank()
 
     def addressee(self, text: str) -> None:
@@ -261,7 +290,7 @@ class OfficialPaper:
         """A body paragraph, indented two characters; `bold_lead` is set in 黑体 before the text."""
         p = self._paragraph()
         if indent:
-            p.paragraph_format.first_line_indent = BODY_SIZE * 2
+            p.paragraph_format.first_line_indent = chars(2)
             p._p.get_or_add_pPr().get_or_add_ind().set(qn("w:firstLineChars"), "200")
         if align is not None:
             p.alignment = align
@@ -274,7 +303,7 @@ class OfficialPaper:
     def heading(self, text: str) -> None:
         """A level-one heading (一、…) in 黑体, indented two characters."""
         p = self._paragraph("Heading 1")
-        p.paragraph_format.first_line_indent = BODY_SIZE * 2
+        p.paragraph_format.first_line_indent = chars(2)
         p.paragraph_format.keep_with_next = True
         _run(p, text, HEADING_FONT)
 
@@ -283,8 +312,8 @@ class OfficialPaper:
         with the first character after the colon."""
         p = self._paragraph()
         lead = label + "："
-        p.paragraph_format.left_indent = BODY_SIZE * (2 + text_width(lead))
-        p.paragraph_format.first_line_indent = -BODY_SIZE * text_width(lead)
+        p.paragraph_format.left_indent = chars(2 + text_width(lead))
+        p.paragraph_format.first_line_indent = -chars(text_width(lead))
         _run(p, lead, HEADING_FONT)
         _run(p, text)
 
@@ -311,14 +340,17 @@ class OfficialPaper:
     def sign(self, issuer: str, day_text: str) -> None:
         """The issuer's full name and the date at the end, right-aligned: the date four
         characters in from the right, the issuer centred over it (GB/T 9704 7.3.5)."""
-        self._blank()
-        self._blank()
+        if self.doc.paragraphs:  # the last lines of the text stay on the page of the signature
+            self.doc.paragraphs[-1].paragraph_format.keep_with_next = True
+        for _blank in range(2):
+            self._paragraph().paragraph_format.keep_with_next = True
         date_right = 4.0
         issuer_right = max(0.0, date_right + (text_width(day_text) - text_width(issuer)) / 2)
         for text, right in ((issuer, issuer_right), (day_text, date_right)):
             p = self._paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            p.paragraph_format.right_indent = BODY_SIZE * right
+            p.paragraph_format.right_indent = chars(right)
+            p.paragraph_format.keep_with_next = text == issuer
             _run(p, text)
 
     def save(self, stream) -> None:

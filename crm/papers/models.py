@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,9 +13,6 @@ from crm.database import Base, utcnow
 class PaperKind(StrEnum):
     NOTICE = "notice"    # 一次性告知书: one per closed screening case (subject = the case's id)
     MINUTES = "minutes"  # 会议纪要: one per closed meeting (subject = the meeting's id)
-
-
-PAPER_KIND_LABELS = {PaperKind.NOTICE: _l("One-time notice"), PaperKind.MINUTES: _l("Minutes")}
 
 
 class PaperSettings(Base):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Response
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from crm.documents import docx_response
 from crm.formatting import cn_date
@@ -30,7 +31,7 @@ def notice_content(case: ScreeningCase) -> NoticeContent:
     lead = case.lead
     units = "、".join(cu.unit.name for cu in case.units)
     intro = _("Your %(project)s (pre-screening round %(round)s) was reviewed by the %(count)s member units "
-              "%(units)s. Result: %(result)s.", project=lead.project_name or _("project"), round=case.round,
+              "%(units)s. Result: %(result)s.", project=lead.project_name or pgettext("official paper", "project"), round=case.round,
               count=len(case.units), units=units, result=case.result_label)
     materials = [(n, entry["item"], "、".join(entry["units"])) for n, entry in enumerate(case.notice_items or [], 1)]
     remarks = [f"{n}. {name}（{opinion.verdict_label}）：{opinion.conditions or opinion.comment or ''}"
@@ -50,7 +51,7 @@ def build_notice(case: ScreeningCase) -> OfficialPaper:
     paper.para(content.intro)
     if content.materials:
         paper.para(_("To continue, please supply all of the following materials at once:"))
-        paper.table([_("No."), _("Material"), _("Asked for by")],
+        paper.table([pgettext("official paper", "No."), _("Material"), _("Asked for by")],
                     [[str(n), item, units] for n, item, units in content.materials], [16, 86, 54])
     else:
         paper.para(_("No further materials are required."))
