@@ -43,4 +43,4 @@ def _authenticate():
     return None
 
 
-from crm.api import chains, decisions, exports, imports, leads, openapi, scoring, screening  # noqa: E402,F401  (routes register on bp)
+from crm.api import attachments, chains, decisions, exports, imports, leads, openapi, scoring, screening  # noqa: E402,F401,E501  (routes register on bp)

@@ -189,9 +189,21 @@ _CASE = {"type": "object", "properties": {
         "status": {"enum": ["pass", "fail", "unknown"]}}}},
     "opinions": {"type": "array", "items": {"$ref": "#/components/schemas/Opinion"}},
     "notice": {"type": ["array", "null"], "items": {"type": "object", "properties": {
-        "item": {"type": "string"}, "units": {"type": "array", "items": {"type": "string"}}}}}}}
-_RATINGS = {"type": "object", "properties": {d: {"type": "integer", "minimum": 1, "maximum": 5} for d in
-                                              ("scale", "intensity", "tech", "prospects", "compliance")}}
+        "item": {"type": "string"}, "units": {"type": "array", "items": {"type": "string"}}}}},
+    "supplied_materials": {"type": ["array", "null"], "items": {"type": "string"},
+                           "description": "a resubmission: the previous notice's items the officer ticked as supplied"},
+    "supplied_report": {"type": "array", "description": "a resubmission: every item the previous notice asked "
+                                                        "for, supplied or not (未补齐)",
+                        "items": {"type": "object", "properties": {
+                            "item": {"type": "string"}, "units": {"type": "array", "items": {"type": "string"}},
+                            "supplied": {"type": "boolean"}}}},
+    "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"},
+                    "description": "the investor's materials on the case (units[].attachments: each unit's "
+                                   "signed opinion)"}}}
+_RATINGS = {"type": "object", "description": "each 1–5, or null / left out when the unit did not rate it "
+                                            "(未评); anything else is refused",
+            "properties": {d: {"type": ["integer", "null"], "minimum": 1, "maximum": 5} for d in
+                           ("scale", "intensity", "tech", "prospects", "compliance")}}
 _OPINION = {"type": "object", "properties": {
     "id": _INT, "unit_id": _INT, "unit": {"type": "string"}, "version": _INT,
     "verdict": {"enum": ["approve", "conditional", "reject"]}, "ratings": _RATINGS,
@@ -213,7 +225,10 @@ DOCUMENT["paths"]["/leads/{lead_id}/screening"] = {"parameters": _ID, "post": {
     "summary": "Send a lead in negotiation (or returned) to pre-screening; due in three (working) days",
     "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
         "unit_ids": {"type": "array", "items": _INT, "description": "default: the county's and the chain's member units"},
-        "park_unit_id": {"type": ["integer", "null"]}, "note": _STR, "version": _INT}}}}},
+        "park_unit_id": {"type": ["integer", "null"]}, "note": _STR, "version": _INT,
+        "supplied_materials": {"type": "array", "items": {"type": "string"},
+                               "description": "a returned lead: the items of the last notice now supplied "
+                                              "(texts as listed there); the others show as not supplied"}}}}}},
     "responses": {"201": _resp("the case opened", {"$ref": "#/components/schemas/Case"}),
                   "400": _resp("not in negotiation, or bad units"), **_RULE_ERRORS}}}
 DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_ID, "get": {
@@ -231,6 +246,46 @@ DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_
                                                                    "a newer one gives 409"}}}}}},
     "responses": {"201": _resp("recorded; the case closes when every unit has answered"),
                   "400": _resp("a verdict or rating is missing or invalid"), **_RULE_ERRORS}}}
+
+# --- attachments (crm.api.attachments) -----------------------------------------------------------
+_ATTACHMENT = {"type": "object", "properties": {
+    "id": _INT, "owner_kind": {"enum": ["screening_case", "screening_opinion", "agenda_item"]}, "owner_id": _INT,
+    "name": {"type": "string", "description": "the original file name (display only)"},
+    "content_type": {"type": "string", "description": "detected from the content"}, "size": _INT,
+    "sha256": {"type": "string"}, "uploaded_by_id": {"type": ["integer", "null"]}, "uploaded_by": _STR,
+    "uploaded_at": {"type": "string", "format": "date-time"}, "note": _STR, "download_url": {"type": "string"}}}
+DOCUMENT["components"]["schemas"]["Attachment"] = _ATTACHMENT
+_OWNER = [{"name": "kind", "in": "path", "required": True,
+           "schema": {"enum": ["screening_case", "screening_opinion", "agenda_item"]},
+           "description": "screening_case: a case id; screening_opinion: a unit's answer on a case "
+                          "(units[].case_unit_id); agenda_item: an agenda item id"},
+          {"name": "owner_id", "in": "path", "required": True, "schema": _INT}]
+_NOT_READABLE = {"404": _resp("no such record, or not one the caller may read",
+                              {"$ref": "#/components/schemas/Error"})}
+DOCUMENT["paths"]["/attachments/{kind}/{owner_id}"] = {"parameters": _OWNER, "get": {
+    "summary": "A record's files (whoever may read the record)",
+    "responses": {"200": _resp("the files", {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+        "can_upload": {"type": "boolean"}}}), **_ERRORS, **_NOT_READABLE}},
+    "post": {
+    "summary": "Add a file: PDF, images, Word/Excel/PowerPoint, WPS, or a zip of those, checked by content; "
+               "20 MB each by default (ATTACHMENT_MAX_MB)",
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}, "note": {"type": "string", "maxLength": 500}}}}}},
+    "responses": {"201": _resp("stored", {"$ref": "#/components/schemas/Attachment"}),
+                  "400": _resp("not an allowed type, or the content does not fit the name's ending (nothing stored)",
+                               {"$ref": "#/components/schemas/Error"}),
+                  "403": _resp("the caller may read but not add files here (or the record is closed)",
+                               {"$ref": "#/components/schemas/Error"}),
+                  "413": _resp("larger than the limit (nothing stored)", {"$ref": "#/components/schemas/Error"}),
+                  **{k: v for k, v in _ERRORS.items() if k != "403"}, **_NOT_READABLE}}}
+DOCUMENT["paths"]["/attachments/{attachment_id}/download"] = {
+    "parameters": [{"name": "attachment_id", "in": "path", "required": True, "schema": _INT}],
+    "get": {"summary": "The file, as an attachment under its original name (every download is audited)",
+            "responses": {"200": {"description": "the file", "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                **_ERRORS, **_NOT_READABLE}}}
 
 # --- collective decision (crm.api.decisions) -----------------------------------------------------
 _CHOICES = ["approve", "reject", "abstain", "recuse", "not_voted"]

@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.api import bp
+from crm.api.attachments import attachment_json
 from crm.api.errors import ApiError
+from crm.attachments.queries import panels as attachment_panels
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads import services as lead_services
 from crm.leads.queries import get_lead_or_404
 from crm.screening import indicators, queries, services
+from crm.screening.attachments import CASE_KIND, OPINION_KIND
 from crm.screening.models import RATING_DIMENSIONS, CaseStatus, ScreeningCase, ScreeningOpinion
 
 
@@ -36,7 +39,8 @@ def case_json(case: ScreeningCase, full: bool = False) -> dict:
            "due_problem_year": case.due_problem_year, "closed_at": _iso(case.closed_at),
            "closed_by_deadline": case.closed_by_deadline, "park_unit_id": case.park_unit_id,
            "url": services.case_path(case.id),
-           "units": [{"unit_id": cu.unit_id, "unit": cu.unit.name, "answered_at": _iso(cu.answered_at),
+           "supplied_materials": case.supplied_materials,
+           "units": [{"case_unit_id": cu.id, "unit_id": cu.unit_id, "unit": cu.unit.name, "answered_at": _iso(cu.answered_at),
                       "late": cu.late, "missing": cu.missing, "reminded_at": _iso(cu.reminded_at)}
                      for cu in case.units]}
     if full:
@@ -46,6 +50,14 @@ def case_json(case: ScreeningCase, full: bool = False) -> dict:
                               "status": i.status} for i in indicators.compute(case.lead, thresholds)]
         out["opinions"] = [opinion_json(o) for o in case.latest_opinions().values()]
         out["notice"] = case.notice_items
+        out["supplied_report"] = case.supplied_report()
+        user = acting_user()
+        case_files = attachment_panels(CASE_KIND, {case.id: case}, user).get(case.id)
+        unit_files = attachment_panels(OPINION_KIND, {cu.id: cu for cu in case.units}, user)
+        out["attachments"] = [attachment_json(a) for a in case_files.files] if case_files else []
+        for unit in out["units"]:
+            panel = unit_files.get(unit["case_unit_id"])
+            unit["attachments"] = [attachment_json(a) for a in panel.files] if panel else []
     return out
 
 
@@ -86,7 +98,7 @@ def api_submit_screening(lead_id: int):
         raise ApiError(422, _("unit_ids must be a list of unit ids."), fields={"unit_ids": ["list of integers"]})
     try:
         case = services.submit(lead, acting_user(), unit_ids, payload.get("park_unit_id"), payload.get("note"),
-                               expected_version=payload.get("version"))
+                               expected_version=payload.get("version"), supplied=payload.get("supplied_materials"))
     except (lead_services.ConcurrentEditError, StaleDataError):
         raise ApiError(409, _("This lead was changed by someone else since you opened it. Reload and try again."))
     except services.ScreeningError as exc:
@@ -110,7 +122,7 @@ def api_submit_opinion(case_id: int):
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiError(400, _("Send a JSON object."))
-    ratings = payload.get("ratings") or {}
+    ratings = payload.get("ratings") or {}  # a dimension left out or null: not rated (未评)
     if not isinstance(ratings, dict) or not isinstance(payload.get("materials", []), list):
         raise ApiError(422, _("ratings must be an object and materials a list."))
     data = {"verdict": payload.get("verdict"), "materials": payload.get("materials", []),

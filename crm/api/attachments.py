@@ -1,0 +1,71 @@
+"""Attachment endpoints: a record's files, upload (multipart), download. Same rules as the pages
+(crm.attachments.services): read by whoever may read the record, every download audited."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from crm.api import bp
+from crm.api.errors import ApiError
+from crm.attachments import services
+from crm.attachments.errors import AttachmentError
+from crm.attachments.models import Attachment
+from crm.attachments.queries import files_for
+from crm.attachments.views import file_response
+from crm.auth.permissions import acting_user, require_permission
+from crm.extensions import db
+
+
+def attachment_json(row: Attachment) -> dict:
+    return {"id": row.id, "owner_kind": row.owner_kind, "owner_id": row.owner_id, "name": row.original_name,
+            "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
+            "uploaded_by_id": row.uploaded_by_id,
+            "uploaded_by": row.uploaded_by.display_name if row.uploaded_by else None,
+            "uploaded_at": row.uploaded_at.isoformat(), "note": row.note,
+            "download_url": url_for("api.api_attachment_download", attachment_id=row.id)}
+
+
+def _api_error(exc: AttachmentError) -> ApiError:
+    db.session.rollback()
+    extra = {"fields": {exc.field: [str(exc)]}} if exc.field and exc.status in (400, 413) else {}
+    return ApiError(exc.status, str(exc), **extra)
+
+
+@bp.route("/attachments/<kind>/<int:owner_id>")
+@require_permission()
+def api_attachments(kind: str, owner_id: int):
+    """The files of a record the caller may read (kinds: screening_case, screening_opinion,
+    agenda_item)."""
+    user = acting_user()
+    try:
+        kind_spec, owner = services.owner_for(kind, owner_id, user)
+    except AttachmentError as exc:
+        raise _api_error(exc)
+    rows = files_for(kind, [owner_id])[owner_id]
+    return jsonify({"items": [attachment_json(r) for r in rows], "can_upload": kind_spec.may_upload(user, owner)})
+
+
+@bp.route("/attachments/<kind>/<int:owner_id>", methods=["POST"])
+@require_permission()
+def api_attachment_upload(kind: str, owner_id: int):
+    """Add a file (multipart/form-data: `file`, optional `note`)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, _("Choose a file."), fields={"file": [_("Choose a file.")]})
+    try:
+        row = services.upload(kind, owner_id, upload.stream, upload.filename, acting_user(),
+                              request.form.get("note"))
+    except AttachmentError as exc:
+        raise _api_error(exc)
+    return jsonify(attachment_json(row)), 201
+
+
+@bp.route("/attachments/<int:attachment_id>/download")
+@require_permission()
+def api_attachment_download(attachment_id: int):
+    """The file itself, as an attachment under its original name (audited)."""
+    try:
+        row, path = services.open_for_download(attachment_id, acting_user())
+    except AttachmentError as exc:
+        raise _api_error(exc)
+    return file_response(row, path)
