@@ -379,3 +379,29 @@ def test_admins_set_the_issuers_and_others_may_not(make_client):
 
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.entity_type == "paper_settings")) >= 1
+
+
+# --- the demo county ----------------------------------------------------------------------------
+
+def test_the_demo_county_issues_numbered_papers(app, db_session, make_client):
+    from crm.demo.seed import seed_demo
+
+    with app.app_context():
+        assert seed_demo(leads=400, seed=2026, today=date(2026, 3, 2))
+        settings = db.session.get(PaperSettings, 1)
+        assert settings.notice_issuer == "将乐县招商服务中心" and settings.minutes_prefix == "将招纪要"
+        closed_cases = db.session.scalars(select(ScreeningCase).where(ScreeningCase.status == "closed")).all()
+        numbers = db.session.scalars(select(DocumentNumber)).all()
+        notices = [n for n in numbers if n.kind == "notice"]
+        assert closed_cases and len(notices) == len(closed_cases)
+        for year in {n.year for n in numbers}:
+            for kind in ("notice", "minutes"):
+                got = sorted(n.number for n in numbers if n.year == year and n.kind == kind)
+                assert got == list(range(1, len(got) + 1))  # consecutive from 1, none twice
+        case_id = notices[-1].subject_id
+        meeting_id = next((n.subject_id for n in numbers if n.kind == "minutes"), None)
+    admin = make_client()
+    admin.login(factories.user(roles=("admin",)))
+    for url in [f"/screening/cases/{case_id}/notice"] + ([f"/decisions/meetings/{meeting_id}/minutes"] if meeting_id else []):
+        html = admin.get(url).get_data(as_text=True)
+        assert "〔" in html and "年" in html and "项目 项目" not in html and "项目项目" not in html, url

@@ -13,6 +13,7 @@ from crm.demo import data
 from crm.demo.chains import describe_chains, leave_chain_gaps, seed_chains
 from crm.demo.decisions import seed_decisions
 from crm.demo.generate import generate_leads
+from crm.demo.papers import seed_papers
 from crm.demo.screening import seed_screening
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
@@ -73,6 +74,7 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
         db.session.flush()
         seed_decisions(users, today, seed)
         seed_chains(nodes, units, users, today, seed)
+        seed_papers()
         db.session.commit()
     finally:
         set_actor(None)
