@@ -49,6 +49,31 @@ def test_seed_demo_makes_a_county_once(app, db_session):
     closed_items = list(db.session.scalars(select(AgendaItem.lead_id).where(AgendaItem.status == "closed")))
     assert decided <= set(closed_items) and len(closed_items) == len(set(closed_items))
     assert db.session.scalar(select(func.count()).select_from(GroupMember)) == 6
+    _demo_meetings_follow_the_rules()
     again = runner.invoke(args=["seed-demo", "--leads", "10"])
     assert "already" in again.output
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 120
+
+
+def _demo_meetings_follow_the_rules():
+    """The demo's meetings read as a county records them under the 议事规则: every absence has its
+    reason, every member present answered each decided item, the chair spoke last, and each result
+    is what the meeting's frozen rules give for its recorded count."""
+    from crm.decisions import services, voting
+    from crm.decisions.counting import decide
+    from crm.decisions.models import Meeting
+
+    meetings = db.session.scalars(select(Meeting).where(Meeting.status != "scheduled")).all()
+    assert meetings and all(m.recorder and m.start_time and m.pass_basis == "members" for m in meetings)
+    for meeting in meetings:
+        assert all(a.present or a.absence_reason for a in meeting.attendees)
+        present = {a.user_id for a in meeting.attendees if a.present}
+        for item in meeting.items:
+            if item.status != "closed":
+                continue
+            assert {v.user_id for v in item.votes} == present
+            chair_vote = next(v for v in item.votes if v.user_id == meeting.chair_id)
+            assert chair_vote.updated_at == max(v.updated_at for v in item.votes if v.choice != "recuse") \
+                or chair_vote.choice == "recuse"
+            outcome = decide(voting.recorded_count(item), services.meeting_rules(meeting))
+            assert outcome.passed == (item.result == "passed")

@@ -4,8 +4,11 @@ which the demo leads were admitted (or not), as the county would have recorded t
 Called by crm.demo.seed.seed_demo after seed_screening; it flushes and never commits.
 Deterministic for a seed, `today` and the clock (CRM_CLOCK_NOW).
 
-* The group (data.DECISION_GROUP, leader1 chairs) decides by the default rules: more than half
-  take part, approvals more than half of the votes cast, abstentions cast.
+* The group (data.DECISION_GROUP, leader1 chairs) decides by the default rules (议事规则): more than
+  half of the members present, approvals more than half of the members entitled to vote (members
+  minus those who recuse), the chair states a view last. Absent members have their reason (出差,
+  请假, 其他 with a note); every member present votes, now and then one is marked 未表决 by the chair;
+  each meeting has its time, a recorder (记录人) and those attending without a vote (列席).
 * It meets on the 2nd and 4th Tuesday of the month (the next working day when that is a holiday).
   Every decision of the generator (a move awaiting_decision → admitted/rejected) is taken at the
   first such meeting after the day the lead started awaiting it and before the day of the lead's
@@ -42,7 +45,7 @@ from crm.auth.models import User
 from crm.chains.models import Chain
 from crm.decisions.counting import Count, Rules, decide
 from crm.decisions.models import (AgendaItem, Attendee, Choice, DecisionRules, GroupMember, ItemResult,
-                                  ItemStatus, Meeting, MeetingStatus, Vote)
+                                  ItemStatus, Meeting, MeetingStatus, PassBasis, Vote)
 from crm.demo import data
 from crm.extensions import db
 from crm.leads.models import Lead, LeadStageChange
@@ -53,7 +56,19 @@ __all__ = ["seed_decisions"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUORUM, PASS, ABSTAIN_CAST = Decimal("0.5"), Decimal("0.5"), True
-RULES = Rules(quorum_fraction=QUORUM, pass_fraction=PASS, abstain_counts_as_cast=ABSTAIN_CAST)
+RULES = Rules(quorum_fraction=QUORUM, pass_fraction=PASS, pass_basis=PassBasis.MEMBERS.value,
+              abstain_counts_as_cast=ABSTAIN_CAST, chair_votes_last=True)
+NOT_VOTED_SHARE = 0.03   # items on which the chair marks one member 未表决
+# Who writes the minutes, and who attends without a vote (列席), as the county's office records them.
+RECORDERS = ["县招商服务中心 林晓燕", "县委办 陈丽娟", "县招商服务中心 吴志强"]
+OBSERVERS = [
+    "县招商服务中心主任 黄建平，县发改局局长 张国华，县自然资源局局长 李振宇，项目所在乡镇（园区）主要负责人",
+    "县招商服务中心主任 黄建平，县工信局局长 邱文斌，县生态环境局局长 罗晓东，县应急管理局局长 肖勇",
+    "县招商服务中心主任 黄建平，县财政局局长 何伟，县税务局局长 谢志明，项目所在乡镇（园区）主要负责人",
+]
+ABSENCES = [("business_trip", ["赴福州参加省招商推介会", "带队赴长三角招商", "赴京汇报工作", ""], 50),
+            ("leave", ["", "病假", "事假"], 35),
+            ("other", ["参加市委全会", "参加防汛值班", "陪同上级督查组检查"], 15)]
 DEFER_SHARE = 0.04       # decisions deferred once to the next meeting
 RECUSE_SHARE = 0.05      # items on which one member recuses
 CONDITION_SHARE = 0.4    # admissions with conditions attached
@@ -97,8 +112,8 @@ def seed_decisions(users: dict[str, User], today: date, seed: int) -> None:
     rng = random.Random(seed + 5)
     calendar = WorkCalendar()
     now = _seeding_moment(today)
-    db.session.add(DecisionRules(id=1, quorum_fraction=QUORUM, pass_fraction=PASS,
-                                 abstain_counts_as_cast=ABSTAIN_CAST))
+    db.session.add(DecisionRules(id=1, quorum_fraction=QUORUM, pass_fraction=PASS, pass_basis=RULES.pass_basis,
+                                 abstain_counts_as_cast=ABSTAIN_CAST, chair_votes_last=True))
     group = [users[name] for name in data.DECISION_GROUP]
     titles = {u.id: data.USER_TITLES.get(u.username, "") for u in group}
     db.session.add_all(GroupMember(user_id=u.id, is_chair=i == 0, title=titles[u.id], position=i)
@@ -315,11 +330,14 @@ class _Builder:
         rng = self.rng
         names, weights = zip(*data.DECISION_LOCATIONS)
         meeting = Meeting(title=data.DECISION_MEETING_TITLE.format(year=day.year, n=number), meeting_on=day,
+                          start_time=time(9, 30) if rng.random() < 0.8 else time(15, 0),
                           location=rng.choices(names, weights=weights)[0], status=status,
+                          recorder=rng.choice(RECORDERS), observers=rng.choice(OBSERVERS),
                           scheduled_by_id=self.admin.id, created_at=min(scheduled, self.now - 2 * _MIN), version=1)
         if status != MeetingStatus.SCHEDULED:
             meeting.chair_id, meeting.member_count = self.chair.id, len(self.group)
             meeting.quorum_fraction, meeting.pass_fraction = QUORUM, PASS
+            meeting.pass_basis, meeting.chair_votes_last = RULES.pass_basis, True
             meeting.abstain_counts_as_cast = ABSTAIN_CAST
         db.session.add(meeting)
         return meeting
@@ -327,6 +345,13 @@ class _Builder:
     def _attendees(self, meeting: Meeting, present: set[int]) -> None:
         meeting.attendees = [Attendee(user_id=u.id, title=self.titles[u.id], position=i, present=u.id in present)
                              for i, u in enumerate(self.group)]
+        kinds, weights = zip(*[(kind, weight) for kind, _notes, weight in ABSENCES])
+        notes = {kind: pool for kind, pool, _weight in ABSENCES}
+        for attendee in meeting.attendees:
+            if not attendee.present:
+                kind = self.rng.choices(kinds, weights=weights)[0]
+                attendee.absence_reason = kind
+                attendee.absence_note = self.rng.choice(notes[kind]) or None
 
     def _present(self, k: int) -> set[int]:
         others = self.rng.sample(self.group[1:], k - 1)   # the chair always attends
@@ -380,13 +405,19 @@ class _Builder:
         if len(members) >= 5 and rng.random() < RECUSE_SHARE:
             recuser = rng.choice(members[1:])
         voters = [u for u in members if u is not recuser]
-        choices = self._choices(len(voters), d.passed)
+        choices = self._choices(len(voters), d.passed, recused=recuser is not None)
         majority = Choice.APPROVE if d.passed else Choice.REJECT
         rest = choices[:]
         rest.remove(majority)
         rng.shuffle(rest)
         by_user = {voters[0].id: majority}           # the chair votes with the majority
         by_user.update({u.id: c for u, c in zip(voters[1:], rest)})
+        silent = None  # now and then a member states no view and the chair marks it (未表决)
+        if rng.random() < NOT_VOTED_SHARE:
+            candidates = [u for u in voters[1:] if by_user[u.id] != majority]
+            silent = candidates[0] if candidates else None
+            if silent is not None:
+                by_user[silent.id] = Choice.NOT_VOTED
 
         concerns = _concerns(lead, code)
         general = list(data.DECISION_REJECT_REASONS["general"])
@@ -401,6 +432,8 @@ class _Builder:
             votes.append(Vote(user_id=recuser.id, choice=Choice.RECUSE.value, version=1,
                               reason=rng.choice(data.DECISION_RECUSAL_REASONS), updated_at=start))
         first_reject = True
+        # The chair states a view last (末位表态): the chair's vote is the latest.
+        chair_at = start + timedelta(seconds=span + 20)
         for u in voters:
             choice, reason = by_user[u.id], None
             if choice == Choice.REJECT:
@@ -411,11 +444,13 @@ class _Builder:
                 reason = rng.choice(data.DECISION_ABSTAIN_REASONS)
             elif choice == Choice.APPROVE and not approve_said and rng.random() < 0.12:
                 reason, approve_said = rng.choice(approve_pool), True
-            votes.append(Vote(user_id=u.id, choice=choice.value, reason=reason, version=1,
-                              updated_at=start + timedelta(seconds=rng.uniform(0, span))))
+            at = chair_at if u is self.chair else start + timedelta(seconds=rng.uniform(0, span))
+            votes.append(Vote(user_id=u.id, choice=choice.value, reason=reason, version=1, updated_at=at,
+                              marked_by_id=self.chair.id if choice == Choice.NOT_VOTED else None))
         tally = {c: sum(1 for v in votes if v.choice == c) for c in Choice}
         count = Count(members=len(self.group), present=len(members), recused=tally[Choice.RECUSE],
-                      approve=tally[Choice.APPROVE], reject=tally[Choice.REJECT], abstain=tally[Choice.ABSTAIN])
+                      approve=tally[Choice.APPROVE], reject=tally[Choice.REJECT], abstain=tally[Choice.ABSTAIN],
+                      not_voted=tally[Choice.NOT_VOTED])
         outcome = decide(count, RULES)
         assert outcome.quorum and outcome.passed == d.passed, (count, d.passed)
 
@@ -428,13 +463,14 @@ class _Builder:
                           result=(ItemResult.PASSED if outcome.passed else ItemResult.FAILED).value,
                           members=count.members, present=count.present, recused=count.recused,
                           approve=count.approve, reject=count.reject, abstain=count.abstain,
+                          not_voted=count.not_voted,
                           conditions=conditions, last_vote_at=max(v.updated_at for v in votes),
                           closed_at=d.at, closed_by_id=self.chair.id, version=1)
         item.votes = votes
         self._move_lead(d, count, votes)
         return item
 
-    def _choices(self, n: int, passed: bool) -> list[Choice]:
+    def _choices(self, n: int, passed: bool, recused: bool = False) -> list[Choice]:
         rng = self.rng
         A, R, S = Choice.APPROVE, Choice.REJECT, Choice.ABSTAIN
         if passed:
@@ -449,8 +485,8 @@ class _Builder:
             shapes = [R] * rejects + [A if rng.random() < 0.7 else S for _ in range(n - rejects)]
             fallback = [R] * n
         for choices in (shapes, fallback):
-            count = Count(members=len(self.group), present=n, recused=0, approve=choices.count(A),
-                          reject=choices.count(R), abstain=choices.count(S))
+            count = Count(members=len(self.group), present=n + recused, recused=int(recused),
+                          approve=choices.count(A), reject=choices.count(R), abstain=choices.count(S))
             if decide(count, RULES).passed == passed:
                 return choices
         raise AssertionError("no vote gives the result")  # pragma: no cover
@@ -458,7 +494,8 @@ class _Builder:
     def _move_lead(self, d: _Decision, count: Count, votes: list[Vote]) -> None:
         """The lead's decision move: at the item's closing, by the chair, with the app's reason."""
         title = self._current_title
-        figures = f"同意 {count.approve} 票，反对 {count.reject} 票，弃权 {count.abstain} 票"
+        figures = (f"应到 {count.members} 人，实到 {count.present} 人；"
+                   f"同意 {count.approve} 票，不同意 {count.reject} 票，弃权 {count.abstain} 票")
         if d.passed:
             reason = f"领导小组集体决策同意落地（{title}）：{figures}"
         else:
