@@ -271,13 +271,19 @@ def test_officer_submits_two_screeners_answer_and_the_notice_appears(live_server
     officer.close()
 
 
-def test_three_leaders_vote_and_the_chair_closes_the_item(live_server, browser):
-    """Set up through the command line and the admin's pages, then vote in three browsers."""
-    # The organiser (a team lead), an admin and three leaders; the chair is the first.
+LEADERS = (("ld_chair", "刘振华"), ("ld_two", "吴宏伟"), ("ld_three", "张立群"), ("ld_four", "陈明德"),
+           ("ld_five", "郑海燕"), ("ld_six", "林国栋"))
+
+
+def test_attendance_sealed_votes_and_the_chair_last(live_server, browser):
+    """Set up through the command line and the admin's pages; attendance is taken, three members
+    vote, one is marked 未表决, the chair votes last and confirms the close; the minutes list all six.
+    Three approvals of six members entitled do not pass (超过应到会成员半数)."""
+    # The organiser (a team lead), an admin and six leaders; the chair is the first.
     def crm(*args, stdin=None):
         subprocess.run([str(BIN / "crm"), *args], env=_live_env(live_server), cwd=ROOT, check=True,
                        capture_output=True, text=True, input=stdin)
-    for username, name in (("ld_chair", "刘振华"), ("ld_two", "吴宏伟"), ("ld_three", "张立群")):
+    for username, name in LEADERS:
         crm("create-user", username, "--role", "leader", "--unit", "县政府办公室", "--unit-kind", "department",
             "--full-name", name, "--password-stdin", stdin="browser-pass-1\n")
     crm("create-user", "gy_admin", "--role", "admin", "--unit", "县招商服务中心", "--unit-kind",
@@ -289,7 +295,7 @@ def test_three_leaders_vote_and_the_chair_closes_the_item(live_server, browser):
     problems = _watch(admin)
     _login_as(admin, live_server, "gy_admin")
     admin.goto(live_server + "/decisions/settings")
-    for name in ("刘振华", "吴宏伟", "张立群"):
+    for _username, name in LEADERS:
         admin.check(f"label:has-text('{name}') >> xpath=preceding-sibling::input")
     admin.locator("tr", has_text="刘振华").locator("input[name=chair]").check()
     with admin.expect_navigation():
@@ -330,13 +336,22 @@ def test_three_leaders_vote_and_the_chair_closes_the_item(live_server, browser):
     organiser.select_option("#lead_id", value)
     with organiser.expect_navigation():
         organiser.click("input[type=submit][value='列入议程']")
+    # Attendance: nobody is ticked beforehand; one member is away on business.
+    assert organiser.locator("[data-testid=attendance-form] input[type=radio]:checked").count() == 0
+    for username, name in LEADERS:
+        row = organiser.locator("[data-testid=attendance-row]", has_text=name)
+        if username == "ld_six":
+            row.locator("input[value=business_trip]").check()
+            row.locator("input[name^=note_]").fill("赴上海招商")
+        else:
+            row.locator("input[value=present]").check()
     with organiser.expect_navigation():
-        organiser.click("input[type=submit][value='开始会议']")
+        organiser.click("[data-testid=attendance-form] button")
     meeting_url = organiser.url
     assert organiser.locator("[data-testid=meeting-status]").inner_text() == "会议进行中"
+    assert "林国栋（出差：赴上海招商）" in organiser.locator("[data-testid=attendance]").inner_text()
 
-    for username, choice, reason in (("ld_chair", "approve", ""), ("ld_two", "approve", ""),
-                                     ("ld_three", "reject", "亩均税收偏低")):
+    def vote(username, choice, reason=""):
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         seen = _watch(page)
         _login_as(page, live_server, username)
@@ -348,19 +363,46 @@ def test_three_leaders_vote_and_the_chair_closes_the_item(live_server, browser):
             page.click("[data-testid=vote-form] button")
         assert page.locator(".alert-success").is_visible()
         assert seen == [], seen
-        if username != "ld_chair":
-            page.context.close()
-        else:
-            chair = page
+        return page
+
+    chair = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _login_as(chair, live_server, "ld_chair")
     chair.goto(meeting_url)
-    chair.fill("[data-testid=close-form] textarea", "须在签约后6个月内开工")
+    assert chair.locator("[data-testid=chair-waits]").is_visible()  # 末位表态: not yet
+    assert chair.locator("[data-testid=vote-form]").count() == 0
+    vote("ld_two", "approve").context.close()
+    three = vote("ld_three", "approve")
+    # Sealed: a member sees their own vote and how many have voted, nobody else's.
+    three.goto(meeting_url)
+    assert "出席 5 人，2 人已表决" in three.locator("[data-testid=progress]").inner_text()
+    assert "同意" in three.locator("[data-testid=own-vote]").inner_text()
+    assert three.locator("[data-testid=member-lines]").count() == 0
+    three.context.close()
+    vote("ld_four", "reject", "亩均税收偏低").context.close()
+    chair.goto(meeting_url)
+    chair.once("dialog", lambda d: d.accept())
     with chair.expect_navigation():
-        chair.click("[data-testid=close-form] button")
-    assert chair.locator("[data-testid=item-status]").inner_text() == "同意落地"
-    assert "同意 2 · 反对 1" in chair.locator("[data-testid=tally]").inner_text()
+        chair.locator("[data-testid=waiting]", has_text="郑海燕").locator("button").click()
+    assert chair.locator("[data-testid=chair-waits]").count() == 0
+    chair.locator("[data-testid=vote-form] input[value=approve]").first.check()
+    with chair.expect_navigation():
+        chair.click("[data-testid=vote-form] button")
+    with chair.expect_navigation():
+        chair.click("[data-testid=close-link]")
+    count = chair.locator("[data-testid=close-count]").inner_text()
+    assert "应到\t6" in count and "实到\t5" in count
+    assert "不同意落地" in chair.locator("[data-testid=close-outcome]").inner_text()
+    chair.fill("#conditions", "")
+    with chair.expect_navigation():
+        chair.click("[data-testid=confirm-close-form] input[type=submit]")
+    assert chair.locator("[data-testid=item-status]").inner_text() == "不同意落地"
+    lines = chair.locator("[data-testid=member-lines]").inner_text()
+    assert "郑海燕：未表决" in lines and "林国栋：缺席（出差：赴上海招商）" in lines and "陈明德：不同意（亩均税收偏低）" in lines
     chair.click("[data-testid=minutes-link]")
-    rows = chair.locator("[data-testid=minutes-items]").inner_text()
-    assert "福建华兴新材料有限公司" in rows and "须在签约后6个月内开工" in rows and "亩均税收偏低" in rows
+    minutes = chair.locator("body").inner_text()
+    assert all(name in minutes for _username, name in LEADERS)
+    assert "福建华兴新材料有限公司" in minutes and "亩均税收偏低" in minutes and "未表决" in minutes
+    chair.screenshot(path=str(Path(tempfile.gettempdir()) / "crm-minutes.png"), full_page=True)
     assert problems == [], problems
 
 

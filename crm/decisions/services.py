@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from crm import clock
+from crm import clock, signals
 from crm.auth.models import User
 from crm.auth.roles import Role
 from crm.decisions.counting import Rules
@@ -271,6 +271,7 @@ def close_meeting(meeting: Meeting, actor: User) -> int:
     meeting.status = MeetingStatus.CLOSED.value
     meeting.closed_at = clock.now()
     db.session.flush()
+    signals.meeting_closed.send(meeting_id=meeting.id)  # e.g. the minutes take their number
     following = db.session.scalar(select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED.value,
                                                         Meeting.id != meeting.id)
                                   .order_by(Meeting.meeting_on, Meeting.id).limit(1))
