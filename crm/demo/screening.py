@@ -111,7 +111,8 @@ def seed_screening(units: dict[str, Unit], users: dict[str, User], chains: dict[
     _keep_open_cases_live(plans, calendar, now, today, rng)
     pace = _calibrated_pace(plans, members, chain_code)
 
-    builder = _CaseBuilder(rng, calendar, now, screeners, pace)
+    # A separate generator for what came later (absent ratings), so the rest stays as it was.
+    builder = _CaseBuilder(rng, calendar, now, screeners, pace, random.Random(seed + 41))
     pending = []
     for plan in plans:
         code = chain_code.get(plan.lead.chain_id)
@@ -123,6 +124,77 @@ def seed_screening(units: dict[str, Unit], users: dict[str, User], chains: dict[
             db.session.flush()
             pending = []
     db.session.add_all(pending)
+    db.session.flush()
+    _attachments([p.case for p in plans], screeners, random.Random(seed + 43))
+
+
+# --- attachments: the investor's materials and units' signed opinions on a few cases ------------
+
+_CASE_FILES = ("项目可行性研究报告.pdf", "营业执照及法人身份证明.pdf", "项目用地需求说明.pdf", "企业近三年审计报告.pdf")
+MAX_DEMO_FILE_CASES = 12
+
+
+def minimal_pdf(lines: list[str]) -> bytes:
+    """A small valid one-page PDF (A4) showing ASCII `lines`, written by hand (no download)."""
+    text = "BT /F1 12 Tf 72 770 Td 16 TL " + " ".join(
+        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for line in lines) + " ET"
+    stream = text.encode("ascii", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _attachments(cases: list[ScreeningCase], screeners: dict[str, User], rng: random.Random) -> None:
+    """The newest cases with opinions get the investor's materials (uploaded by the officer when
+    submitting) and, from some units, the signed opinion (uploaded with the answer)."""
+    import hashlib
+    import uuid
+
+    from crm.attachments import storage
+    from crm.attachments.models import Attachment
+
+    chosen = sorted((c for c in cases if c.opinions and c.submitted_by_id),
+                    key=lambda c: c.submitted_at, reverse=True)[:MAX_DEMO_FILE_CASES]
+    rows = []
+
+    def add(owner_kind, owner_id, name, lines, by, at, note=None):
+        data = minimal_pdf(lines)
+        stored = uuid.UUID(int=rng.getrandbits(128)).hex
+        storage.write_bytes(data, stored)
+        rows.append(Attachment(owner_kind=owner_kind, owner_id=owner_id, original_name=name, stored_name=stored,
+                               content_type="application/pdf", size=len(data),
+                               sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=by, uploaded_at=at,
+                               note=note))
+
+    for case in chosen:
+        for i, name in enumerate(rng.sample(_CASE_FILES, rng.randint(1, 3))):
+            add("screening_case", case.id, name, ["Jiangle demo county: investor materials",
+                                                  f"Pre-screening case {case.id}, round {case.round}", f"File {i + 1}"],
+                case.submitted_by_id, case.submitted_at + timedelta(minutes=3 + i))
+        for opinion in case.opinions:
+            cu = next(u for u in case.units if u.unit_id == opinion.unit_id)
+            if opinion.version != 1 or rng.random() > 0.3:
+                continue
+            unit_name = cu.unit.name
+            add("screening_opinion", cu.id, f"{unit_name}初审意见（盖章）.pdf",
+                [f"Signed opinion, case {case.id}", f"verdict: {opinion.verdict}"],
+                opinion.author_id, opinion.submitted_at + timedelta(minutes=1), "签字盖章的书面意见")
+    db.session.add_all(rows)
     db.session.flush()
 
 
@@ -402,9 +474,10 @@ def _materials_from_activities(plan: _Plan) -> list[str]:
 
 class _CaseBuilder:
     def __init__(self, rng: random.Random, calendar: WorkCalendar, now: datetime,
-                 screeners: dict[str, User], pace: dict[str, dict]):
+                 screeners: dict[str, User], pace: dict[str, dict], blank_rng: random.Random):
         self.rng, self.calendar, self.now = rng, calendar, now
         self.screeners, self.pace = screeners, pace
+        self.blank_rng = blank_rng
 
     def build(self, plan: _Plan, members: list[Unit], code: str | None, park: Unit | None) -> ScreeningCase:
         rng = self.rng
@@ -657,12 +730,24 @@ class _CaseBuilder:
             comment = rng.choice(data.SCREENING_COMMENTS[unit.name]["ok"]) if rng.random() < 0.85 else None
         if verdict == Verdict.APPROVE:
             ratings = {d: max(v, 3) if d in ("scale", "prospects") else v for d, v in ratings.items()}
+        ratings = self._leave_some_unrated(unit, verdict, ratings)
         return ScreeningOpinion(
             unit_id=unit.id, version=1, verdict=verdict, materials=clean_materials(materials),
             conditions="；".join(conditions) or None, comment=comment,
             author_id=self.screeners[unit.name].id if unit.name in self.screeners else None,
             submitted_at=at, late=bool(plan.due_at and at > plan.due_at),
             **{f"rating_{d}": ratings[d] for d in RATING_DIMENSIONS})
+
+    def _leave_some_unrated(self, unit: Unit, verdict: str, ratings: dict) -> dict:
+        """Some units only tick 同意 and rate nothing, others skip what is not theirs to judge
+        (税务 the tech content, 自然资源 the prospects): those ratings stay absent (未评)."""
+        x = self.blank_rng.random()
+        if verdict == Verdict.APPROVE and x < 0.08:
+            return {d: None for d in ratings}
+        if x < 0.2:
+            skip = {"县税务局": ("tech",), "县自然资源局": ("tech", "prospects")}.get(unit.name, ("tech",))
+            return {d: None if d in skip else v for d, v in ratings.items()}
+        return ratings
 
     def _maybe_amend(self, plan: _Plan, final: ScreeningOpinion) -> list[ScreeningOpinion]:
         """About one opinion in twenty is amended a few hours later: version 1 is the draft."""
@@ -687,7 +772,8 @@ class _CaseBuilder:
             final.comment = "补充：还需提供" + final.materials[-1]
         elif final.conditions and final.verdict == Verdict.CONDITIONAL and not final.materials:
             draft.verdict, draft.conditions = Verdict.APPROVE.value, None
-            draft.rating_compliance = max(draft.rating_compliance, 4)
+            if draft.rating_compliance is not None:
+                draft.rating_compliance = max(draft.rating_compliance, 4)
             final.comment = "经进一步核实，补充附加条件"
         elif final.verdict == Verdict.APPROVE:
             draft.comment = "原则同意，具体意见稍后补充"
