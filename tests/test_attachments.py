@@ -187,8 +187,9 @@ def test_a_file_over_the_limit_is_refused(app, make_client, county):
     try:
         response = _upload(officer, "screening_case", county["case"].id, PDF + b"\0" * (1024 * 1024), "大.pdf")
         page = officer.get(response.headers["Location"]).get_data(as_text=True)
-        api = officer.post(f"/api/v1/attachments/screening_case/{county['case'].id}",
-                           data={"file": (io.BytesIO(PDF + b"\0" * (1024 * 1024)), "大.pdf")},
+        api = officer.post("/api/v1/attachments",
+                           data={"kind": "screening_case", "owner_id": str(county["case"].id),
+                                 "file": (io.BytesIO(PDF + b"\0" * (1024 * 1024)), "大.pdf")},
                            content_type="multipart/form-data", headers={"X-CSRFToken": officer.csrf_token()})
     finally:
         app.config["ATTACHMENT_MAX_MB"] = 20
@@ -222,8 +223,9 @@ def test_upload_without_csrf_is_refused(make_client, county):
     officer = _as(make_client, county["officer"])
     response = _upload(officer, "screening_case", county["case"].id, PDF, "a.pdf", csrf=False)
     assert response.status_code == 400 and "安全" in response.get_data(as_text=True)
-    api = officer.post(f"/api/v1/attachments/screening_case/{county['case'].id}",
-                       data={"file": (io.BytesIO(PDF), "a.pdf")}, content_type="multipart/form-data")
+    api = officer.post("/api/v1/attachments", data={"kind": "screening_case", "owner_id": str(county["case"].id),
+                                                    "file": (io.BytesIO(PDF), "a.pdf")},
+                       content_type="multipart/form-data")
     assert api.status_code == 400
     assert _rows() == []
 
@@ -237,7 +239,7 @@ def test_another_units_attachment_is_refused_by_id_and_url(make_client, county):
         c = _as(make_client, user)
         assert c.get(f"/attachments/{row.id}/download").status_code == 404
         assert c.get(f"/api/v1/attachments/{row.id}/download").status_code == 404
-        assert c.get(f"/api/v1/attachments/screening_case/{county['case'].id}").status_code == 404
+        assert c.get(f"/api/v1/attachments?kind=screening_case&owner_id={county['case'].id}").status_code == 404
         assert _upload(c, "screening_case", county["case"].id, PDF, "b.pdf").status_code == 404
         assert c.post(f"/attachments/{row.id}/delete").status_code == 404
     assert _as(make_client, county["leader"]).get(f"/attachments/{row.id}/download").status_code == 200
@@ -309,24 +311,26 @@ def test_api_lists_uploads_and_downloads(make_client, county):
     case_id = county["case"].id
     api = make_client()
     officer = _token(county["officer"])
-    response = api.post(f"/api/v1/attachments/screening_case/{case_id}", headers=officer,
-                        data={"file": (io.BytesIO(PDF), "可研.pdf"), "note": "第一版"}, content_type="multipart/form-data")
+    response = api.post("/api/v1/attachments", headers=officer, content_type="multipart/form-data",
+                        data={"kind": "screening_case", "owner_id": str(case_id),
+                              "file": (io.BytesIO(PDF), "可研.pdf"), "note": "第一版"})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["name"] == "可研.pdf" and body["content_type"] == "application/pdf" and body["note"] == "第一版"
-    bad = api.post(f"/api/v1/attachments/screening_case/{case_id}", headers=officer,
-                   data={"file": (io.BytesIO(EXE), "a.pdf")}, content_type="multipart/form-data")
+    bad = api.post("/api/v1/attachments", headers=officer, content_type="multipart/form-data",
+                   data={"kind": "screening_case", "owner_id": str(case_id), "file": (io.BytesIO(EXE), "a.pdf")})
     assert bad.status_code == 400 and "文件内容不是允许的类型" in bad.get_json()["error"]["message"]
     assert bad.get_json()["error"]["fields"]["file"]
     screener = _token(county["screeners"][0])
-    listed = api.get(f"/api/v1/attachments/screening_case/{case_id}", headers=screener).get_json()
+    listed = api.get(f"/api/v1/attachments?kind=screening_case&owner_id={case_id}", headers=screener).get_json()
     assert [a["name"] for a in listed["items"]] == ["可研.pdf"] and listed["can_upload"] is False
     download = api.get(listed["items"][0]["download_url"], headers=screener)
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["X-Content-Type-Options"] == "nosniff"
-    assert api.get(f"/api/v1/attachments/nonsense/{case_id}", headers=screener).status_code == 404
+    assert api.get(f"/api/v1/attachments?kind=nonsense&owner_id={case_id}", headers=screener).status_code == 404
+    assert api.get("/api/v1/attachments?kind=screening_case", headers=screener).status_code == 400
     spec = api.get("/api/v1/openapi.json").get_json()
-    assert "/attachments/{kind}/{owner_id}" in spec["paths"] and "Attachment" in spec["components"]["schemas"]
+    assert "/attachments" in spec["paths"] and "Attachment" in spec["components"]["schemas"]
 
 
 def test_the_kinds_are_registered_in_create_app(app):
@@ -334,3 +338,70 @@ def test_the_kinds_are_registered_in_create_app(app):
 
     with app.app_context():
         assert kind_names() == ["agenda_item", "screening_case", "screening_opinion"]
+
+
+# --- in a browser -----------------------------------------------------------------------------
+
+from tests.test_browser import (CHROMIUM, _login, _login_as, _record_lead_in_negotiation,  # noqa: E402
+                                _watch, browser, live_server)  # noqa: F401  (fixtures)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+def test_officer_uploads_a_pdf_and_a_screener_downloads_it(live_server, browser, tmp_path):
+    import re
+
+    officer = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(officer)
+    _login(officer, live_server)
+    _record_lead_in_negotiation(officer, {"#company_name": "福建永盛铝业有限公司",
+                                          "#project_name": "年产5万吨再生铝项目",
+                                          "#fixed_asset_investment_wan": "30000", "#land_area_mu": "100",
+                                          "#expected_tax_wan": "800"})
+    officer.click("[data-testid=send-to-screening]")
+    officer.check("label:has-text('县发改局')")
+    officer.check("label:has-text('县自然资源局')")
+    with officer.expect_navigation(url=re.compile(r".*/screening/cases/\d+$")):
+        officer.click("input[type=submit][value='提交即时初审']")
+    case_url = officer.url
+    pdf = tmp_path / "项目可行性研究报告.pdf"
+    pdf.write_bytes(PDF)
+    panel = officer.locator("#case-files")
+    panel.locator("[data-testid=upload-file]").set_input_files(str(pdf))
+    panel.locator("input[name=note]").fill("客商第一版")
+    with officer.expect_navigation():
+        panel.locator("[data-testid=upload-submit]").click()
+    assert "已上传文件：项目可行性研究报告.pdf" in officer.locator(".alert-success").inner_text()
+    assert panel.locator("[data-testid=attachment-link]").inner_text() == "项目可行性研究报告.pdf"
+    exe = tmp_path / "报告.pdf"
+    exe.write_bytes(EXE)
+    panel.locator("[data-testid=upload-file]").set_input_files(str(exe))
+    with officer.expect_navigation():
+        panel.locator("[data-testid=upload-submit]").click()
+    assert "文件内容不是允许的类型" in officer.locator(".alert-danger").inner_text()
+    assert panel.locator("[data-testid=attachment]").count() == 1
+    assert problems == [], problems
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    screener = context.new_page()
+    seen = _watch(screener)
+    _login_as(screener, live_server, "fg_screener")
+    screener.goto(case_url)
+    with screener.expect_download() as info:
+        screener.locator("#case-files [data-testid=attachment-link]").click()
+    download = info.value
+    assert download.suggested_filename == "项目可行性研究报告.pdf"
+    assert Path(download.path()).read_bytes() == PDF
+    mine = screener.locator("[data-testid=opinion-card][data-unit='县发改局']")
+    assert mine.locator("[data-testid=upload-form]").count() == 1   # the unit's signed opinion goes here
+    assert screener.locator("#case-files [data-testid=upload-form]").count() == 0
+    screener.screenshot(path=str(Path(tempfile_dir()) / "crm-case-attachments.png"), full_page=True)
+    assert seen == [], seen
+    context.close()
+    officer.close()
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()

@@ -31,11 +31,20 @@ def _api_error(exc: AttachmentError) -> ApiError:
     return ApiError(exc.status, str(exc), **extra)
 
 
-@bp.route("/attachments/<kind>/<int:owner_id>")
+def _owner_ref(source) -> tuple[str, int]:
+    kind, owner_id = source.get("kind") or "", source.get("owner_id") or ""
+    if not kind or not str(owner_id).isdigit():
+        message = _("Give the kind of record and its id (kind, owner_id).")
+        raise ApiError(400, message, fields={"kind": [message]} if not kind else {"owner_id": [message]})
+    return kind, int(owner_id)
+
+
+@bp.route("/attachments")
 @require_permission()
-def api_attachments(kind: str, owner_id: int):
-    """The files of a record the caller may read (kinds: screening_case, screening_opinion,
-    agenda_item)."""
+def api_attachments():
+    """The files of a record the caller may read (?kind=screening_case|screening_opinion|agenda_item
+    &owner_id=…)."""
+    kind, owner_id = _owner_ref(request.args)
     user = acting_user()
     try:
         kind_spec, owner = services.owner_for(kind, owner_id, user)
@@ -45,10 +54,11 @@ def api_attachments(kind: str, owner_id: int):
     return jsonify({"items": [attachment_json(r) for r in rows], "can_upload": kind_spec.may_upload(user, owner)})
 
 
-@bp.route("/attachments/<kind>/<int:owner_id>", methods=["POST"])
+@bp.route("/attachments", methods=["POST"])
 @require_permission()
-def api_attachment_upload(kind: str, owner_id: int):
-    """Add a file (multipart/form-data: `file`, optional `note`)."""
+def api_attachment_upload():
+    """Add a file (multipart/form-data: `kind`, `owner_id`, `file`, optional `note`)."""
+    kind, owner_id = _owner_ref(request.form)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(400, _("Choose a file."), fields={"file": [_("Choose a file.")]})

@@ -255,15 +255,15 @@ _ATTACHMENT = {"type": "object", "properties": {
     "sha256": {"type": "string"}, "uploaded_by_id": {"type": ["integer", "null"]}, "uploaded_by": _STR,
     "uploaded_at": {"type": "string", "format": "date-time"}, "note": _STR, "download_url": {"type": "string"}}}
 DOCUMENT["components"]["schemas"]["Attachment"] = _ATTACHMENT
-_OWNER = [{"name": "kind", "in": "path", "required": True,
-           "schema": {"enum": ["screening_case", "screening_opinion", "agenda_item"]},
-           "description": "screening_case: a case id; screening_opinion: a unit's answer on a case "
-                          "(units[].case_unit_id); agenda_item: an agenda item id"},
-          {"name": "owner_id", "in": "path", "required": True, "schema": _INT}]
+_KINDS = {"enum": ["screening_case", "screening_opinion", "agenda_item"],
+          "description": "screening_case: owner_id is a case id; screening_opinion: a unit's answer on a "
+                         "case (units[].case_unit_id of the case); agenda_item: an agenda item id"}
+_OWNER = [{"name": "kind", "in": "query", "required": True, "schema": _KINDS},
+          {"name": "owner_id", "in": "query", "required": True, "schema": _INT}]
 _NOT_READABLE = {"404": _resp("no such record, or not one the caller may read",
                               {"$ref": "#/components/schemas/Error"})}
-DOCUMENT["paths"]["/attachments/{kind}/{owner_id}"] = {"parameters": _OWNER, "get": {
-    "summary": "A record's files (whoever may read the record)",
+DOCUMENT["paths"]["/attachments"] = {"get": {
+    "summary": "A record's files (whoever may read the record)", "parameters": _OWNER,
     "responses": {"200": _resp("the files", {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
         "can_upload": {"type": "boolean"}}}), **_ERRORS, **_NOT_READABLE}},
@@ -271,7 +271,8 @@ DOCUMENT["paths"]["/attachments/{kind}/{owner_id}"] = {"parameters": _OWNER, "ge
     "summary": "Add a file: PDF, images, Word/Excel/PowerPoint, WPS, or a zip of those, checked by content; "
                "20 MB each by default (ATTACHMENT_MAX_MB)",
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"], "properties": {
+        "type": "object", "required": ["kind", "owner_id", "file"], "properties": {
+            "kind": _KINDS, "owner_id": _INT,
             "file": {"type": "string", "format": "binary"}, "note": {"type": "string", "maxLength": 500}}}}}},
     "responses": {"201": _resp("stored", {"$ref": "#/components/schemas/Attachment"}),
                   "400": _resp("not an allowed type, or the content does not fit the name's ending (nothing stored)",
