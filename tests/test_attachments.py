@@ -4,7 +4,6 @@ every upload and download audited."""
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +17,7 @@ from crm.audit.models import AuditEntry
 from crm.demo.screening import minimal_pdf
 from crm.extensions import db
 from crm.screening import services
-from crm.screening.models import CaseUnit, ScreeningCase
+from crm.screening.models import ScreeningCase
 from tests import factories
 
 MOMENT = "2024-09-27T10:00:00+08:00"
@@ -405,3 +404,22 @@ def tempfile_dir() -> str:
     import tempfile
 
     return tempfile.gettempdir()
+
+
+def test_agenda_item_rule_read_by_decision_readers_added_by_managers_while_open(db_session):
+    from types import SimpleNamespace
+
+    from crm.attachments.agenda import AGENDA
+
+    def item(status="open", meeting="open"):
+        return SimpleNamespace(is_open=status == "open", meeting=SimpleNamespace(status=meeting),
+                               lead=SimpleNamespace(company_name="福建永盛铝业有限公司"), meeting_id=1, id=2)
+
+    leader, team_lead = factories.user(roles=("leader",)), factories.user(roles=("team_lead",))
+    officer, screener = factories.user(), factories.user(roles=("screener",))
+    assert AGENDA.may_read(leader, item()) and AGENDA.may_read(team_lead, item())
+    assert not AGENDA.may_read(officer, item()) and not AGENDA.may_read(screener, item())
+    assert AGENDA.may_upload(team_lead, item()) and not AGENDA.may_upload(leader, item())
+    assert not AGENDA.may_upload(team_lead, item(status="closed"))
+    assert not AGENDA.may_upload(team_lead, item(meeting="closed"))
+    assert AGENDA.is_open(item()) and not AGENDA.is_open(item(status="deferred"))
