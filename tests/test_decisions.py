@@ -1,6 +1,7 @@
 """The leadership group's collective decision: rules, meetings, votes, closing, minutes."""
 from __future__ import annotations
 
+import io
 import re
 from decimal import Decimal
 
@@ -553,3 +554,29 @@ def test_api_schedule_add_open_vote_close(app, make_client, group):
     assert chair_client.post(f"/api/v1/items/{item_id}/close",
                              json={"confirmed_version": preview["confirmed_version"]}).status_code == 409
     assert organiser.get(f"/api/v1/meetings/{meeting_id}").get_json()["items"][0]["approve"] == 2
+
+
+def test_ending_the_meeting_numbers_its_minutes(make_client, group):
+    from crm.papers import services as papers
+
+    meeting, item = _meeting_with_item(make_client, group, open_with=group["members"])
+    assert papers.existing_number("minutes", meeting.id) is None
+    _all_vote(make_client, group, item, ("approve", "approve", "approve"))
+    _close(_as(make_client, group["chair"]), item)
+    assert _as(make_client, group["chair"]).post(f"/decisions/meetings/{meeting.id}/close").status_code == 302
+    assert papers.existing_number("minutes", meeting.id) is not None  # at the close, not at the first print
+
+
+def test_the_projects_report_is_attached_to_its_agenda_item(make_client, group):
+    meeting, item = _meeting_with_item(make_client, group)
+    organiser = _as(make_client, group["organiser"])
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
+          b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    uploaded = organiser.post(f"/attachments/agenda_item/{item.id}",
+                              {"file": (io.BytesIO(pdf), "项目汇报材料.pdf")}, content_type="multipart/form-data")
+    assert uploaded.status_code in (302, 303), uploaded.get_data(as_text=True)[:500]
+    page = _as(make_client, group["members"][1]).get(f"/decisions/meetings/{meeting.id}").get_data(as_text=True)
+    assert "项目汇报材料.pdf" in page
+    link = re.search(r'href="(/attachments/\d+/download)"', page).group(1)
+    assert _as(make_client, group["members"][1]).get(link).data == pdf
+    assert _as(make_client, factories.user()).get(link).status_code in (403, 404)  # an officer reads no meeting

@@ -405,3 +405,17 @@ def test_the_demo_county_issues_numbered_papers(app, db_session, make_client):
     for url in [f"/screening/cases/{case_id}/notice"] + ([f"/decisions/meetings/{meeting_id}/minutes"] if meeting_id else []):
         html = admin.get(url).get_data(as_text=True)
         assert "〔" in html and "年" in html and "项目 项目" not in html and "项目项目" not in html, url
+
+
+def test_closing_a_case_numbers_its_notice_at_once(db_session, clock_at):
+    """The seam: close_case sends screening_case_closed, and the notice is numbered then."""
+    from crm.screening import services as screening
+
+    clock_at("2026-12-05T10:00:00+08:00")
+    unit, _screener = factories.member_unit("县发改局")
+    lead = factories.negotiating_lead()
+    case = screening.submit(lead, lead.owner, [unit.id])
+    assert services.existing_number("notice", case.id) is None
+    screening.close_case(case, by_deadline=True)
+    number = services.existing_number("notice", case.id)
+    assert number is not None and number.issued_on == date(2026, 12, 5)

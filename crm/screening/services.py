@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm import clock
+from crm import clock, signals
 from crm.auth.models import Unit, UnitKind, User
 from crm.auth.roles import Role
 from crm.extensions import db
@@ -438,6 +438,7 @@ def close_case(case: ScreeningCase, by_deadline: bool, notes: list | None = None
         notify_many([note])
     else:
         notes.append(note)
+    signals.screening_case_closed.send(case_id=case.id)  # e.g. the notice takes its number
 
 
 def withdraw_open_case(lead: Lead, old_stage: str) -> None:
