@@ -341,28 +341,17 @@ def test_the_kinds_are_registered_in_create_app(app):
 
 # --- in a browser -----------------------------------------------------------------------------
 
-from tests.test_browser import (CHROMIUM, _login, _login_as, _record_lead_in_negotiation,  # noqa: E402
-                                _watch, browser, live_server)  # noqa: F401  (fixtures)
+from tests.test_browser import (CHROMIUM, _login, _login_as,  # noqa: E402
+                                _send_to_screening, _watch, browser, live_server)  # noqa: F401  (fixtures)
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 def test_officer_uploads_a_pdf_and_a_screener_downloads_it(live_server, browser, tmp_path):
-    import re
-
     officer = browser.new_page(viewport={"width": 1280, "height": 900})
     problems = _watch(officer)
     _login(officer, live_server)
-    _record_lead_in_negotiation(officer, {"#company_name": "福建永盛铝业有限公司",
-                                          "#project_name": "年产5万吨再生铝项目",
-                                          "#fixed_asset_investment_wan": "30000", "#land_area_mu": "100",
-                                          "#expected_tax_wan": "800"})
-    officer.click("[data-testid=send-to-screening]")
-    officer.check("label:has-text('县发改局')")
-    officer.check("label:has-text('县自然资源局')")
-    with officer.expect_navigation(url=re.compile(r".*/screening/cases/\d+$")):
-        officer.click("input[type=submit][value='提交即时初审']")
-    case_url = officer.url
+    case_url = _send_to_screening(officer)
     pdf = tmp_path / "项目可行性研究报告.pdf"
     pdf.write_bytes(PDF)
     panel = officer.locator("#case-files")

@@ -140,6 +140,12 @@ def _close(client, item, conditions=""):
     return client.post(f"/decisions/items/{item.id}/close", {"conditions": conditions, "confirmed_version": version})
 
 
+def _assert_undecided(item, group):
+    item = factories.reload(item)
+    assert item.status == "open" and item.result is None
+    assert factories.reload(group["lead"]).stage == "awaiting_decision"
+
+
 def _all_vote(make_client, group, item, choices):
     """Members vote in the group's order with the chair last: choices is (chair, second, third)."""
     chair, second, third = group["members"]
@@ -265,9 +271,7 @@ def test_closing_with_no_votes_is_refused(make_client, group):
     _vote(make_client, chair, item, "recuse", "本人亲属在该企业任职")
     refused = chair_client.get(f"/decisions/items/{item.id}/close", follow_redirects=True)
     assert "没有人投票" in refused.get_data(as_text=True)
-    item = factories.reload(item)
-    assert item.status == "open" and item.result is None
-    assert factories.reload(group["lead"]).stage == "awaiting_decision"
+    _assert_undecided(item, group)
 
 
 def test_marking_not_voted_on_a_member_who_voted_is_refused(make_client, group):
@@ -389,9 +393,7 @@ def test_closing_without_quorum_changes_nothing(make_client, group):
     _vote(make_client, chair, item, "approve")
     response = _as(make_client, chair).get(f"/decisions/items/{item.id}/close", follow_redirects=True)
     assert "不足法定人数" in response.get_data(as_text=True)
-    item = factories.reload(item)
-    assert item.status == "open" and item.result is None
-    assert factories.reload(group["lead"]).stage == "awaiting_decision"
+    _assert_undecided(item, group)
 
 
 def test_only_the_chair_closes_and_a_closed_item_never_changes(make_client, group):

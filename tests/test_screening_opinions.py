@@ -2,7 +2,6 @@
 materials a returned lead still owes, ticked as supplied when it is resubmitted."""
 from __future__ import annotations
 
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -17,15 +16,8 @@ ENERGY = "节能评估（能耗测算）材料"   # full-width brackets, as offe
 DIMS = RATING_DIMENSIONS
 
 
-@pytest.fixture()
-def county(db_session):
-    fagai, fagai_screener = factories.member_unit("县发改局")
-    ziran, ziran_screener = factories.member_unit("县自然资源局")
-    services.set_member_units([fagai.id, ziran.id], {})
-    officer = factories.user()
-    lead = factories.negotiating_lead(owner=officer, company_name="福建永盛铝业有限公司",
-                                      planned_investment_wan=Decimal("50000"))
-    return {"officer": officer, "lead": lead, "units": (fagai, ziran), "screeners": (fagai_screener, ziran_screener)}
+# The same county as the workflow tests: two member units, an officer and a lead in negotiation.
+from tests.test_screening import county  # noqa: E402,F401  (fixture)
 
 
 def _case_of(lead) -> ScreeningCase:
