@@ -9,7 +9,7 @@ from crm.screening.models import (CalendarDay, CalendarYear, CaseUnit, Screening
                                   ScreeningChainUnit, ScreeningDefaultUnit, ScreeningOpinion,
                                   ScreeningSettings, ScreeningThreshold)
 from crm.decisions.models import (AgendaItem, Attendee, DecisionRules, GroupMember, Meeting,  # noqa: F401
-                                  Vote)
+                                  Proposal, Vote)
 from crm.scoring.models import LeadScore, ScoringModel, ScoringSettings  # noqa: F401
 from crm.attachments.models import Attachment  # noqa: F401
 from crm.papers.models import DocumentCounter, DocumentNumber, PaperSettings  # noqa: F401

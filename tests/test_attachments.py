@@ -395,20 +395,27 @@ def tempfile_dir() -> str:
     return tempfile.gettempdir()
 
 
-def test_agenda_item_rule_read_by_decision_readers_added_by_managers_while_open(db_session):
+def test_agenda_item_rule_read_as_the_item_added_by_the_secretariat_while_open(db_session):
     from types import SimpleNamespace
 
-    from crm.attachments.agenda import AGENDA
+    from crm.decisions.attachments import AGENDA
+    from crm.decisions.services import save_secretariat
 
-    def item(status="open", meeting="open"):
+    secretariat, town = factories.unit("县招商服务中心", kind="investment_group"), factories.unit("古镛镇")
+    save_secretariat(secretariat.id)
+
+    def item(status="open", meeting="open", unit=town):
         return SimpleNamespace(is_open=status == "open", meeting=SimpleNamespace(status=meeting),
-                               lead=SimpleNamespace(company_name="福建永盛铝业有限公司"), meeting_id=1, id=2)
+                               lead=SimpleNamespace(company_name="福建永盛铝业有限公司", owner_unit_id=unit.id),
+                               meeting_id=1, id=2)
 
-    leader, team_lead = factories.user(roles=("leader",)), factories.user(roles=("team_lead",))
-    officer, screener = factories.user(), factories.user(roles=("screener",))
-    assert AGENDA.may_read(leader, item()) and AGENDA.may_read(team_lead, item())
-    assert not AGENDA.may_read(officer, item()) and not AGENDA.may_read(screener, item())
-    assert AGENDA.may_upload(team_lead, item()) and not AGENDA.may_upload(leader, item())
-    assert not AGENDA.may_upload(team_lead, item(status="closed"))
-    assert not AGENDA.may_upload(team_lead, item(meeting="closed"))
+    leader, keeper = factories.user(roles=("leader",)), factories.user(roles=("team_lead",), unit_=secretariat)
+    own_officer, other_lead = factories.user(unit_=town), factories.user(roles=("team_lead",))
+    screener = factories.user(roles=("screener",), unit_=town)
+    assert AGENDA.may_read(leader, item()) and AGENDA.may_read(keeper, item()) and AGENDA.may_read(own_officer, item())
+    assert not AGENDA.may_read(other_lead, item()) and not AGENDA.may_read(screener, item())
+    assert AGENDA.may_upload(keeper, item()) and not AGENDA.may_upload(leader, item())
+    assert not AGENDA.may_upload(other_lead, item()) and not AGENDA.may_upload(own_officer, item())
+    assert not AGENDA.may_upload(keeper, item(status="closed"))
+    assert not AGENDA.may_upload(keeper, item(meeting="closed"))
     assert AGENDA.is_open(item()) and not AGENDA.is_open(item(status="deferred"))

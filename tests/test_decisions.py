@@ -78,6 +78,7 @@ def group(db_session):
     chair, second, third, outsider = (factories.user(roles=("leader",), unit_=office) for _ in range(4))
     services.set_membership([(chair.id, "县长、组长"), (second.id, "常务副县长"), (third.id, "副县长")], chair.id)
     organiser = factories.user(roles=("team_lead",))
+    services.save_secretariat(organiser.unit_id)  # the organiser's unit keeps the agenda
     lead = awaiting_lead(organiser)
     return {"chair": chair, "members": (chair, second, third), "outsider": outsider, "organiser": organiser,
             "lead": lead}
@@ -581,4 +582,4 @@ def test_the_projects_report_is_attached_to_its_agenda_item(make_client, group):
     assert "项目汇报材料.pdf" in page
     link = re.search(r'href="(/attachments/\d+/download)"', page).group(1)
     assert _as(make_client, group["members"][1]).get(link).data == pdf
-    assert _as(make_client, factories.user()).get(link).status_code in (403, 404)  # an officer reads no meeting
+    assert _as(make_client, factories.user()).get(link).status_code in (403, 404)  # another unit's officer

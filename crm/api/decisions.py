@@ -11,7 +11,8 @@ from crm.api import bp
 from crm.api.errors import ApiError
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
-from crm.decisions import services, voting
+from crm.decisions import access, services, voting
+from crm.decisions.models import Proposal
 from crm.decisions.models import AgendaItem, Meeting
 from crm.extensions import db
 from crm.leads.models import Lead
@@ -63,7 +64,7 @@ def meeting_json(meeting: Meeting, viewer, full: bool = False) -> dict:
         out["attendees"] = [{"user_id": a.user_id, "name": a.user.display_name, "title": a.title,
                              "present": a.present, "absence_reason": a.absence_reason,
                              "absence_note": a.absence_note} for a in meeting.attendees]
-        out["items"] = [item_json(i, viewer) for i in meeting.items]
+        out["items"] = [item_json(i, viewer) for i in access.visible_items(meeting, viewer)]
     return out
 
 
@@ -87,9 +88,15 @@ def _meeting(meeting_id: int) -> Meeting:
 
 def _item(item_id: int) -> AgendaItem:
     item = db.session.get(AgendaItem, item_id)
-    if item is None:
+    if item is None or not access.may_read_item(acting_user(), item):
         raise ApiError(404, _("The page or record does not exist."))
     return item
+
+
+def _keeper() -> None:
+    if not access.keeps_agenda(acting_user()):
+        raise ApiError(403, _("Only the decision secretariat keeps the agenda; propose your unit's project "
+                              "instead."))
 
 
 @bp.route("/meetings")
@@ -104,6 +111,7 @@ def api_meetings():
 @require_permission(Permission.DECISIONS_MANAGE)
 def api_schedule_meeting():
     """Team leads and admins: schedule a meeting."""
+    _keeper()
     payload = _payload()
     try:
         day = date.fromisoformat(str(payload.get("meeting_on", "")))
@@ -134,6 +142,7 @@ def api_meeting(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def api_add_item(meeting_id: int):
     """Team leads and admins: put a project awaiting decision on the agenda."""
+    _keeper()
     meeting = _meeting(meeting_id)
     lead = db.session.get(Lead, _payload().get("lead_id") or 0)
     if lead is None:
@@ -162,6 +171,7 @@ def _attendance(payload: dict) -> dict[int, dict]:
 def api_open_meeting(meeting_id: int):
     """Team leads and admins: take attendance (every member present or absent with a reason) and
     open the meeting (its rules freeze)."""
+    _keeper()
     meeting = _meeting(meeting_id)
     attendance = _attendance(_payload())
     try:
@@ -175,6 +185,7 @@ def api_open_meeting(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def api_update_attendance(meeting_id: int):
     """Team leads and admins: correct the attendance before the first vote (409 afterwards)."""
+    _keeper()
     meeting = _meeting(meeting_id)
     attendance = _attendance(_payload())
     try:
@@ -242,3 +253,43 @@ def api_close_item(item_id: int):
     except services.DecisionError as exc:
         _raise(exc)
     return jsonify(item_json(item, acting_user()))
+
+
+def proposal_json(proposal: Proposal) -> dict:
+    return {"id": proposal.id, "lead_id": proposal.lead_id, "company_name": proposal.lead.company_name,
+            "unit_id": proposal.unit_id, "status": proposal.status, "note": proposal.note,
+            "meeting_id": proposal.meeting_id, "created_at": _iso(proposal.created_at)}
+
+
+@bp.route("/proposals")
+@require_permission(Permission.DECISIONS_READ)
+def api_proposals():
+    """The secretariat: the proposals waiting; a unit: its own proposals."""
+    user = acting_user()
+    if access.keeps_agenda(user):
+        rows = services.pending_proposals()
+    else:
+        rows = db.session.scalars(select(Proposal).where(Proposal.unit_id == user.unit_id)
+                                  .order_by(Proposal.created_at.desc()).limit(200)).all()
+    return jsonify({"items": [proposal_json(p) for p in rows]})
+
+
+@bp.route("/proposals", methods=["POST"])
+@require_permission(Permission.DECISIONS_PROPOSE)
+def api_propose():
+    """Officers and team leads: propose their own unit's project awaiting the decision."""
+    from crm.auth.permissions import can_edit_unit_records
+
+    payload = _payload()
+    lead_id = payload.get("lead_id")
+    lead = db.session.get(Lead, lead_id) if isinstance(lead_id, int) and not isinstance(lead_id, bool) else None
+    if lead is None or not can_edit_unit_records(acting_user(), lead.owner_unit_id):
+        raise ApiError(404, _("The page or record does not exist."))
+    note = payload.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(422, _("note must be text."), fields={"note": [_("note must be text.")]})
+    try:
+        proposal = services.propose(lead, acting_user(), note)
+    except services.DecisionError as exc:
+        _raise(exc)
+    return jsonify(proposal_json(proposal)), 201

@@ -393,6 +393,20 @@ DOCUMENT["paths"]["/items/{item_id}/close"] = {"parameters": _ITEM_ID, "post": {
                                                       "description": "from close-preview; 409 if the votes changed"}}}}}},
     "responses": {"200": _resp("closed", {"$ref": "#/components/schemas/AgendaItem"}), **_RULE_ERRORS}}}
 
+_PROPOSAL = {"type": "object", "properties": {
+    "id": _INT, "lead_id": _INT, "company_name": {"type": "string"}, "unit_id": _INT,
+    "status": {"enum": ["pending", "accepted", "withdrawn"]}, "note": _STR,
+    "meeting_id": {"type": ["integer", "null"]}, "created_at": _STR}}
+DOCUMENT["paths"]["/proposals"] = {
+    "get": {"summary": "Proposals for the agenda: the secretariat sees those waiting, a unit its own",
+            "responses": {"200": _resp("the proposals", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _PROPOSAL}}}), **_ERRORS}},
+    "post": {"summary": "Propose the own unit's project awaiting the decision for a meeting's agenda",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "required": ["lead_id"], "properties": {"lead_id": _INT, "note": _STR}}}}},
+             "responses": {"201": _resp("proposed", _PROPOSAL), "404": _resp("no such lead of the caller's unit"),
+                           **_RULE_ERRORS}}}
+
 # --- scoring (crm.api.scoring) ------------------------------------------------------------------
 DOCUMENT["paths"]["/scoring/models"] = {"get": {
     "summary": "Every trained version per target (sign, land): status, metrics on the time-ordered holdout, "

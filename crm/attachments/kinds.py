@@ -8,10 +8,10 @@ from flask import Flask
 
 def register_attachment_kinds(app: Flask) -> None:
     from crm.attachments import storage
-    from crm.attachments.agenda import AGENDA
     from crm.attachments.registry import register_kind
     from crm.attachments.services import install_session_hooks
     from crm.attachments.views import bp
+    from crm.decisions.attachments import AGENDA
     from crm.screening.attachments import KINDS as SCREENING_KINDS
 
     for kind in (*SCREENING_KINDS, AGENDA):

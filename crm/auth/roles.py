@@ -40,7 +40,8 @@ class Permission(StrEnum):
     SCREENING_READ_ALL = "screening.read_all"  # every case, and the timeliness figures
     SCREENING_SETTINGS = "screening.settings"  # member units, thresholds, the holiday table
     DECISIONS_READ = "decisions.read"          # meetings, agendas, results and minutes
-    DECISIONS_MANAGE = "decisions.manage"      # schedule meetings, set agendas, open them
+    DECISIONS_MANAGE = "decisions.manage"      # keep the agenda: only admins and the secretariat unit's team leads
+    DECISIONS_PROPOSE = "decisions.propose"    # ask the secretariat to put the own unit's project on an agenda
     DECISIONS_VOTE = "decisions.vote"          # vote as a member of the leadership group
     DECISIONS_SETTINGS = "decisions.settings"  # the group's members, chair and counting rules
     SCORING_READ = "scoring.read"              # the model page: versions, metrics, calibration
@@ -55,11 +56,12 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                              Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS,
-                             Permission.SCREENING_SUBMIT, Permission.CHAINS_READ, Permission.TARGETS_EDIT_UNIT}),
+                             Permission.SCREENING_SUBMIT, Permission.CHAINS_READ, Permission.TARGETS_EDIT_UNIT,
+                             Permission.DECISIONS_READ, Permission.DECISIONS_PROPOSE}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
-                               Permission.DECISIONS_MANAGE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
+                               Permission.DECISIONS_MANAGE, Permission.DECISIONS_PROPOSE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
                                Permission.TARGETS_EDIT_UNIT}),
     # Screeners read a lead only through the cases sent to their unit.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),

@@ -85,3 +85,15 @@ class RulesForm(FlaskForm):
     abstain_counts_as_cast = BooleanField(_l("Abstentions count as votes cast (with “the votes cast”)"))
     chair_votes_last = BooleanField(_l("The chair states a view last (末位表态)"))
     submit = SubmitField(_l("Save the rules"))
+
+
+class ProposeForm(FlaskForm):
+    lead_id = IntegerField(validators=[InputRequired()])
+    note = TextAreaField(_l("Note to the secretariat"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Propose for a meeting"))
+
+
+class SecretariatForm(FlaskForm):
+    secretariat_unit_id = SelectField(_l("Unit keeping the agenda (its team leads schedule meetings and set "
+                                         "agendas; admins always may)"), coerce=lambda v: int(v) if v else None)
+    submit = SubmitField(_l("Save"))

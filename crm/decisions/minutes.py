@@ -142,9 +142,10 @@ def _lines(item) -> list[MinutesLine]:
             for line in voting.member_lines(item)]
 
 
-def minutes_content(meeting: Meeting) -> MinutesContent:
+def minutes_content(meeting: Meeting, visible=None) -> MinutesContent:
+    """`visible`: the items the reader may see (crm.decisions.access); all of them by default."""
     items = []
-    for number, item in enumerate(meeting.items, 1):
+    for number, item in enumerate(meeting.items if visible is None else visible, 1):
         prefix = f"{CN_NUMERALS[number - 1]}、" if number <= len(CN_NUMERALS) else f"{number}. "
         decided = item.status == ItemStatus.CLOSED
         items.append(MinutesItem(heading=prefix + project_title(item.lead), decided=decided,
@@ -162,8 +163,8 @@ def line_header() -> list[str]:
             pgettext("official paper", "Vote"), pgettext("official paper", "Stated reason")]
 
 
-def build_minutes(meeting: Meeting) -> OfficialPaper:
-    content = minutes_content(meeting)
+def build_minutes(meeting: Meeting, visible=None) -> OfficialPaper:
+    content = minutes_content(meeting, visible)
     head = content.head
     paper = OfficialPaper(content.title)
     paper.header(head.issuer_line, head.number, missing_issuer=head.issuer_missing,
@@ -186,7 +187,7 @@ def build_minutes(meeting: Meeting) -> OfficialPaper:
     return paper
 
 
-def minutes_docx_response(meeting: Meeting) -> Response:
+def minutes_docx_response(meeting: Meeting, visible=None) -> Response:
     draft = "（草稿）" if meeting.status != MeetingStatus.CLOSED else ""
-    return docx_response(build_minutes(meeting).doc, f"minutes-{meeting.id}.docx",
+    return docx_response(build_minutes(meeting, visible).doc, f"minutes-{meeting.id}.docx",
                          f"会议纪要-{meeting.meeting_on.isoformat()}-{meeting.title}{draft}.docx")

@@ -102,6 +102,8 @@ class DecisionRules(Base):
     pass_basis: Mapped[str] = mapped_column(String(10), default=PassBasis.MEMBERS.value)
     abstain_counts_as_cast: Mapped[bool] = mapped_column(Boolean, default=True)  # basis "cast" only
     chair_votes_last: Mapped[bool] = mapped_column(Boolean, default=True)  # 末位表态
+    # The unit whose team leads keep the agenda (the decision secretariat); admins always do.
+    secretariat_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
 
 
 class GroupMember(Base):
@@ -257,3 +259,39 @@ class Vote(Base):
     @property
     def choice_label(self) -> str:
         return str(CHOICE_LABELS.get(self.choice, self.choice))
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"      # waiting for the secretariat
+    ACCEPTED = "accepted"    # put on a meeting's agenda
+    WITHDRAWN = "withdrawn"  # taken back by its unit, or the project left 待集体决策
+
+
+PROPOSAL_LABELS = {ProposalStatus.PENDING: _l("Proposed, waiting for the secretariat"),
+                   ProposalStatus.ACCEPTED: _l("On a meeting's agenda"),
+                   ProposalStatus.WITHDRAWN: _l("Withdrawn")}
+
+
+class Proposal(Base):
+    """A unit asks the secretariat to put its project awaiting the decision on an agenda."""
+
+    __tablename__ = "decision_proposals"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default=ProposalStatus.PENDING.value)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    lead: Mapped[Lead] = relationship()
+    proposed_by: Mapped[User | None] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return str(PROPOSAL_LABELS.get(self.status, self.status))

@@ -13,7 +13,7 @@ from crm.auth.models import User
 from crm.auth.roles import Role
 from crm.decisions.counting import Rules
 from crm.decisions.models import (AbsenceReason, AgendaItem, Attendee, DecisionRules, GroupMember, ItemStatus,
-                                  Meeting, MeetingStatus, PassBasis, Vote)
+                                  Meeting, MeetingStatus, PassBasis, Proposal, ProposalStatus, Vote)
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage, stage_label
@@ -42,6 +42,18 @@ def get_rules() -> DecisionRules:
                               chair_votes_last=True)
         db.session.add(rules)
         db.session.flush()
+    return rules
+
+
+def save_secretariat(unit_id: int | None) -> DecisionRules:
+    """The unit whose team leads keep the agenda (None: the county's 招商服务中心, or admins only)."""
+    from crm.auth.models import Unit
+
+    if unit_id is not None and (db.session.get(Unit, unit_id) is None):
+        raise DecisionError(_("Choose a unit."), "secretariat_unit_id")
+    rules = get_rules()
+    rules.secretariat_unit_id = unit_id
+    db.session.flush()
     return rules
 
 
@@ -158,7 +170,60 @@ def add_item(meeting: Meeting, lead: Lead) -> AgendaItem:
             db.session.flush()
     except IntegrityError:
         raise DecisionError(_("This project is already on the agenda of a meeting."), "lead_id", status=409)
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.lead_id == lead.id,
+                                                               Proposal.status == ProposalStatus.PENDING.value)):
+        proposal.status, proposal.meeting_id, proposal.decided_at = ProposalStatus.ACCEPTED.value, meeting.id, clock.now()
+    db.session.flush()
     return item
+
+
+# --- proposals: a unit asks the secretariat to put its project on an agenda -------------------
+
+def pending_proposal(lead_id: int) -> Proposal | None:
+    return db.session.scalar(select(Proposal).where(Proposal.lead_id == lead_id,
+                                                    Proposal.status == ProposalStatus.PENDING.value))
+
+
+def propose(lead: Lead, actor: User, note: str | None = None) -> Proposal:
+    """The lead's own unit proposes it (the caller checked the unit); the secretariat is told."""
+    from crm.decisions.access import secretariat_unit_id
+
+    if lead.stage != Stage.AWAITING_DECISION:
+        raise DecisionError(_("Only a project awaiting the collective decision can be proposed; this one is at "
+                              "“%(stage)s”.", stage=stage_label(lead.stage)), "lead_id")
+    if items_pending_for(lead.id) is not None:
+        raise DecisionError(_("This project is already on the agenda of a meeting."), "lead_id", status=409)
+    if pending_proposal(lead.id) is not None:
+        raise DecisionError(_("This project has been proposed already; the secretariat has it."), "lead_id",
+                            status=409)
+    proposal = Proposal(lead_id=lead.id, unit_id=lead.owner_unit_id, proposed_by_id=actor.id,
+                        note=(note or "").strip()[:2000] or None, status=ProposalStatus.PENDING.value,
+                        created_at=clock.now())
+    db.session.add(proposal)
+    db.session.flush()
+    from crm.notifications.services import unit_users_with_role, users_with_role
+
+    keepers = set(users_with_role(Role.ADMIN))
+    unit_id = secretariat_unit_id()
+    if unit_id is not None:
+        keepers |= set(unit_users_with_role([unit_id], Role.TEAM_LEAD).get(unit_id, []))
+    notify(keepers, "decision_proposed", {"company": lead.company_name}, "/decisions/")
+    return proposal
+
+
+def withdraw_proposal(proposal: Proposal) -> Proposal:
+    if proposal.status != ProposalStatus.PENDING:
+        raise DecisionError(_("Only a proposal still waiting for the secretariat can be withdrawn."), status=409)
+    proposal.status, proposal.decided_at = ProposalStatus.WITHDRAWN.value, clock.now()
+    db.session.flush()
+    return proposal
+
+
+def pending_proposals() -> list[Proposal]:
+    """What units proposed and the secretariat has not put on an agenda yet (still awaiting)."""
+    return list(db.session.scalars(select(Proposal).join(Lead, Lead.id == Proposal.lead_id).where(
+        Proposal.status == ProposalStatus.PENDING.value, Lead.stage == Stage.AWAITING_DECISION.value)
+        .order_by(Proposal.created_at)))
 
 
 def remove_item(item: AgendaItem) -> None:

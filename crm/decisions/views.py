@@ -7,15 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.auth.models import User
+from crm.auth.models import Unit, User
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
-from crm.decisions import services, voting
+from crm.decisions import access, services, voting
 from crm.decisions.counting import decide
+from crm.decisions import queries
 from crm.decisions.forms import (ATTENDANCE_CHOICES, AddItemForm, AttendanceForm, CloseItemForm, MarkNotVotedForm,
-                                 MeetingForm, RulesForm, VoteForm)
-from crm.decisions.models import PASS_BASIS_LABELS, AgendaItem, Attendee, Meeting, MeetingStatus
+                                 MeetingForm, ProposeForm, RulesForm, SecretariatForm, VoteForm)
+from crm.decisions.models import PASS_BASIS_LABELS, AgendaItem, Attendee, Meeting, MeetingStatus, Proposal
 from crm.extensions import db
+from crm.leads.queries import get_lead_or_404
 from crm.forms import attach_error
 from crm.leads.models import Lead
 from crm.screening import indicators
@@ -39,24 +41,36 @@ def _item_or_404(item_id: int) -> AgendaItem:
     item = db.session.get(AgendaItem, item_id)
     if item is None:
         abort(404)
+    access.require_item(acting_user(), item)
     return item
+
+
+def _meetings_page(form: MeetingForm | None, status: int = 200):
+    user = acting_user()
+    rows = db.session.scalars(select(Meeting).options(selectinload(Meeting.items))
+                              .order_by(Meeting.meeting_on.desc(), Meeting.id.desc()).limit(200)).all()
+    keeper = access.keeps_agenda(user)
+    visible = {m.id: len(access.visible_items(m, user)) for m in rows}
+    own = [] if keeper or not user.can(Permission.DECISIONS_PROPOSE) else queries.own_awaiting(user.unit_id)
+    return render_template("decisions/meetings.html", meetings=rows, form=form, keeper=keeper, visible=visible,
+                           waiting=len(services.awaiting_leads()) if keeper else None,
+                           proposals=services.pending_proposals() if keeper else [], own=own,
+                           propose_form=ProposeForm()), status
 
 
 @bp.route("/")
 @require_permission(Permission.DECISIONS_READ)
 def meetings():
-    """Team leads, leaders, viewers, admins: the meetings; team leads and admins schedule them."""
-    rows = db.session.scalars(select(Meeting).options(selectinload(Meeting.items))
-                              .order_by(Meeting.meeting_on.desc(), Meeting.id.desc()).limit(200)).all()
-    form = MeetingForm() if acting_user().can(Permission.DECISIONS_MANAGE) else None
-    return render_template("decisions/meetings.html", meetings=rows, form=form,
-                           waiting=len(services.awaiting_leads()))
+    """Everyone who reads meetings; the secretariat schedules them and sees the units' proposals,
+    other units see their own projects awaiting the decision and propose them."""
+    return _meetings_page(MeetingForm() if access.keeps_agenda(acting_user()) else None)
 
 
 @bp.route("/meetings", methods=["POST"])
 @require_permission(Permission.DECISIONS_MANAGE)
 def schedule():
-    """Team leads and admins: schedule a meeting (members are notified)."""
+    """The secretariat: schedule a meeting (members are notified)."""
+    access.require_keeper(acting_user())
     form = MeetingForm()
     if form.validate_on_submit():
         try:
@@ -69,9 +83,42 @@ def schedule():
         else:
             flash(_("Meeting scheduled; the members have been notified."), "success")
             return redirect(url_for("decisions.meeting", meeting_id=meeting.id))
-    rows = db.session.scalars(select(Meeting).order_by(Meeting.meeting_on.desc()).limit(200)).all()
-    return render_template("decisions/meetings.html", meetings=rows, form=form,
-                           waiting=len(services.awaiting_leads())), 400
+    return _meetings_page(form, 400)
+
+
+@bp.route("/proposals", methods=["POST"])
+@require_permission(Permission.DECISIONS_PROPOSE)
+def propose():
+    """Officers and team leads: propose their own unit's project awaiting the decision."""
+    form = ProposeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    lead = get_lead_or_404(form.lead_id.data, write=True)
+    try:
+        services.propose(lead, acting_user(), form.note.data)
+    except services.DecisionError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("decisions.meetings")), 303
+    flash(_("Proposed: the secretariat puts %(company)s on a meeting's agenda.", company=lead.company_name),
+          "success")
+    return redirect(url_for("decisions.meetings"))
+
+
+@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["POST"])
+@require_permission(Permission.DECISIONS_PROPOSE)
+def withdraw_proposal(proposal_id: int):
+    """The proposing unit takes its proposal back while the secretariat has not acted on it."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    get_lead_or_404(proposal.lead_id, write=True)
+    try:
+        services.withdraw_proposal(proposal)
+    except services.DecisionError as exc:
+        return _decision_error_response(exc, None)
+    flash(_("Proposal withdrawn."), "success")
+    return redirect(url_for("decisions.meetings"))
 
 
 def _item_context(item: AgendaItem, viewer: User) -> dict:
@@ -106,17 +153,16 @@ def meeting(meeting_id: int):
     """Team leads, leaders, viewers, admins: the agenda with each project's screening and votes."""
     meeting = _meeting_or_404(meeting_id)
     user = acting_user()
-    manage = user.can(Permission.DECISIONS_MANAGE)
+    manage = access.keeps_agenda(user)
     add_form = details_form = None
     if manage and meeting.status != MeetingStatus.CLOSED:
         add_form = AddItemForm()
-        add_form.lead_id.choices = [(l.id, f"{l.company_name} · {l.project_name or ''}")
-                                    for l in services.awaiting_leads()]
+        add_form.lead_id.choices = queries.agenda_choices()
         details_form = MeetingForm(obj=meeting)
     attendance_open = manage and (meeting.status == MeetingStatus.SCHEDULED or (
         meeting.status == MeetingStatus.OPEN and not services.votes_cast_in(meeting)))
     attendee = services.attendee_of(meeting, user.id) if meeting.attendees else None
-    items = [_item_context(item, user) for item in meeting.items]
+    items = [_item_context(item, user) for item in access.visible_items(meeting, user)]
     return render_template("decisions/meeting.html", meeting=meeting, items=items, add_form=add_form,
                            details_form=details_form, attendance_form=AttendanceForm() if attendance_open else None,
                            attendance_rows=_attendance_rows(meeting), attendance_choices=ATTENDANCE_CHOICES,
@@ -129,6 +175,7 @@ def meeting(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def update_details(meeting_id: int):
     """Team leads and admins: time, place, recorder and observers, until the meeting ends."""
+    access.require_keeper(acting_user())
     meeting = _meeting_or_404(meeting_id)
     form = MeetingForm()
     if not form.validate_on_submit():
@@ -148,9 +195,8 @@ def update_details(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def add_item(meeting_id: int):
     """Team leads and admins: put a project awaiting decision on the agenda."""
+    access.require_keeper(acting_user())
     meeting = _meeting_or_404(meeting_id)
-    form = AddItemForm()
-    form.lead_id.choices = [(l.id, l.company_name) for l in services.awaiting_leads()]
     lead = db.session.get(Lead, request.form.get("lead_id", type=int) or 0)
     if lead is None:
         flash(_("Choose a project."), "danger")
@@ -169,6 +215,7 @@ def add_item(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def remove_item(item_id: int):
     """Team leads and admins: take an item off the agenda before the meeting opens."""
+    access.require_keeper(acting_user())
     item = _item_or_404(item_id)
     meeting_id = item.meeting_id
     try:
@@ -185,6 +232,7 @@ def remove_item(item_id: int):
 def open_meeting(meeting_id: int):
     """Team leads and admins: take attendance (each member present or absent with the reason) and
     open the meeting; its rules freeze."""
+    access.require_keeper(acting_user())
     meeting = _meeting_or_404(meeting_id)
     if not AttendanceForm().validate_on_submit():
         abort(400)
@@ -201,6 +249,7 @@ def open_meeting(meeting_id: int):
 @require_permission(Permission.DECISIONS_MANAGE)
 def update_attendance(meeting_id: int):
     """Team leads and admins: correct the attendance before the first vote."""
+    access.require_keeper(acting_user())
     meeting = _meeting_or_404(meeting_id)
     if not AttendanceForm().validate_on_submit():
         abort(400)
@@ -213,11 +262,13 @@ def update_attendance(meeting_id: int):
     return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
 
 
-def _decision_error_response(exc: services.DecisionError, meeting_id: int):
+def _decision_error_response(exc: services.DecisionError, meeting_id: int | None):
     db.session.rollback()
     if exc.status == 403:
         abort(403)
     flash(str(exc), "danger")
+    if meeting_id is None:
+        return redirect(url_for("decisions.meetings")), 303
     return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
 
 
@@ -297,10 +348,13 @@ def close_meeting(meeting_id: int):
 @require_permission(Permission.DECISIONS_READ)
 def minutes(meeting_id: int):
     """Readers of meetings: the minutes (会议纪要) as a printable page."""
+    from crm.decisions.minutes import minutes_content
+
     meeting = _meeting_or_404(meeting_id)
     if meeting.status == MeetingStatus.SCHEDULED:
         abort(404)
-    return render_template("decisions/minutes.html", meeting=meeting,
+    paper = minutes_content(meeting, access.visible_items(meeting, acting_user()))
+    return render_template("decisions/minutes.html", meeting=meeting, paper=paper,
                            day=meeting.meeting_on, now=clock.now())
 
 
@@ -313,7 +367,7 @@ def minutes_docx(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     if meeting.status == MeetingStatus.SCHEDULED:
         abort(404)
-    return minutes_docx_response(meeting)
+    return minutes_docx_response(meeting, access.visible_items(meeting, acting_user()))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -322,8 +376,19 @@ def settings():
     """Admins: the group's members and chair, and the counting rules."""
     rules = services.get_rules()
     form = RulesForm(obj=rules)
+    secretariat = SecretariatForm(prefix="sec")
+    secretariat.secretariat_unit_id.choices = [("", _("The county's 招商服务中心 (default)"))] + [
+        (u.id, u.name) for u in db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.name))]
+    if request.method == "GET":
+        secretariat.secretariat_unit_id.data = rules.secretariat_unit_id
     status = 200
-    if request.method == "POST" and request.form.get("part") == "members":
+    if request.method == "POST" and request.form.get("part") == "secretariat":
+        if secretariat.validate_on_submit():
+            services.save_secretariat(secretariat.secretariat_unit_id.data)
+            flash(_("Saved: the team leads of this unit keep the agenda."), "success")
+            return redirect(url_for("decisions.settings"))
+        status = 400
+    elif request.method == "POST" and request.form.get("part") == "members":
         ids = [int(v) for v in request.form.getlist("member") if v.isdigit()]
         chair = request.form.get("chair", type=int)
         try:
@@ -352,4 +417,5 @@ def settings():
             status = 400
     current = {m.user_id: m for m in services.members()}
     return render_template("decisions/settings.html", form=form, candidates=services.leader_candidates(),
-                           current=current), status
+                           current=current, secretariat=secretariat,
+                           secretariat_unit=db.session.get(Unit, access.secretariat_unit_id() or 0)), status

@@ -974,6 +974,7 @@ SCREENING_RESUBMIT_NOTES: list[str] = [
 # ---------------------------------------------------------------------------------------------
 # The members in seating order; the first chairs. Titles come from USER_TITLES.
 DECISION_GROUP: list[str] = ["leader1", "leader2", "leader3", "leader4", "leader5", "tl_zsc"]
+DECISION_SECRETARIAT = "县招商服务中心"  # its team leads keep the agenda (with the admins)
 DECISION_MEETING_TITLE = "县招商引资工作领导小组{year}年第{n}次会议"
 DECISION_LOCATIONS: list[tuple[str, int]] = [
     ("县行政服务中心三楼会议室", 6), ("县委大院第一会议室", 2), ("县政府四楼常务会议室", 2)]

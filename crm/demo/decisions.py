@@ -41,11 +41,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.auth.models import User
+from crm.auth.models import Unit, User
 from crm.chains.models import Chain
 from crm.decisions.counting import Count, Rules, decide
 from crm.decisions.models import (AgendaItem, Attendee, Choice, DecisionRules, GroupMember, ItemResult,
-                                  ItemStatus, Meeting, MeetingStatus, PassBasis, Vote)
+                                  ItemStatus, Meeting, MeetingStatus, PassBasis, Proposal, ProposalStatus, Vote)
 from crm.demo import data
 from crm.extensions import db
 from crm.leads.models import Lead, LeadStageChange
@@ -66,6 +66,8 @@ OBSERVERS = [
     "县招商服务中心主任 黄建平，县工信局局长 邱文斌，县生态环境局局长 罗晓东，县应急管理局局长 肖勇",
     "县招商服务中心主任 黄建平，县财政局局长 何伟，县税务局局长 谢志明，项目所在乡镇（园区）主要负责人",
 ]
+PROPOSAL_NOTES = ["客商已完成注册准备，盼尽快上会", "初审意见已全部落实，请安排上会",
+                  "项目用地已与园区对接，申请列入下次会议", None]
 ABSENCES = [("business_trip", ["赴福州参加省招商推介会", "带队赴长三角招商", "赴京汇报工作", ""], 50),
             ("leave", ["", "病假", "事假"], 35),
             ("other", ["参加市委全会", "参加防汛值班", "陪同上级督查组检查"], 15)]
@@ -112,7 +114,9 @@ def seed_decisions(users: dict[str, User], today: date, seed: int) -> None:
     rng = random.Random(seed + 5)
     calendar = WorkCalendar()
     now = _seeding_moment(today)
+    secretariat = db.session.scalar(select(Unit.id).where(Unit.name == data.DECISION_SECRETARIAT))
     db.session.add(DecisionRules(id=1, quorum_fraction=QUORUM, pass_fraction=PASS, pass_basis=RULES.pass_basis,
+                                 secretariat_unit_id=secretariat,
                                  abstain_counts_as_cast=ABSTAIN_CAST, chair_votes_last=True))
     group = [users[name] for name in data.DECISION_GROUP]
     titles = {u.id: data.USER_TITLES.get(u.username, "") for u in group}
@@ -161,6 +165,11 @@ def seed_decisions(users: dict[str, User], today: date, seed: int) -> None:
     if in_session:
         builder.in_session(today, numbers[-2], opened_today, in_session)
     builder.scheduled(next_day, numbers[-1], upcoming)
+    # The units proposed the next projects waiting; the secretariat has them for a later meeting.
+    for lead in [lead for lead in awaiting if lead not in in_session and lead not in upcoming][:3]:
+        db.session.add(Proposal(lead_id=lead.id, unit_id=lead.owner_unit_id, proposed_by_id=lead.owner_id,
+                                status=ProposalStatus.PENDING.value, note=rng.choice(PROPOSAL_NOTES),
+                                created_at=now - timedelta(days=rng.randint(1, 4), minutes=rng.randint(0, 600))))
     db.session.flush()
 
 

@@ -11,6 +11,7 @@ MESSAGES = {
     "screening_no_calendar": _l("The holiday schedule for %(year)s is not entered: the pre-screening "
                                 "deadline of %(company)s cannot be computed. Enter it in the holiday table."),
     "meeting_scheduled": _l("Leadership group meeting “%(title)s” scheduled for %(day)s."),
+    "decision_proposed": _l("%(company)s is proposed for the leadership group's agenda."),
     "decision_admitted": _l("The leadership group admitted %(company)s (%(meeting)s).%(conditions)s"),
     "decision_rejected": _l("The leadership group did not admit %(company)s (%(meeting)s).%(conditions)s"),
 }
