@@ -450,3 +450,14 @@ def test_notifications_list_and_mark_read(client, county, clock_at, make_client)
     opened = screener.post(f"/notifications/{note.id}/open")
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/screening/cases/{_case_of(county['lead']).id}")
     assert 'data-testid="unread-count"' not in screener.get("/notifications/").get_data(as_text=True)
+
+
+def test_a_town_is_never_asked_as_a_member_unit(app, county, make_client):
+    """Issue 14, finding 8: the API took towns as member units."""
+    officer = make_client()
+    officer.login(county["officer"])
+    town = factories.unit("高唐镇")
+    refused = officer.post(f"/api/v1/leads/{county['lead'].id}/screening", json={"unit_ids": [town.id]})
+    assert refused.status_code in (400, 422) and "高唐镇" in refused.get_json()["error"]["message"]
+    assert factories.reload(county["lead"]).stage == "negotiating"
+    assert db.session.scalar(select(func.count()).select_from(ScreeningCase)) == 0

@@ -212,6 +212,9 @@ def submit(lead: Lead, actor: User, unit_ids, park_unit_id: int | None = None, n
     units = db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids), Unit.active.is_(True))).all()
     if len(units) != len(unit_ids):
         raise ScreeningError(_("One of the chosen units does not exist or is disabled."), "unit_ids")
+    if any(u.kind != UnitKind.DEPARTMENT for u in units):  # towns, parks and groups are not member units
+        raise ScreeningError(_("Only departments give pre-screening opinions; %(names)s cannot be asked.",
+                               names="、".join(u.name for u in units if u.kind != UnitKind.DEPARTMENT)), "unit_ids")
     if park_unit_id is not None:
         park = db.session.get(Unit, park_unit_id)
         if park is None or park.kind != UnitKind.PARK:
