@@ -31,6 +31,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("score-pending", "crm.scoring.jobs.score_pending", every=60),
     # Everything once a night, so time-dependent figures (recency, source records) stay current.
     PeriodicJob("score-nightly", "crm.scoring.jobs.score_all", every=86400, queue="slow", offset=18 * 3600),
+    # Uploaded import files past their retention (IMPORT_FILE_RETENTION_DAYS), daily at 03:00 Beijing.
+    PeriodicJob("import-files-purge", "crm.interchange.jobs.purge_old_files", every=86400, offset=19 * 3600),
 )
 
 

@@ -10,13 +10,13 @@ from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.interchange import importer, services
-from crm.interchange.models import ImportBatch
+from crm.interchange.models import ImportBatch, ImportStatus
 from crm.interchange.readers import FileError
 
 
 def _batch_json(batch: ImportBatch) -> dict:
     state = services.progress(batch)
-    state.update(filename=batch.filename, mode=batch.mode, valid_rows_only=batch.valid_rows_only,
+    state.update(filename=batch.filename, mode=batch.mode, valid_rows_only=batch.valid_rows_only, history=batch.history,
                  job_id=batch.job_id, url=url_for("interchange.show_import", batch_id=batch.id),
                  report_url=url_for("interchange.import_report", batch_id=batch.id) if batch.report_path else None)
     return state
@@ -25,23 +25,37 @@ def _batch_json(batch: ImportBatch) -> dict:
 @bp.post("/imports")
 @require_permission(Permission.LEADS_IMPORT)
 def create_import():
-    """Importers, into their own unit. Form fields: file, mode (create|upsert), valid_rows_only.
+    """Importers, into their own unit. Form fields: file, mode (create|upsert), valid_rows_only,
+    history (the historical ledger import: administrators only, 403 for anyone else).
     The file is checked at once (400 with the reason when it cannot be read) and imported by a job."""
     user = acting_user()
+    history = _flag("history")
+    if history and not importer.can_import_history(user):
+        raise ApiError(403, _("You do not have permission to do this."))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(400, _("Send the file as the form field “file”."))
     try:
         batch = services.store_upload(upload.stream, upload.filename, user, user.unit,
-                                      request.form.get("mode", "create"))
-        plan = importer.preview(batch, user)
-    except (services.ImportError_, FileError) as exc:
+                                      request.form.get("mode", "create"), history=history)
+    except services.ImportError_ as exc:
         raise ApiError(400, str(exc))
-    services.confirm(batch, {}, request.form.get("valid_rows_only") in ("1", "true", "yes"))
+    try:
+        plan = importer.preview(batch, user)
+    except FileError as exc:
+        # Kept as failed, with its message (the 400 rolls the request back).
+        services.finish(batch, ImportStatus.FAILED, str(exc))
+        db.session.commit()
+        raise ApiError(400, str(exc))
+    services.confirm(batch, {}, _flag("valid_rows_only"))
     body = _batch_json(batch)
     body["planned"] = plan.counts
     body["unknown_columns"] = plan.table.unknown
     return jsonify(body), 202
+
+
+def _flag(name: str) -> bool:
+    return request.form.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @bp.get("/imports/<int:batch_id>")

@@ -157,14 +157,15 @@ _IMPORT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "status": {"enum": ["previewed", "queued", "running", "done", "failed", "undone"]},
     "done": {"type": "integer"}, "total": {"type": "integer"}, "created": {"type": "integer"},
     "updated": {"type": "integer"}, "skipped": {"type": "integer"}, "rejected": {"type": "integer"},
-    "error": _STR, "job_id": _STR, "report_url": _STR}}
+    "error": _STR, "job_id": _STR, "report_url": _STR, "history": {"type": "boolean"}}}
 DOCUMENT["components"]["schemas"]["Import"] = _IMPORT
 DOCUMENT["paths"]["/imports"] = {"post": {
     "summary": "Upload an interchange file (.xlsx/.csv); it is checked, then imported by a background job",
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"}, "mode": {"enum": ["create", "upsert"]},
-            "valid_rows_only": {"type": "boolean"}}}}}},
+            "valid_rows_only": {"type": "boolean"},
+            "history": {"type": "boolean", "description": "historical ledger import (administrators only)"}}}}}},
     "responses": {"202": _resp("accepted; follow it at /imports/{id}", {"$ref": "#/components/schemas/Import"}),
                   "400": _resp("the file cannot be read (the reason is given)"),
                   "413": _resp("larger than the upload limit"), **_ERRORS}}}

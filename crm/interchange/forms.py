@@ -14,6 +14,9 @@ class UploadForm(FlaskForm):
                      validators=[FileRequired(message=_l("Choose a file."))])
     mode = SelectField(_l("Mode"), choices=MODE_CHOICES)
     unit_id = SelectField(_l("Unit for rows without 责任单位"), coerce=int)
+    # Shown to administrators only; the view refuses it (403) from anyone else.
+    history = BooleanField(_l("Historical ledger import (历史台账导入): outcomes such as 签约, 开工 and 终止 "
+                              "with the file's dates, marked as history; no pre-screening case or vote"))
     submit = SubmitField(_l("Upload and preview"))
 
 

@@ -15,8 +15,11 @@ from sqlalchemy import select
 @click.option("--user", "username", default="admin", show_default=True,
               help="Whose rights apply and who is recorded as the importer.")
 @click.option("--valid-rows-only", is_flag=True, help="Import the valid rows even if others are rejected.")
+@click.option("--history", is_flag=True,
+              help="Historical ledger import (administrators only): outcomes such as 签约/开工/终止 with the "
+                   "file's dates, marked as history; no pre-screening case or vote.")
 @with_appcontext
-def import_leads_command(path, mode, unit_name, username, valid_rows_only):
+def import_leads_command(path, mode, unit_name, username, valid_rows_only, history):
     """Import an interchange file (.xlsx or .csv); prints progress and the outcome."""
     from crm.auth.models import Unit
     from crm.auth.roles import Permission
@@ -27,6 +30,10 @@ def import_leads_command(path, mode, unit_name, username, valid_rows_only):
     user = find_user(username)
     if user is None or not user.active or not user.can(Permission.LEADS_IMPORT):
         raise click.ClickException(f"{username!r} is not an active user who may import leads.")
+    from crm.interchange.importer import can_import_history
+
+    if history and not can_import_history(user):
+        raise click.ClickException(f"--history is for administrators; {username!r} is not one.")
     unit = user.unit
     if unit_name:
         unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
@@ -34,7 +41,7 @@ def import_leads_command(path, mode, unit_name, username, valid_rows_only):
             raise click.ClickException(f"No unit named {unit_name!r}.")
     with open(path, "rb") as fh:
         try:
-            batch = services.store_upload(fh, Path(path).name, user, unit, mode, valid_rows_only)
+            batch = services.store_upload(fh, Path(path).name, user, unit, mode, valid_rows_only, history)
         except services.ImportError_ as exc:
             raise click.ClickException(str(exc))
     db.session.commit()

@@ -51,16 +51,19 @@ def upload():
     form.unit_id.choices = _unit_choices()
     if request.method == "GET":
         form.unit_id.data = current_user.unit_id
+    if request.method == "POST" and request.form.get("history") and not importer.can_import_history(current_user):
+        abort(403)  # the historical ledger import is an administrator's
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         try:
             batch = services.store_upload(form.file.data.stream, form.file.data.filename, current_user,
-                                          unit, form.mode.data)
+                                          unit, form.mode.data, history=bool(form.history.data))
         except services.ImportError_ as exc:
             form.file.errors.append(str(exc))
         else:
             return redirect(url_for("interchange.show_import", batch_id=batch.id))
-    return render_template("interchange/upload.html", form=form), (400 if form.errors else 200)
+    return render_template("interchange/upload.html", form=form,
+                           may_import_history=importer.can_import_history(current_user)), (400 if form.errors else 200)
 
 
 @bp.route("/imports/<int:batch_id>")
@@ -79,10 +82,14 @@ def _render_preview(batch: ImportBatch, form: ConfirmForm, status: int = 200):
         plan = importer.preview(batch, current_user)
     except FileError as exc:
         services.finish(batch, ImportStatus.FAILED, str(exc))
+        # The answer is an error (400), which rolls the request back: the failure is committed
+        # here so the import stays failed, with its message.
+        db.session.commit()
         return render_template("interchange/status.html", batch=batch, state=services.progress(batch),
                                can_undo=False), 400
     return render_template("interchange/preview.html", batch=batch, plan=plan, form=form,
-                           may_create=importer.can_create_references(current_user)), status
+                           may_create=importer.can_create_references(current_user),
+                           may_create_units=importer.can_create_units(current_user)), status
 
 
 @bp.route("/imports/<int:batch_id>/confirm", methods=["POST"])
@@ -126,7 +133,7 @@ def undo_import(batch_id: int):
     while none of its leads changed since."""
     batch = _get_batch(batch_id)
     try:
-        count = services.undo(batch)
+        count = services.undo(batch, current_user)
     except services.ImportError_ as exc:
         flash(str(exc), "danger")
         return redirect(url_for("interchange.show_import", batch_id=batch.id)), 303

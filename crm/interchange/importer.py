@@ -16,10 +16,12 @@ from crm.auth.models import Unit, User
 from crm.auth.roles import Permission, Role
 from crm.database import bulk_insert, utcnow
 from crm.extensions import db
+from crm.interchange import stages
 from crm.interchange.models import ImportBatch, ImportedLead, ImportMode
 from crm.interchange.readers import Table, open_table
 from crm.interchange.rows import CheckedRow, DuplicateIndex, Lookups, Match, check_row, company_identity
 from crm.leads.models import Lead, LeadStageChange, Source, normalize_company_name
+from crm.leads.services import LeadError
 from crm.leads.pipeline import Stage
 
 ACTIONS = ("create", "update", "skip")
@@ -36,7 +38,18 @@ class ImportRejected(Exception):
 
 
 def can_create_references(user: User) -> bool:
+    """New sources named in a file: team leads and administrators."""
     return user.has_role(Role.TEAM_LEAD) or user.has_role(Role.ADMIN)
+
+
+def can_create_units(user: User) -> bool:
+    """New units (which then appear as owners and pre-screening members): administrators only."""
+    return user.has_role(Role.ADMIN)
+
+
+def can_import_history(user: User) -> bool:
+    """The historical ledger import (outcomes with their dates, no case or vote): administrators."""
+    return user.has_role(Role.ADMIN)
 
 
 def _unit_kind(name: str) -> str | None:
@@ -69,10 +82,12 @@ class Walker:
 
     def __init__(self, batch: ImportBatch, user: User, persist: bool):
         self.batch, self.user, self.persist = batch, user, persist
+        self.history = bool(batch.history)
         self.lookups = Lookups()
         self.index = DuplicateIndex.from_database()
         self.all_units = user.can(Permission.LEADS_READ_ALL)
         self.may_create = can_create_references(user)
+        self.may_create_units = can_create_units(user)
         self.handled: dict[int, int] = {}  # stored lead id → the row of this file that matched it
 
     def decide(self, row: CheckedRow) -> str:
@@ -85,8 +100,6 @@ class Walker:
         if row.match is not None and row.match.lead_id in self.handled:
             # A second row of this file for the same stored lead: the first row decides.
             row.match = Match(None, row.match.unit_id, row.match.unit_name, row=self.handled[row.match.lead_id])
-        elif row.match is not None and row.match.lead_id is not None:
-            self.handled[row.match.lead_id] = row.number
         wanted = self.batch.decisions.get(str(row.number))
         if row.match is None:
             action = wanted if wanted in ("create", "skip") else "create"
@@ -98,9 +111,34 @@ class Walker:
                 row.errors.append(("企业名称", _("Only a lead of the same unit can be updated; choose create or skip.")))
                 return "reject"
         if action == "create":
+            stages.check_create(row, self.history)
+        elif action == "update":
+            stages.check_update(row, row.match, self.history)
+        if not row.ok:
+            return "reject"
+        # The row passed every check: only now does it claim its lead and its new references.
+        if row.match is not None and row.match.lead_id is not None:
+            self.handled[row.match.lead_id] = row.number
+        if action == "create":
             self.index.add(uscc, key, Match(None, unit.id if unit else None, unit.name if unit else None,
                                             row=row.number))
+        if action in ("create", "update"):
+            self._keep_new_references(row)
         return action
+
+    def _keep_new_references(self, row: CheckedRow) -> None:
+        """Units and sources a passing row names and nobody has yet: created with its import."""
+        unit, source = row.values.get("owner_unit"), row.values.get("source")
+        if unit is not None and unit.id is None and self.lookups.units.get(unit.name) is not unit:
+            if self.persist:
+                db.session.add(unit)
+            self.lookups.units[unit.name] = unit
+            self._new_units[unit.name] = unit.kind
+        if source is not None and source.id is None and self.lookups.sources.get(source.name) is not source:
+            if self.persist:
+                db.session.add(source)
+            self.lookups.sources[source.name] = source
+            self._new_sources[source.name] = source.kind
 
     def _unit_for(self, row: CheckedRow):
         name = row.unit_name
@@ -110,16 +148,12 @@ class Walker:
         unit = self.lookups.units.get(name)
         if unit is None:
             kind = _unit_kind(name)
-            if not self.may_create:
-                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: only a team lead or administrator can create it.", v=name)))
+            if not self.may_create_units:
+                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: only an administrator can create it.", v=name)))
             elif kind is None:
                 row.errors.append(("责任单位", _("Unknown unit “%(v)s”: its kind cannot be told from the name; create it on the units page first.", v=name)))
             else:
-                unit = Unit(name=name, kind=kind)
-                if self.persist:
-                    db.session.add(unit)
-                self.lookups.units[name] = unit
-                self._new_units[name] = kind
+                unit = Unit(name=name, kind=kind)  # kept only if the row passes (_keep_new_references)
         if unit is not None and not self.all_units and unit.name != self.user.unit.name:
             row.errors.append(("责任单位", _("You can import leads of your own unit (%(unit)s) only.", unit=self.user.unit.name)))
             return None
@@ -140,11 +174,7 @@ class Walker:
             if not kind:
                 row.errors.append(("线索来源类型", _("The new source “%(v)s” needs a source kind.", v=name)))
                 return
-            source = Source(name=name, kind=kind)
-            if self.persist:
-                db.session.add(source)
-            self.lookups.sources[name] = source
-            self._new_sources[name] = kind
+            source = Source(name=name, kind=kind)  # kept only if the row passes (_keep_new_references)
         elif kind and kind != source.kind:
             row.errors.append(("线索来源类型", _("The source kind differs from the kind of the chosen source.")))
             return
@@ -221,8 +251,14 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
         # One IN query loads the batch into the identity map; the updates then need no SELECTs.
         db.session.scalars(select(Lead).where(Lead.id.in_([r.match.lead_id for r in updates]))).all()
         for row in updates:
+            try:
+                changed = _update_lead(batch, user, row)
+            except LeadError as exc:  # the lead moved since the file was checked
+                row.errors.append(("阶段", str(exc)))
+                rejected.append(row)
+                continue
             # Same values as stored: nothing to update, so the row counts as skipped.
-            counts["update" if _update_lead(batch, user, row) else "skip"] += 1
+            counts["update" if changed else "skip"] += 1
         updates.clear()
 
     def on_row(row: CheckedRow, action: str):
@@ -250,25 +286,26 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
     return rejected
 
 
-def _lead_values(row: CheckedRow, user: User, now) -> dict:
+def _lead_values(row: CheckedRow, user: User, now, history: bool) -> dict:
     unit = row.values["owner_unit"]
     values = {k: row.values.get(k) for k in _LEAD_FIELDS}
     values.update(
         company_key=normalize_company_name(row.values["company_name"]), source_id=row.values["source"].id if row.values.get("source") else None,
         owner_unit_id=unit.id, owner_id=user.id if unit.id == user.unit_id else None,
-        stage=values["stage"] or Stage.LEAD.value, created_on=values["created_on"] or date.today(),
-        created_at=now, updated_at=now, updated_by_id=user.id, version=1)
+        stage=values["stage"] or Stage.LEAD.value, created_on=stages.created_on(values, history, date.today()),
+        created_at=now, updated_at=now, updated_by_id=user.id, version=1, imported_history=history)
     return values
 
 
 def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -> None:
     """Bulk insert (Core, RETURNING ids) with their stage rows, audit rows and undo records."""
     db.session.flush()  # new units/sources get their ids
-    values = [_lead_values(row, user, now) for row in rows]
+    history = bool(batch.history)
+    values = [_lead_values(row, user, now, history) for row in rows]
     ids = _insert_returning_ids(Lead.__table__, values)
     bulk_insert(db.session, LeadStageChange.__table__, [
-        {"lead_id": i, "from_stage": None, "to_stage": v["stage"], "changed_by_id": user.id,
-         "changed_at": now, "reason": f"import #{batch.id}"} for i, v in zip(ids, values)])
+        change for i, v in zip(ids, values)
+        for change in stages.created_changes(i, v, history, user.id, now, f"import #{batch.id}")])
     bulk_insert(db.session, AuditEntry.__table__, [
         {"at": now, "actor_id": user.id, "action": "create", "entity_type": "leads", "entity_id": i,
          "changes": _created_snapshot(v, batch.id)} for i, v in zip(ids, values)])
@@ -303,17 +340,22 @@ def _insert_returning_ids(table, values: list[dict]) -> list[int]:
     return db.session.execute(insert(table).returning(table.c.id), values).scalars().all()
 
 
+# Set only through a stage move (crm.interchange.stages.move), never written as plain fields.
+_MOVE_FIELDS = ("stage", "signed_on", "started_on", "lost_reason", "imported_history")
+
+
 def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
+    """Update one stored lead; a stage move goes through the pipeline's rule in a savepoint, so a
+    move refused at this point leaves the lead untouched (LeadError reaches the caller)."""
     lead = db.session.get(Lead, row.match.lead_id)
-    before = {}
-    for key in _LEAD_FIELDS + ("source_id",):
-        new = row.values["source"].id if key == "source_id" and row.values.get("source") else row.values.get(key)
-        if new is None:
-            continue  # a blank cell keeps what is stored
-        old = getattr(lead, key)
-        if plain_value(old) != plain_value(new):
-            before[key] = plain_value(old)
-            setattr(lead, key, new)
+    target = row.values.get("stage")
+    if target and target != lead.stage:
+        with db.session.begin_nested():
+            before = {key: plain_value(getattr(lead, key)) for key in _MOVE_FIELDS}
+            before.update(_update_fields(lead, row))
+            stages.move(lead, row, user, bool(batch.history))
+    else:
+        before = _update_fields(lead, row)
     if not before:
         return False
     lead.company_key = normalize_company_name(lead.company_name)
@@ -322,3 +364,18 @@ def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
     db.session.add(ImportedLead(batch_id=batch.id, lead_id=lead.id, action="updated",
                                 version_after=lead.version, before=before))
     return True
+
+
+def _update_fields(lead: Lead, row: CheckedRow) -> dict:
+    before = {}
+    for key in _LEAD_FIELDS + ("source_id",):
+        if key in _MOVE_FIELDS:
+            continue
+        new = row.values["source"].id if key == "source_id" and row.values.get("source") else row.values.get(key)
+        if new is None:
+            continue  # a blank cell keeps what is stored
+        old = getattr(lead, key)
+        if plain_value(old) != plain_value(new):
+            before[key] = plain_value(old)
+            setattr(lead, key, new)
+    return before

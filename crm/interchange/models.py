@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Unit, User
@@ -39,6 +39,8 @@ class ImportBatch(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(10), default=ImportMode.CREATE.value)
     valid_rows_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An administrator's historical ledger import: outcomes (签约, 开工 …) with the file's dates.
+    history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(12), default=ImportStatus.PREVIEWED.value, index=True)
     decisions: Mapped[dict] = mapped_column(JSON, default=dict)  # row number → create/update/skip
     job_id: Mapped[str | None] = mapped_column(String(64))
@@ -50,6 +52,8 @@ class ImportBatch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     report_path: Mapped[str | None] = mapped_column(String(500))
     finished_at: Mapped[datetime | None]
+    # When the uploaded file and the report were deleted (after IMPORT_FILE_RETENTION_DAYS).
+    files_deleted_at: Mapped[datetime | None]
 
     created_by: Mapped[User] = relationship()
     unit: Mapped[Unit] = relationship()

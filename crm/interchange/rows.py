@@ -47,6 +47,9 @@ class Match:
     unit_name: str | None
     row: int | None = None       # the earlier row's number
     version: int | None = None
+    stage: str | None = None     # the stored lead's stage and milestone dates (its moves are checked)
+    signed_on: date | None = None
+    started_on: date | None = None
 
 
 class DuplicateIndex:
@@ -60,10 +63,12 @@ class DuplicateIndex:
     @classmethod
     def from_database(cls) -> "DuplicateIndex":
         index = cls()
-        stmt = (select(Lead.id, Lead.uscc, Lead.company_key, Lead.owner_unit_id, Unit.name, Lead.version)
+        stmt = (select(Lead.id, Lead.uscc, Lead.company_key, Lead.owner_unit_id, Unit.name, Lead.version,
+                       Lead.stage, Lead.signed_on, Lead.started_on)
                 .join(Unit, Unit.id == Lead.owner_unit_id))
-        for lead_id, uscc, key, unit_id, unit_name, version in db.session.execute(stmt):
-            index.add(uscc, key, Match(lead_id, unit_id, unit_name, version=version))
+        for lead_id, uscc, key, unit_id, unit_name, version, stage, signed_on, started_on in db.session.execute(stmt):
+            index.add(uscc, key, Match(lead_id, unit_id, unit_name, version=version, stage=stage,
+                                       signed_on=signed_on, started_on=started_on))
         return index
 
     def add(self, uscc: str | None, key: str, match: Match) -> None:

@@ -14,7 +14,10 @@ from crm.auth.models import Unit, User
 from crm.database import utcnow
 from crm.extensions import db, redis_store
 from crm.interchange.models import ImportBatch, ImportedLead, ImportMode, ImportStatus
-from crm.leads.models import Lead
+from crm.leads.models import Lead, LeadStageChange
+from crm.leads.pipeline import Stage
+
+_OPEN_WORKFLOW = (Stage.SCREENING.value, Stage.AWAITING_DECISION.value)
 
 
 class ImportError_(ValueError):
@@ -33,7 +36,13 @@ def _safe_name(filename: str) -> str:
 
 
 def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
-                 valid_rows_only: bool = False) -> ImportBatch:
+                 valid_rows_only: bool = False, history: bool = False) -> ImportBatch:
+    """`history`: the historical ledger import, an administrator's only (checked by every door
+    too; this is the rule's own guard)."""
+    from crm.interchange.importer import can_import_history
+
+    if history and not can_import_history(user):
+        raise PermissionError("the historical ledger import is for administrators")
     if Path(filename or "").suffix.lower() not in (".xlsx", ".csv"):
         raise ImportError_(_("Upload an .xlsx or .csv file."))
     if mode not in {m.value for m in ImportMode}:
@@ -47,7 +56,7 @@ def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
             digest.update(chunk)
             fh.write(chunk)
     batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=str(path),
-                        sha256=digest.hexdigest(), mode=mode, valid_rows_only=valid_rows_only,
+                        sha256=digest.hexdigest(), mode=mode, valid_rows_only=valid_rows_only, history=history,
                         status=ImportStatus.PREVIEWED.value, decisions={})
     db.session.add(batch)
     db.session.flush()
@@ -108,7 +117,7 @@ def changed_since(batch: ImportBatch) -> list[int]:
     return [lead_id for lead_id, after, now in rows if now is None or now != after]
 
 
-def undo(batch: ImportBatch) -> int:
+def undo(batch: ImportBatch, actor: User | None = None) -> int:
     if batch.status != ImportStatus.DONE:
         raise ImportError_(_("Only a finished import can be undone."))
     changed = changed_since(batch)
@@ -117,16 +126,27 @@ def undo(batch: ImportBatch) -> int:
         raise ImportError_(_("%(n)s leads of this import were changed since (%(ids)s); it can no longer be undone.",
                              n=len(changed), ids=shown))
     records = db.session.scalars(select(ImportedLead).where(ImportedLead.batch_id == batch.id)).all()
+    # A lead the import took out of pre-screening or the decision had its case withdrawn: putting
+    # it back would leave it there with no open case.
+    left_workflow = [r.lead_id for r in records if (r.before or {}).get("stage") in _OPEN_WORKFLOW]
+    if left_workflow:
+        raise ImportError_(_("This import moved leads out of pre-screening or the collective decision (%(ids)s); "
+                             "it can no longer be undone.", ids=", ".join(f"#{i}" for i in left_workflow[:10])))
     leads = {lead.id: lead for lead in db.session.scalars(
         select(Lead).where(Lead.id.in_([r.lead_id for r in records])))}
     for record in records:
         lead = leads[record.lead_id]
         if record.action == "created":
             db.session.delete(lead)
-        else:
-            for key, value in (record.before or {}).items():
-                column = Lead.__table__.c[key]
-                setattr(lead, key, _restore(column, value))
+            continue
+        before = record.before or {}
+        if "stage" in before and before["stage"] != lead.stage:
+            # The move back is recorded like any other, so the lead's history stays whole.
+            db.session.add(LeadStageChange(lead=lead, from_stage=lead.stage, to_stage=before["stage"],
+                                           reason=f"undo import #{batch.id}", changed_by=actor))
+        for key, value in before.items():
+            column = Lead.__table__.c[key]
+            setattr(lead, key, _restore(column, value))
     batch.status = ImportStatus.UNDONE.value
     db.session.flush()
     return len(records)

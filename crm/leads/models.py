@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, func, true
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Unit, User
@@ -155,6 +155,9 @@ class Lead(Base):
     score_model_version: Mapped[str | None] = mapped_column(String(40))
     scored_at: Mapped[datetime | None] = mapped_column()
     score_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Loaded by an administrator's historical ledger import (its outcomes were not reached in
+    # this app: no pre-screening case or vote stands behind them).
+    imported_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -242,6 +245,9 @@ class LeadStageChange(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written by the historical ledger import, dated from the file: a recorded past, not a move
+    # seen by the app (scoring does not read it as a known stay in a stage).
+    history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     lead: Mapped[Lead] = relationship(back_populates="stage_changes")
     changed_by: Mapped[User | None] = relationship()

@@ -103,3 +103,59 @@ def can_move(current: str, target: str, workflow: bool = False) -> bool:
         return Stage(target) in table.get(Stage(current), frozenset())
     except ValueError:
         return False
+
+
+# Stages only a workflow sets (pre-screening, the collective decision): never a person, never an
+# ordinary import.
+WORKFLOW_STAGES = frozenset({Stage.SCREENING, Stage.AWAITING_DECISION, Stage.ADMITTED, Stage.REJECTED})
+
+# What an ordinary import may give a lead it creates: the start of the pipeline, or terminated.
+IMPORT_CREATE_STAGES = frozenset({Stage.LEAD, Stage.NEGOTIATING, Stage.LOST})
+
+# The historical ledger import (administrators) records an office's past: outcomes with their
+# dates, never a pre-screening case or a vote. Moves go forward along the main line (or to
+# terminated), and never from a stage whose case or meeting is open.
+HISTORY_STAGES = frozenset({Stage.LEAD, Stage.NEGOTIATING, Stage.SIGNED, Stage.STARTED, Stage.COMPLETED,
+                            Stage.PRODUCING, Stage.ABOVE_SCALE, Stage.LOST})
+HISTORY_FROM = frozenset({Stage.LEAD, Stage.NEGOTIATING, Stage.RETURNED, Stage.ADMITTED, Stage.SIGNED,
+                          Stage.STARTED, Stage.COMPLETED, Stage.PRODUCING})
+
+
+def can_record_history(current: str | None, target: str) -> bool:
+    """May the historical ledger import bring a lead at `current` (None: a new lead) to `target`?"""
+    try:
+        target_stage = Stage(target)
+    except ValueError:
+        return False
+    if target_stage not in HISTORY_STAGES:
+        return False
+    if current is None:
+        return True
+    current_stage = Stage(current)
+    if current_stage not in HISTORY_FROM:
+        return False
+    if target_stage == Stage.LOST:
+        return True
+    return rank(target_stage) > rank(current_stage) or (
+        current_stage == Stage.RETURNED and rank(target_stage) > rank(Stage.NEGOTIATING))
+
+
+
+def history_path(current: str | None, target: str, signed_on=None, started_on=None) -> list[tuple[str | None, str]]:
+    """The (from, to) rows a historical record writes: through 签约 and 开工 when the target lies
+    beyond them, or a terminated lead whose ledger dates them; then the target. A new lead
+    starts as 线索."""
+    steps: list[tuple[str | None, str]] = []
+    at = current
+    if at is None:
+        steps.append((None, Stage.LEAD.value))
+        at = Stage.LEAD.value
+    final = Stage(target)
+    for milestone, dated in ((Stage.SIGNED, signed_on), (Stage.STARTED, started_on)):
+        reaches = rank(final) > rank(milestone) or (final == Stage.LOST and dated is not None)
+        if final != milestone and reaches and rank(at) < rank(milestone):
+            steps.append((at, milestone.value))
+            at = milestone.value
+    if at != final.value:
+        steps.append((at, final.value))
+    return steps

@@ -1,7 +1,7 @@
 """Lead rules: create, update (optimistic locking), stage moves, follow-ups. Flush, never commit."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -10,7 +10,8 @@ from crm.auth.models import Unit, User
 from crm.chains.models import ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
-from crm.leads.pipeline import OPEN_STAGES, Stage, can_move, stage_label
+from crm import clock
+from crm.leads.pipeline import OPEN_STAGES, Stage, can_move, can_record_history, stage_label
 
 
 class LeadError(ValueError):
@@ -131,19 +132,35 @@ def update_lead(lead: Lead, data: dict, actor: User, expected_version=None,
 STAGE_CHANGE_HOOKS: list = []
 
 
-def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None = None,
-                 on_date: date | None = None, expected_version=None,
-                 workflow: bool = False, flush: bool = True) -> LeadStageChange:
-    """Move a lead. `workflow`: a move only a workflow may make (pre-screening), not a person.
-    `flush=False` leaves the flush to the caller (a batch of moves flushes once)."""
-    _check_version(lead, expected_version)
+def check_move(current: str, target: str, workflow: bool = False, history: bool = False) -> Stage:
+    """The rule every door asks (form, API, import, jobs): may a lead at `current` move to
+    `target`? Returns the target stage, or raises LeadError with the reason."""
     try:
         target_stage = Stage(target)
     except ValueError:
         raise LeadError(_("Unknown stage: %(stage)s.", stage=target), "to_stage")
-    if not can_move(lead.stage, target_stage, workflow=workflow):
-        raise LeadError(_("A lead cannot move from %(a)s to %(b)s.", a=stage_label(lead.stage),
+    allowed = (can_record_history(current, target_stage) if history
+               else can_move(current, target_stage, workflow=workflow))
+    if not allowed:
+        raise LeadError(_("A lead cannot move from %(a)s to %(b)s.", a=stage_label(current),
                           b=stage_label(target_stage)), "to_stage")
+    return target_stage
+
+
+def history_moment(day: date) -> datetime:
+    """A ledger date as a moment: local noon, so the day stays the same in UTC."""
+    return datetime.combine(day, time(12), tzinfo=clock.local_zone()).astimezone(timezone.utc)
+
+
+def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None = None,
+                 on_date: date | None = None, expected_version=None,
+                 workflow: bool = False, flush: bool = True, history: bool = False) -> LeadStageChange:
+    """Move a lead. `workflow`: a move only a workflow may make (pre-screening), not a person.
+    `history`: the historical ledger import records a past move dated `on_date` (marked as
+    history on the change and the lead). `flush=False` leaves the flush to the caller (a batch
+    of moves flushes once)."""
+    _check_version(lead, expected_version)
+    target_stage = check_move(lead.stage, target, workflow=workflow, history=history)
     reason = (reason or "").strip() or None
     if target_stage == Stage.LOST and not reason:
         raise LeadError(_("Give the reason the lead is terminated."), "reason")
@@ -160,7 +177,11 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
         lead.lost_reason = reason
     # Linked from the change's side, so the lead's history is not loaded just to append to it.
     change = LeadStageChange(lead=lead, from_stage=lead.stage, to_stage=target_stage.value, reason=reason,
-                             changed_by=actor)
+                             changed_by=actor, history=history)
+    if history:
+        lead.imported_history = True
+        if on_date is not None:
+            change.changed_at = history_moment(on_date)
     db.session.add(change)
     old_stage = lead.stage
     lead.stage = target_stage.value

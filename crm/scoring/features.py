@@ -72,7 +72,8 @@ class LeadRow:
     move_days: list[date] = field(default_factory=list, repr=False)
     last_move: date | None = None
     # Whether the app recorded how the lead moved up to its cutoff (a move from one stage to
-    # another). An imported history has only "recorded as lost/signed" on the import day, so
+    # another). An imported history has only "recorded as lost/signed" on the import day (or,
+    # from the historical ledger import, rows marked as history with the ledger's dates), so
     # how long such a lead sat anywhere is unknown, and days_since_move stays missing. An open
     # lead's is always known: it has sat where it is since its last change (or its recording).
     history_known: bool = True
@@ -169,12 +170,14 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
     main-line stage reached before it."""
     changes: dict[int, list] = {}
     c = LeadStageChange.__table__.c
-    stmt = select(c.lead_id, c.to_stage, c.changed_at, c.from_stage)
+    stmt = select(c.lead_id, c.to_stage, c.changed_at, c.from_stage, c.history)
     conn = db.session.connection()
     for query in where_ids(stmt, c.lead_id, ids):
-        for lead_id, to_stage, changed_at, from_stage in conn.execute(query):
+        for lead_id, to_stage, changed_at, from_stage, history in conn.execute(query):
             if lead_id in rows:
-                changes.setdefault(lead_id, []).append((changed_at, to_stage, from_stage is not None))
+                # A historical ledger's rows date the outcomes but are not moves the app saw.
+                moved = from_stage is not None and not history
+                changes.setdefault(lead_id, []).append((changed_at, to_stage, moved))
     signed_stage = Stage.SIGNED.value
     for lead_id, history in changes.items():
         row = rows[lead_id]
