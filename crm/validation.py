@@ -37,13 +37,13 @@ def check_amount(value, limit: Decimal = AMOUNT_LIMIT, places: int = 2,
     if value is None:
         return None
     if isinstance(value, bool):
-        raise OutOfRange(_("Enter a number."))
+        raise OutOfRange(_("Enter the amount as a number."))
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise OutOfRange(_("Enter a number."))
+        raise OutOfRange(_("Enter the amount as a number."))
     if not number.is_finite():
-        raise OutOfRange(_("Enter a finite number."))
+        raise OutOfRange(_("Enter a finite amount (not Infinity or NaN)."))
     if number < 0:
         raise OutOfRange(str(negative_message or _("Must be a number of at least 0.")))
     if number > limit:
@@ -82,7 +82,7 @@ def check_text(value: str | None, limit: int | None = None, one_line: bool = Fal
     if value is None:
         return None
     if "\x00" in value:
-        raise OutOfRange(_("The text contains a NUL character (\\0): remove it."))
+        raise OutOfRange(_("The text contains a NUL character: remove it."))
     if one_line and any(c in value for c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
         raise OutOfRange(_("Write this on one line, without line breaks."))
     if limit is not None and len(value) > limit:
@@ -176,5 +176,5 @@ def register(app) -> None:
                 found = any("\x00" in v for _k, v in request.form.items(multi=True))
         if found:
             error = BadRequest()
-            error.crm_message = _("The text contains a NUL character (\\0): remove it.")
+            error.crm_message = _("The text contains a NUL character: remove it.")
             raise error
