@@ -34,6 +34,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     _register_request_lifecycle(app)
     _register_errors(app)
     _register_template_helpers(app)
+    from crm import validation
+
+    validation.register(app)  # NUL bytes refused in every form, query and JSON body
     from crm.papers import init_app as init_papers
 
     init_papers(app)  # document numbers on closing (crm.signals), the papers' content in templates

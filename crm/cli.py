@@ -43,9 +43,10 @@ def register_commands(app) -> None:
 @click.option("--unit-kind", type=click.Choice(["town", "department", "investment_group", "park"]),
               help="Create the unit with this kind if it does not exist.")
 @click.option("--full-name", default="")
+@click.option("--email", default=None, help="E-mail address (checked like the profile page's).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def create_user_command(username, roles, unit_name, unit_kind, full_name, password_stdin):
+def create_user_command(username, roles, unit_name, unit_kind, full_name, email, password_stdin):
     """Create a user; the password comes from stdin or a prompt, never from the command line."""
     from crm.auth import services
     from crm.auth.models import Unit
@@ -62,7 +63,7 @@ def create_user_command(username, roles, unit_name, unit_kind, full_name, passwo
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = services.create_user(username, password, unit, roles, full_name)
+        user = services.create_user(username, password, unit, roles, full_name, email=email)
     except services.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc))

@@ -1,7 +1,10 @@
 """Helpers shared by every feature's forms."""
 from __future__ import annotations
 
+from decimal import InvalidOperation
+
 from flask import flash
+from wtforms import DecimalField
 
 
 def attach_error(form, exc) -> None:
@@ -11,3 +14,15 @@ def attach_error(form, exc) -> None:
         field.errors = list(field.errors) + [str(exc)]
     else:
         flash(str(exc), "danger")
+
+
+class AmountField(DecimalField):
+    """A DecimalField whose stored value always renders: WTForms rounds the value to `places`,
+    which raises for ∞, NaN or more digits than Decimal holds (1e30) — values stored before the
+    ranges were enforced, which the edit page must show so that they can be corrected."""
+
+    def _value(self):
+        try:
+            return super()._value()
+        except (InvalidOperation, ValueError, OverflowError):
+            return str(self.data)

@@ -150,7 +150,9 @@ def test_the_list_page_links_to_the_export_with_its_filters(client, county):
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x","点我")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_like_text_is_written_as_text(client, db_session, name):
     officer = factories.user()
-    factories.lead(owner=officer, company_name=name, project_name=name)
+    lead = factories.lead(owner=officer, project_name=name)
+    lead.company_name = name  # "\rx" is refused as a company name now; an older row may hold it
+    factories._db().flush()
     client.login(officer)
     _rows, sheet = read_xlsx(client.get("/leads/export?format=xlsx").data)
     cell = sheet.cell(2, 1)

@@ -6,6 +6,8 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from crm.validation import EmailAddress
+
 from crm.auth.models import UNIT_KIND_LABELS
 from crm.auth.roles import ROLE_LABELS
 
@@ -20,7 +22,7 @@ class UserForm(FlaskForm):
         DataRequired(), Length(max=64),
         Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, _ . - only."))])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=64)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200), EmailAddress()])
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
     roles = MultiCheckboxField(_l("Roles"), choices=[(r.value, l) for r, l in ROLE_LABELS.items()],
                                validators=[DataRequired(message=_l("Choose at least one role."))])

@@ -1,6 +1,7 @@
 """Lead endpoints: the same rules and visibility as the pages, in JSON."""
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from flask import jsonify, request, url_for
@@ -22,7 +23,11 @@ READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 
 
 def _num(value):
-    return None if value is None else float(value) if isinstance(value, Decimal) else value
+    """JSON has no ∞ or NaN: a value stored before the ranges were enforced reads as unknown."""
+    if isinstance(value, Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return value
 
 
 def lead_json(lead: Lead) -> dict:

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from crm.validation import EmailAddress
+
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
@@ -14,7 +16,7 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=64)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200), EmailAddress()])
     locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
     submit = SubmitField(_l("Save"))
 

@@ -36,6 +36,12 @@ def create_user(username: str, password: str, unit: Unit, roles, full_name: str 
         raise AccountError(_("The username %(name)s is taken.", name=username))
     if len(password) < 8:
         raise AccountError(_("The password must have at least 8 characters."))
+    from crm.validation import OutOfRange, check_email
+
+    try:
+        email = check_email(email)
+    except OutOfRange as exc:
+        raise AccountError(str(exc)) from exc
     user = User(username=username.strip(), full_name=full_name.strip(), email=email or None,
                 unit=unit, locale=locale, active=True)
     user.set_password(password)

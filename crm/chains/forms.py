@@ -3,12 +3,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
+from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from crm.chains.models import INTENT_LABELS, PRIORITY_LABELS, TARGET_STATUS_LABELS, TIER_LABELS, TargetStatus
+from crm.forms import AmountField
 from crm.leads.forms import _coerce_optional_int, validate_uscc
+from crm.validation import AmountInRange, CleanText
 
 
 def _choices(labels: dict, blank: bool = False):
@@ -36,10 +38,9 @@ class NodeForm(FlaskForm):
 
 
 class EnterpriseForm(FlaskForm):
-    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Company name"), validators=[DataRequired(), CleanText(one_line=True), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=30)])
-    output_wan = DecimalField(_l("Annual output (万元)"), places=2, validators=[
-        Optional(), NumberRange(min=0, message=_l("Must be a number of at least 0."))])
+    output_wan = AmountField(_l("Annual output (万元)"), places=2, validators=[Optional(), AmountInRange()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
 
@@ -51,7 +52,8 @@ class TargetForm(FlaskForm):
     version = HiddenField()
     node_id = SelectField(_l("Chain node"), coerce=_coerce_optional_int,
                           validators=[DataRequired(message=_l("Choose the chain node."))])
-    company_name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    company_name = StringField(_l("Company name"), validators=[DataRequired(), CleanText(one_line=True),
+                                                               Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=30)])
     location = StringField(_l("Where the company is"), validators=[Optional(), Length(max=100)])
     reason = SelectField(_l("Why"), choices=_choices(INTENT_LABELS))

@@ -117,7 +117,7 @@ def _check_rows(table, actor: User, result: ImportResult) -> list[dict]:
             if parsing.is_blank(value):
                 return None
             try:
-                return parsing.parse_text(value, limit)
+                return parsing.parse_text(value, limit, one_line=key == "company_name")
             except parsing.CellError as exc:
                 problem(key, str(exc))
                 return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from rapidfuzz import fuzz
 from sqlalchemy import func, or_, select
 
 from crm.auth.models import Unit, User
@@ -14,10 +13,10 @@ from crm.auth.roles import Permission
 from crm.chains.models import (PRIORITY_ORDER, Chain, ChainNode, Intent, LocalEnterprise, Priority, Target,
                                TargetStatus, Tier)
 from crm.extensions import db
-from crm.interchange.rows import BLOCK, FUZZY_CUTOFF, _DIGITS
 from crm.leads import services as lead_services
 from crm.leads.models import Lead, normalize_company_name
 from crm.leads.pipeline import OPEN_STAGES
+from crm.validation import OutOfRange, check_amount, check_text
 
 
 class ChainError(ValueError):
@@ -102,8 +101,14 @@ def delete_node(node: ChainNode) -> None:
 
 def save_enterprise(firm: LocalEnterprise | None, node: ChainNode, name: str, uscc: str | None,
                     output_wan: Decimal | None, note: str | None) -> LocalEnterprise:
-    if output_wan is not None and output_wan < 0:
-        raise ChainError(_("The output cannot be negative."), "output_wan")
+    try:
+        output_wan = check_amount(output_wan)
+    except OutOfRange as exc:
+        raise ChainError(str(exc), "output_wan") from exc
+    try:
+        check_text(name, 200, one_line=True)
+    except OutOfRange as exc:
+        raise ChainError(str(exc), "name") from exc
     stmt = select(LocalEnterprise).where(LocalEnterprise.node_id == node.id)
     stmt = stmt.where(or_(LocalEnterprise.name == name, LocalEnterprise.uscc == uscc) if uscc
                       else LocalEnterprise.name == name)
@@ -126,24 +131,8 @@ def can_edit_target_unit(user, unit_id: int) -> bool:
 
 
 def lead_elsewhere(company_name: str, uscc: str | None, unit_id: int) -> Unit | None:
-    """Another unit with an open lead for this company: same USCC or name, or a name close enough
-    (rapidfuzz, as the import finds duplicates) that differs in no number."""
-    unit = lead_services.unit_following(company_name, uscc, unit_id)
-    if unit is not None:
-        return unit
-    key = normalize_company_name(company_name)
-    if len(key) <= BLOCK:
-        return None
-    rows = db.session.execute(
-        select(Lead.company_key, Lead.uscc, Unit).join(Unit, Unit.id == Lead.owner_unit_id)
-        .where(Lead.company_key.startswith(key[:BLOCK], autoescape=True), Lead.owner_unit_id != unit_id,
-               Lead.stage.in_([s.value for s in OPEN_STAGES])).limit(500))
-    for other_key, other_uscc, other_unit in rows:
-        if uscc and other_uscc and uscc != other_uscc:
-            continue
-        if fuzz.ratio(key, other_key) >= FUZZY_CUTOFF and _DIGITS.findall(other_key) == _DIGITS.findall(key):
-            return other_unit
-    return None
+    """Another unit with an open lead for this company: the lead form's rule (crm.leads.names)."""
+    return lead_services.unit_following(company_name, uscc, unit_id)
 
 
 def duplicate_target(node_id: int, company_name: str, uscc: str | None, exclude_id: int | None = None):
@@ -157,6 +146,10 @@ def duplicate_target(node_id: int, company_name: str, uscc: str | None, exclude_
 
 
 def _check_target(data: dict, exclude_id: int | None) -> None:
+    try:
+        check_text(data["company_name"], 200, one_line=True)
+    except OutOfRange as exc:
+        raise ChainError(str(exc), "company_name") from exc
     if data["reason"] not in {i.value for i in Intent}:
         raise ChainError(_("Choose fill, extend or strengthen."), "reason")
     if data["priority"] not in {p.value for p in Priority}:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -139,7 +140,12 @@ def _same(value):
 
 
 def _number(value):
-    return float(value) if isinstance(value, Decimal) else value
+    """A float for the sheet; a value no sheet can hold as a number (∞, NaN, stored before the
+    ranges were enforced) goes out as its text, so the file stays whole and shows what to fix."""
+    if not isinstance(value, Decimal):
+        return value
+    number = float(value)
+    return number if math.isfinite(number) else str(value)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -225,7 +231,8 @@ def _write_body(sheet, rows: Iterator[list]) -> int:
             elif kind is bool:  # not produced by export_rows; keep it a readable word
                 write_string(r, c, "是" if value else "否")
             elif isinstance(value, Decimal):
-                write_number(r, c, float(value))
+                number = _number(value)
+                (write_number if type(number) is float else write_string)(r, c, number)
             else:
                 write_string(r, c, safe_cell(str(value)))
     return r

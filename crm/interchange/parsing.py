@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from crm.leads.models import SOURCE_KIND_CHINESE, SourceKind
 from crm.leads.pipeline import STAGE_CHINESE, Stage
+from crm.validation import OutOfRange, check_amount, check_date, check_text
 
 
 class CellError(ValueError):
@@ -50,9 +51,17 @@ def parse_amount(value) -> tuple[Decimal, bool]:
         else:
             base = _chinese_number(number, _text(value))
         amount = base * _UNITS[unit]
-    if amount < 0:
+    if amount.is_finite() and amount < 0:
         raise CellError(_("An amount cannot be negative."))
-    return amount.quantize(Decimal("0.01")), approx
+    return _in_range(amount), approx
+
+
+def _in_range(amount, positive: bool = False) -> Decimal:
+    """The ranges the form and the API keep (crm.validation): finite, fits its column."""
+    try:
+        return check_amount(amount, positive=positive)
+    except OutOfRange as exc:
+        raise CellError(str(exc))
 
 
 def _chinese_number(text: str, original: str) -> Decimal:
@@ -74,9 +83,7 @@ def parse_area(value) -> Decimal:
         area = None
     if area is None:
         raise CellError(_("“%(v)s” is not a land area in mu.", v=_text(value)))
-    if area <= 0:
-        raise CellError(_("The land area must be greater than 0 (leave it empty if unknown)."))
-    return area.quantize(Decimal("0.01"))
+    return _in_range(area, positive=True)
 
 
 def parse_int(value) -> int:
@@ -126,17 +133,23 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 
 
 def parse_date(value) -> date:
+    """A date from 1990 to 20 years ahead (crm.validation); whether it may lie in the future is
+    the row's rule (crm.interchange.rows)."""
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    match = _DATE.match(_text(value))
-    if match:
+        value = value.date()
+    if not isinstance(value, date):
+        match = _DATE.match(_text(value))
         try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            parsed = date(int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
         except ValueError:
-            pass
-    raise CellError(_("“%(v)s” is not a date: write e.g. 2024-03-05.", v=_text(value)))
+            parsed = None
+        if parsed is None:
+            raise CellError(_("“%(v)s” is not a date: write e.g. 2024-03-05.", v=_text(value)))
+        value = parsed
+    try:
+        return check_date(value, planned=True)
+    except OutOfRange as exc:
+        raise CellError(str(exc))
 
 
 _STAGES = {s.value: s for s in Stage} | {name: s for s, name in STAGE_CHINESE.items()}
@@ -173,10 +186,11 @@ def parse_uscc(value) -> str:
         raise CellError(str(exc))
 
 
-def parse_text(value, limit: int = 200) -> str:
+def parse_text(value, limit: int = 200, one_line: bool = False) -> str:
     text = _text(value) if not isinstance(value, str) else value.strip()
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         text = text[1:]  # our exports write formula-like text as '=…; read it back as it was
-    if len(text) > limit:
-        raise CellError(_("Longer than %(n)s characters.", n=limit))
-    return text
+    try:
+        return check_text(text, limit, one_line)
+    except OutOfRange as exc:
+        raise CellError(str(exc))

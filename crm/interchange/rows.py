@@ -1,7 +1,6 @@
 """Turning the rows of an interchange file into checked lead values, and finding duplicates."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,14 +13,10 @@ from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
 from crm.interchange import parsing
 from crm.interchange.columns import Column
-from crm.leads.models import Lead, Source, normalize_company_name
+from crm.leads.models import Lead, Source
+from crm.leads.names import BLOCK, FUZZY_CUTOFF, close_enough, normalize_company_name
 from crm.leads.pipeline import Stage, rank
 
-FUZZY_CUTOFF = 90  # rapidfuzz ratio of normalised names above which two companies are "the same"
-# Fuzzy comparison only among names sharing their first characters (the place and the start of
-# the brand, e.g. 厦门金达…): comparing every name with every other would be quadratic.
-BLOCK = 4
-_DIGITS = re.compile(r"[0-9一二三四五六七八九十]+")
 
 
 @dataclass
@@ -86,7 +81,7 @@ class DuplicateIndex:
             found = process.extractOne(key, self.blocks.get(key[:BLOCK], ()), scorer=fuzz.ratio,
                                        score_cutoff=FUZZY_CUTOFF)
             # Near-identical names that differ in a number (一厂/二厂, 1号/2号) are different firms.
-            if found and _DIGITS.findall(found[0]) == _DIGITS.findall(key):
+            if found and close_enough(key, found[0]):
                 hit = self.by_key[found[0]]
         if hit is None:
             return None
@@ -135,7 +130,7 @@ def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Loo
             elif column.kind in _PARSERS:
                 row.values[key] = _PARSERS[column.kind](value)
             elif key == "company_name":
-                row.values[key] = parsing.parse_text(value)
+                row.values[key] = parsing.parse_text(value, one_line=True)
             elif key in ("industry", "chain_node"):
                 row.values[key] = parsing.parse_text(value, 60)
             elif key == "owner_unit":

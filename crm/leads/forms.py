@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from crm.forms import AmountField
 from crm.leads.models import ACTIVITY_KIND_LABELS, SOURCE_KIND_LABELS
+from crm.validation import AmountInRange, CleanText, DateInRange
 
 
 def _amount(label):
-    return DecimalField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, message=_l("Must be a number of at least 0."))])
+    return AmountField(label, places=2, validators=[Optional(), AmountInRange()])
 
 
 def _coerce_optional_int(value):
@@ -51,7 +54,8 @@ def validate_uscc(value: str | None) -> str | None:
 
 
 class LeadForm(FlaskForm):
-    company_name = StringField(_l("Company"), validators=[DataRequired(message=_l("The company name is required.")), Length(max=200)])
+    company_name = StringField(_l("Company"), validators=[
+        DataRequired(message=_l("The company name is required.")), CleanText(one_line=True), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=40)])
     project_name = StringField(_l("Project"), validators=[Optional(), Length(max=200)])
     chain_id = SelectField(_l("Industry chain"), coerce=_coerce_optional_int, validate_choice=True)
@@ -62,18 +66,17 @@ class LeadForm(FlaskForm):
     origin_region = StringField(_l("Investor's region"), validators=[Optional(), Length(max=60)])
     planned_investment_wan = _amount(_l("Planned total investment (10k yuan)"))
     fixed_asset_investment_wan = _amount(_l("Fixed-asset investment (10k yuan)"))
-    land_area_mu = DecimalField(_l("Land area (mu)"), places=2, validators=[
-        Optional(), NumberRange(min=0.01, message=_l("The land area must be greater than 0 (leave it empty if unknown)."))])
+    land_area_mu = AmountField(_l("Land area (mu)"), places=2, validators=[Optional(), AmountInRange(positive=True)])
     expected_output_wan = _amount(_l("Expected annual output (10k yuan)"))
     expected_tax_wan = _amount(_l("Expected annual tax (10k yuan)"))
     high_tech = SelectField(_l("High-tech enterprise"), choices=TRISTATE, coerce=_coerce_tristate)
     specialized = SelectField(_l("Specialised and innovative (zhuanjingtexin)"), choices=TRISTATE, coerce=_coerce_tristate)
     patents = IntegerField(_l("Patents"), validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Must be a whole number of at least 0."))])
-    rd_ratio = DecimalField(_l("R&D share of revenue (%)"), places=2, validators=[
-        Optional(), NumberRange(min=0, max=100, message=_l("Must be between 0 and 100."))])
+    rd_ratio = AmountField(_l("R&D share of revenue (%)"), places=2, validators=[
+        Optional(), AmountInRange(limit=Decimal(100)), NumberRange(min=0, max=100, message=_l("Must be between 0 and 100."))])
     jobs = IntegerField(_l("Expected jobs"), validators=[Optional(), NumberRange(min=0, max=1000000, message=_l("Must be a whole number of at least 0."))])
     owner_id = SelectField(_l("Responsible officer"), coerce=_coerce_optional_int, validate_choice=True)
-    created_on = DateField(_l("Recorded on"), validators=[Optional()])
+    created_on = DateField(_l("Recorded on"), validators=[Optional(), DateInRange()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
     confirm_duplicate = BooleanField(_l("I know another unit follows this company; record it anyway"))
@@ -118,7 +121,7 @@ class LeadForm(FlaskForm):
 
 class StageForm(FlaskForm):
     to_stage = SelectField(_l("Move to"), validators=[DataRequired()])
-    on_date = DateField(_l("Date"), validators=[Optional()])
+    on_date = DateField(_l("Date"), validators=[Optional(), DateInRange(planned=True)])  # the future: services
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
     version = HiddenField()
     submit = SubmitField(_l("Change stage"))
@@ -126,9 +129,9 @@ class StageForm(FlaskForm):
 
 class ActivityForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, l) for k, l in ACTIVITY_KIND_LABELS.items()])
-    occurred_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date."))])
+    occurred_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date.")), DateInRange(planned=True)])
     summary = TextAreaField(_l("What happened"), validators=[DataRequired(message=_l("Describe the follow-up.")), Length(max=5000)])
-    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional(), DateInRange(planned=True)])
     submit = SubmitField(_l("Add follow-up"))
 
     def validate_next_follow_up_on(self, field):

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.database import Base, utcnow
+from crm.leads.names import normalize_company_name  # noqa: F401  (re-exported: the key's one home is names)
 from crm.leads.pipeline import Stage, rank, stage_label
 
 
@@ -58,24 +57,6 @@ ACTIVITY_KIND_LABELS = {
     ActivityKind.ONLINE: _l("Online negotiation"),
     ActivityKind.EVENT: _l("Event"),
 }
-
-_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团", "公司")
-_COMPANY_NOISE = re.compile(r"[\s()（）·,，.。\-]|中国")
-
-
-def normalize_company_name(name: str) -> str:
-    """Comparable form of a company name: full-width folded, spaces, (中国) and legal forms gone."""
-    text = unicodedata.normalize("NFKC", name or "").lower()
-    text = _COMPANY_NOISE.sub("", text)
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _COMPANY_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text = text[: -len(suffix)]
-                changed = True
-    return text
-
 
 class Source(Base):
     """A named channel of one kind: a chamber, a named 乡贤, an agency, an event."""
@@ -207,9 +188,17 @@ Index("ix_leads_p_sign", func.coalesce(Lead.p_sign, -1), Lead.id)
 
 
 def _per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:
-    if amount is None or area is None or area <= 0:
+    """Unknown (not an error) when an input is missing, not finite or the result is absurd: a
+    value stored before the ranges were enforced must still let the lead's pages render."""
+    if amount is None or area is None:
         return None
-    return (Decimal(amount) / Decimal(area)).quantize(Decimal("0.01"))
+    amount, area = Decimal(amount), Decimal(area)
+    if not (amount.is_finite() and area.is_finite()) or area <= 0:
+        return None
+    try:
+        return (amount / area).quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds (1e30 ÷ 1)
+        return None
 
 
 class LeadActivity(Base):

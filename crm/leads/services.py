@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -11,7 +12,9 @@ from crm.chains.models import ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
 from crm import clock
+from crm.leads.names import BLOCK, close_enough
 from crm.leads.pipeline import OPEN_STAGES, Stage, can_move, can_record_history, stage_label
+from crm.validation import OutOfRange, check_amount, check_date, check_text
 
 
 class LeadError(ValueError):
@@ -32,7 +35,8 @@ class ConcurrentEditError(LeadError):
 
 def unit_following(company_name: str, uscc: str | None, own_unit_id: int,
                    exclude_lead_id: int | None = None) -> Unit | None:
-    """Another unit that already follows this company (same USCC, or same normalised name).
+    """Another unit that already follows this company: same USCC, same name key, or a key close
+    enough by the import's fuzzy rule (crm.leads.names) whose code does not differ.
 
     Only the unit is returned: towns compete for investors, so nothing else is disclosed.
     """
@@ -42,12 +46,47 @@ def unit_following(company_name: str, uscc: str | None, own_unit_id: int,
         conds.append(Lead.uscc == uscc)
     if not conds:
         return None
-    stmt = (select(Unit).join(Lead, Lead.owner_unit_id == Unit.id)
-            .where(or_(*conds), Lead.owner_unit_id != own_unit_id, Lead.stage.in_([s.value for s in OPEN_STAGES]))
-            .limit(1))
+    others = (Lead.owner_unit_id != own_unit_id, Lead.stage.in_([s.value for s in OPEN_STAGES]))
     if exclude_lead_id:
-        stmt = stmt.where(Lead.id != exclude_lead_id)
-    return db.session.scalar(stmt)
+        others += (Lead.id != exclude_lead_id,)
+    stmt = select(Unit).join(Lead, Lead.owner_unit_id == Unit.id).where(or_(*conds), *others).limit(1)
+    unit = db.session.scalar(stmt)
+    if unit is not None or len(key) <= BLOCK:
+        return unit
+    rows = db.session.execute(
+        select(Lead.company_key, Lead.uscc, Unit).join(Unit, Unit.id == Lead.owner_unit_id)
+        .where(Lead.company_key.startswith(key[:BLOCK], autoescape=True), *others).limit(500))
+    for other_key, other_uscc, other_unit in rows:
+        if uscc and other_uscc and uscc != other_uscc:
+            continue  # both have a code and they differ: two companies
+        if close_enough(key, other_key):
+            return other_unit
+    return None
+
+
+AMOUNT_FIELDS = ("planned_investment_wan", "fixed_asset_investment_wan", "expected_output_wan", "expected_tax_wan")
+
+
+def check_values(data: dict) -> None:
+    """The ranges every door keeps (crm.validation): the form and the API check them field by
+    field first; this catches any other caller (a target's conversion, a script)."""
+    try:
+        for key in AMOUNT_FIELDS + ("land_area_mu",):
+            if key in data:
+                field = key
+                data[key] = check_amount(data[key], positive=key == "land_area_mu")
+        if data.get("rd_ratio") is not None:
+            field = "rd_ratio"
+            data["rd_ratio"] = check_amount(data["rd_ratio"], limit=Decimal(100))
+        field = "company_name"
+        check_text(data.get("company_name"), limit=200, one_line=True)
+        for key in ("project_name", "origin_region", "note", "uscc"):
+            field = key
+            check_text(data.get(key))
+        field = "created_on"
+        check_date(data.get("created_on"))
+    except OutOfRange as exc:
+        raise LeadError(str(exc), field) from exc
 
 
 def _check_references(data: dict, unit_id: int) -> None:
@@ -88,6 +127,7 @@ def check_company_elsewhere(data: dict, unit_id: int, confirmed: bool, exclude_l
 
 def create_lead(data: dict, unit: Unit, actor: User, confirmed_duplicate: bool = False) -> Lead:
     data = dict(data)
+    check_values(data)
     _check_references(data, unit.id)
     check_company_elsewhere(data, unit.id, confirmed_duplicate)
     lead = Lead(owner_unit=unit, stage=Stage.LEAD.value, updated_by=actor)
@@ -116,6 +156,7 @@ def update_lead(lead: Lead, data: dict, actor: User, expected_version=None,
     """Apply changes if nobody saved the lead since `expected_version` was read."""
     _check_version(lead, expected_version)
     data = dict(data)
+    check_values(data)
     _check_references(data, lead.owner_unit_id)
     data.setdefault("company_name", lead.company_name)
     renamed = normalize_company_name(data["company_name"]) != lead.company_key
@@ -165,6 +206,10 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
     if target_stage == Stage.LOST and not reason:
         raise LeadError(_("Give the reason the lead is terminated."), "reason")
     when = on_date or date.today()
+    try:
+        check_date(when, planned=True)  # before 1990; the future is refused just below
+    except OutOfRange as exc:
+        raise LeadError(str(exc), "on_date") from exc
     if when > date.today():
         raise LeadError(_("The date cannot be in the future."), "on_date")
     if target_stage == Stage.SIGNED:
@@ -197,6 +242,12 @@ def add_activity(lead: Lead, actor: User, kind: str, occurred_on: date, summary:
                  next_follow_up_on: date | None = None) -> LeadActivity:
     if occurred_on > date.today():
         raise LeadError(_("A follow-up cannot be dated in the future; use the next follow-up date."), "occurred_on")
+    try:
+        check_date(occurred_on, planned=True)
+        check_date(next_follow_up_on, planned=True)
+        check_text(summary)
+    except OutOfRange as exc:
+        raise LeadError(str(exc)) from exc
     activity = LeadActivity(kind=kind, occurred_on=occurred_on, summary=summary.strip(),
                             next_follow_up_on=next_follow_up_on, created_by=actor)
     lead.activities.append(activity)

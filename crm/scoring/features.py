@@ -83,7 +83,11 @@ class LeadRow:
 
 
 def _f(value):
-    return None if value is None else float(value)
+    """A float, or missing for ∞/NaN (stored before the ranges were enforced): models refuse them."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:

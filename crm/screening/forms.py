@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.admin.forms import MultiCheckboxField
+from crm.forms import AmountField
 from crm.screening.materials import COMMON_MATERIALS
 from crm.screening.models import RATING_DIMENSIONS, RATING_LABELS, VERDICT_LABELS
+from crm.validation import AmountInRange
 
 
 def _optional_int(value):
@@ -83,8 +85,8 @@ class SettingsForm(FlaskForm):
 
 
 def _amount(label):
-    return DecimalField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, message=_l("Thresholds cannot be negative."))])
+    return AmountField(label, places=2, validators=[
+        Optional(), AmountInRange(negative_message=_l("Thresholds cannot be negative."))])
 
 
 class ThresholdForm(FlaskForm):

@@ -58,7 +58,7 @@ def tech_score(lead) -> tuple[int | None, bool]:
         parts.append(TECH_POINTS["specialized"] if lead.specialized else 0)
     if lead.patents is not None:
         parts.append(min(lead.patents * TECH_POINTS["patent"], TECH_POINTS["patent_max"]))
-    if lead.rd_ratio is not None:
+    if lead.rd_ratio is not None and Decimal(lead.rd_ratio).is_finite():
         parts.append(min(int(Decimal(lead.rd_ratio) * TECH_POINTS["rd_per_percent"]), TECH_POINTS["rd_max"]))
     if not parts:
         return None, False
@@ -66,8 +66,8 @@ def tech_score(lead) -> tuple[int | None, bool]:
 
 
 def _compare(value, threshold) -> str:
-    if value is None or threshold is None:
-        return UNKNOWN
+    if value is None or threshold is None or not Decimal(value).is_finite():
+        return UNKNOWN  # ∞ or NaN stored before the ranges were enforced: unknown, not a crash
     return PASS if Decimal(value) >= Decimal(threshold) else FAIL
 
 
