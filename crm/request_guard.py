@@ -1,7 +1,7 @@
 """Malformed requests stop here with a 4xx, before a view or the database sees them.
 
 - integer path parameters beyond what a database column holds do not match the route (404);
-- integer query parameters beyond it are refused (400), naming the parameter;
+- integer query parameters beyond it are refused (400), naming the parameter, and so is a NUL;
 - JSON bodies larger or nested deeper than the settings allow are refused (413 / 400) before they
   are parsed, so Python's recursion limit is never reached.
 """
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-DB_INT_MAX = 2**63 - 1  # BIGINT / SQLite INTEGER; larger Python ints cannot even be bound
+DB_INT_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL (ids, counts); SQLite holds more
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _FREE_TEXT = {"q"}  # search words may be long digit strings (a bank account, a phone number)
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -54,6 +54,8 @@ def refuse(message: str, error=BadRequest):
 
 def _check_request():
     for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:  # PostgreSQL text cannot hold it: refused, not a 500
+            refuse(_("The request contains a NUL character."))
         if name not in _FREE_TEXT and out_of_range(value):
             refuse(_("The number in %(name)s is too large.", name=name))
     if request.mimetype == "application/json" or request.mimetype.endswith("+json"):

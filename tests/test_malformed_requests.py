@@ -30,7 +30,8 @@ def admin(db_session):
 
 @pytest.mark.parametrize("path", [f"/leads/{HUGE}", f"/leads/{HUGE}/edit", f"/api/v1/leads/{HUGE}",
                                   f"/api/v1/screening/cases/{HUGE}", f"/api/v1/meetings/{HUGE}",
-                                  f"/admin/users/{HUGE}", f"/chains/{HUGE}"])
+                                  f"/admin/users/{HUGE}", f"/chains/{HUGE}", f"/api/v1/leads/{2**31}",
+                                  f"/api/v1/attachments/{2**31}/download"])
 def test_ids_beyond_the_database_range_are_404(app, admin, path):
     client = app.test_client()
     response = client.get(path, headers=_auth(admin))
@@ -47,6 +48,11 @@ def test_query_integers_beyond_the_range_are_400_naming_the_parameter(app, clien
     name = path.split("?")[1].split("=")[0]
     text = response.json["error"]["message"] if response.is_json else response.get_data(as_text=True)
     assert name in text and "过大" in text
+
+
+def test_a_nul_in_a_query_string_is_400(app, officer):
+    response = app.test_client().get("/api/v1/leads/export?q=a%00b", headers=_auth(officer))
+    assert response.status_code == 400
 
 
 def test_a_search_may_be_a_long_number(client, admin):
@@ -101,6 +107,7 @@ def test_scoring_page_with_a_path_as_job_is_400(client, db_session):
     ("post", "/api/v1/leads/{lead}/stage", {"stage": 5}, "stage"),
     ("post", "/api/v1/meetings/{meeting}/items", {"lead_id": [1, 2]}, "lead_id"),
     ("post", "/api/v1/meetings/{meeting}/items", {"lead_id": 2**64}, "lead_id"),
+    ("post", "/api/v1/meetings/{meeting}/items", {"lead_id": 2**31}, "lead_id"),  # INTEGER on PostgreSQL
     ("post", "/api/v1/screening/cases/1/opinions",
      {"verdict": "reject", "ratings": {}, "comment": 12}, "comment"),
     ("patch", "/api/v1/leads/{lead}", {"patents": 2**70}, "patents"),

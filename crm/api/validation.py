@@ -9,12 +9,16 @@ from functools import lru_cache
 
 from flask import request
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 
 from crm.api import bp
 from crm.api.errors import api_error
 from crm.request_guard import DB_INT_MAX
 
+# "integer" in the document means what an INTEGER column holds, on every backend.
+_Validator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: Draft202012Validator.TYPE_CHECKER.is_type(value, "integer")
+    and abs(value) <= DB_INT_MAX))
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -33,7 +37,7 @@ def _body_schema(path: str, method: str):
         return None
     # The references (#/components/…) resolve against this root.
     root = {**schema, "components": DOCUMENT["components"]}
-    return Draft202012Validator(root), bool(body.get("required"))
+    return _Validator(root), bool(body.get("required"))
 
 
 def _where(path) -> str:
@@ -48,6 +52,8 @@ def _explain(error) -> tuple[str, str]:
         field = ".".join(filter(None, [_where(error.absolute_path) if error.absolute_path else "", missing[0]]))
         return field, _("This field is required.")
     field = _where(error.absolute_path)
+    if kind == "type" and isinstance(error.instance, int) and not isinstance(error.instance, bool):
+        return field, _("The number is out of range.")
     if kind == "type":
         types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return field, _("Must be of type %(types)s.", types=" / ".join(types))
@@ -65,7 +71,7 @@ def _out_of_range(value, path=()):
     """The first integer beyond a database column, or non-finite number, with its path."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and abs(value) > DB_INT_MAX:
+    if isinstance(value, int) and abs(value) > 2**63 - 1:  # beyond any column: cannot even be bound
         return path
     if isinstance(value, float) and not math.isfinite(value):
         return path

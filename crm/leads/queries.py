@@ -14,6 +14,7 @@ from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage
+from crm.request_guard import DB_INT_MAX
 
 # sort name -> (sort key, descending, value of that key for a lead). Planned investment sorts
 # unknown amounts last through COALESCE(…, -1), which its expression index covers on every backend.
@@ -160,7 +161,7 @@ def _decode(cursor: str, sort: str):
         return None
     if isinstance(value, float) and not -1 <= value <= 1:
         return None
-    if type(lead_id) is not int or not 0 < lead_id <= 2**63 - 1:
+    if type(lead_id) is not int or not 0 < lead_id <= DB_INT_MAX:
         return None
     return value, lead_id
 
