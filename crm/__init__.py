@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,6 +27,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     _init_extensions(app)
+    from crm import request_guard
+
+    request_guard.init_app(app)  # before the blueprints: their <int:…> routes take its converter
     _register_blueprints(app)
     from crm.attachments.kinds import register_attachment_kinds
 
@@ -127,8 +130,11 @@ def _register_request_lifecycle(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["HTTPS"]:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user and current_user.is_authenticated and "Cache-Control" not in h:
-            h["Cache-Control"] = "no-store"  # records must not linger in shared caches
+        # Records must not linger in shared caches: session users, API tokens, every download.
+        authenticated = (current_user and current_user.is_authenticated) or g.get("api_user") is not None
+        download = "attachment" in h.get("Content-Disposition", "")
+        if download or (authenticated and request.endpoint != "static"):
+            h["Cache-Control"] = "no-store"
         return response
 
 

@@ -61,9 +61,16 @@ class Config:
         self.LANGUAGES = ["zh", "en"]
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
         self.TRUSTED_PROXIES = int(os.environ.get("CRM_TRUSTED_PROXIES", "0"))
-        # Failed logins: per account and per address, counted in Redis.
-        self.LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("CRM_LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes")
-        self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get("CRM_LOGIN_LIMIT_ADDRESS", "30 per 15 minutes")
+        # Failed logins, counted in Redis per (account, address): the first few are free, then
+        # each wait doubles up to the maximum; no account is ever locked for everyone.
+        self.LOGIN_FREE_FAILURES = int(os.environ.get("CRM_LOGIN_FREE_FAILURES", "5"))
+        self.LOGIN_DELAY_SECONDS = int(os.environ.get("CRM_LOGIN_DELAY_SECONDS", "30"))
+        self.LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("CRM_LOGIN_DELAY_MAX_SECONDS", "900"))
+        # A ceiling per address (every account together), high enough for an office behind NAT.
+        self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get("CRM_LOGIN_LIMIT_ADDRESS", "300 per 15 minutes")
+        # API bodies: the largest JSON accepted and how deeply it may nest.
+        self.API_MAX_JSON_KB = int(os.environ.get("CRM_API_MAX_JSON_KB", "1024"))
+        self.API_MAX_JSON_DEPTH = 64
         self.RATELIMIT_KEY_PREFIX = os.environ.get("CRM_REDIS_PREFIX", "crm")
         self.RATELIMIT_HEADERS_ENABLED = False
         self.REDIS_PREFIX = self.RATELIMIT_KEY_PREFIX

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from crm.admin.forms import UnitForm, UserForm
 from crm.audit.models import AuditEntry
-from crm.auth import services
+from crm.auth import services, throttle
 from crm.auth.models import Unit, User
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
@@ -72,7 +72,21 @@ def edit_user(user_id: int | None = None):
         else:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user), (400 if form.errors else 200)
+    failures = throttle.failures(user.username) if user is not None else 0
+    return render_template("admin/user_form.html", form=form, user=user, login_failures=failures), (
+        400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@require_permission(Permission.MANAGE_ACCOUNTS)
+def unlock_user(user_id: int):
+    """Admins: forget the account's failed logins, so every address may try again at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    services.unlock_logins(user)
+    flash(_("Logins of %(name)s unlocked.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/units")

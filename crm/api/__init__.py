@@ -44,3 +44,4 @@ def _authenticate():
 
 
 from crm.api import attachments, chains, decisions, exports, imports, leads, openapi, scoring, screening  # noqa: E402,F401,E501  (routes register on bp)
+from crm.api import validation  # noqa: E402,F401  (after _authenticate: a 401 comes before a 422)

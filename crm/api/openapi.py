@@ -127,6 +127,10 @@ DOCUMENT = {
 }
 
 
+DOCUMENT["paths"]["/leads/{lead_id}"]["put"] = {
+    **DOCUMENT["paths"]["/leads/{lead_id}"]["patch"], "summary": "The same as PATCH (for clients that only PUT)"}
+
+
 @bp.get("/openapi.json")
 def openapi():
     """Public: the API description (no data in it)."""
@@ -240,7 +244,9 @@ DOCUMENT["paths"]["/screening/cases/{case_id}/opinions"] = {"parameters": _CASE_
     "summary": "Give or amend the caller's unit's opinion (screening liaisons of a unit asked)",
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
         "required": ["verdict", "ratings"], "properties": {
-            "verdict": {"enum": ["approve", "conditional", "reject"]}, "ratings": _RATINGS,
+            # The view checks each rating itself (a 400 naming the dimension in words).
+            "verdict": {"enum": ["approve", "conditional", "reject"]},
+            "ratings": {"type": "object", "description": _RATINGS["description"]},
             "materials": {"type": "array", "items": {"type": "string"}}, "conditions": _STR,
             "comment": {**_STR, "description": "required when rejecting"},
             "based_on_version": {"type": "integer", "description": "the unit's version you read (0: none); "
@@ -389,9 +395,10 @@ DOCUMENT["paths"]["/items/{item_id}/close"] = {"parameters": _ITEM_ID, "post": {
     "summary": "Close the item (the chair), confirming the count of close-preview: passed → admitted, failed → "
                "rejected; refused without quorum, with a present member not voted, or with no vote cast",
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
-        "required": ["confirmed_version"], "properties": {
+        "properties": {
             "conditions": _STR, "confirmed_version": {"type": "integer",
-                                                      "description": "from close-preview; 409 if the votes changed"}}}}}},
+                                                      "description": "from close-preview; missing or "
+                                                                     "stale: 409"}}}}}},
     "responses": {"200": _resp("closed", {"$ref": "#/components/schemas/AgendaItem"}), **_RULE_ERRORS}}}
 
 _PROPOSAL = {"type": "object", "properties": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.audit.listener import record
 from crm.auth.models import ApiToken, Unit, User
@@ -26,6 +27,30 @@ def load_user_by_session_token(token: str) -> User | None:
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user if the password is right. An unknown name costs the same hash check, so the
+    answer's time does not tell whether the account exists."""
+    user = find_user(username)
+    if user is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(generate_password_hash("not-a-password"))
+        check_password_hash(_DUMMY_HASH[0], password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def unlock_logins(user: User) -> None:
+    """The admin's unlock: failed logins on the account forgotten (audited)."""
+    from crm.auth import throttle
+
+    throttle.unlock(user.username)
+    record(db.session, "unlock_login", "users", user.id)
+    db.session.flush()
 
 
 def create_user(username: str, password: str, unit: Unit, roles, full_name: str = "",

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from crm.auth import services
+from crm.auth import services, throttle
 from crm.auth.forms import ApiTokenForm, LoginForm, PasswordForm, ProfileForm
 from crm.auth.models import ApiToken
 from crm.auth.roles import Permission
@@ -20,10 +20,6 @@ bp = Blueprint("auth", __name__)
 
 def _failed_login(response) -> bool:
     return bool(getattr(g, "login_failed", False))
-
-
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()
 
 
 def _address_key() -> str:
@@ -39,36 +35,52 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed_login)
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], key_func=_address_key,
                methods=["POST"], deduct_when=_failed_login)
 def login():
-    """Anyone. Failed attempts are counted per account and per address in Redis."""
+    """Anyone. Failures slow further tries of that account from that address (crm.auth.throttle);
+    a high ceiling per address stops a sweep over many accounts."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.find_user(form.username.data)
-        if user is not None and user.check_password(form.password.data):
+        account, address = form.username.data.strip().lower(), client_address()
+        wait = throttle.wait_seconds(account, address)
+        if wait:
+            return _wait_page(form, wait)
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is not None:
             if not user.active:
                 g.login_failed = True
                 form.password.errors.append(_("This account is disabled. Ask your administrator."))
             else:
+                throttle.clear(account, address)
                 services.record_login(user)
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
         else:
             g.login_failed = True
+            wait = throttle.record_failure(account, address)
+            if wait:
+                return _wait_page(form, wait)
             form.password.errors.append(_("Wrong username or password."))
     return render_template("auth/login.html", form=form), (401 if getattr(g, "login_failed", False) else 200)
+
+
+def _wait_page(form, seconds: int):
+    message = _("Wrong username or password, several times. Try again in %(seconds)s seconds, "
+                "or ask your administrator.", seconds=seconds)
+    response = current_app.make_response((render_template("auth/login.html", form=form, locked=True,
+                                                           lock_message=message), 429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.errorhandler(429)
 def _too_many_logins(_e):
     form = LoginForm()
     return render_template("auth/login.html", form=form, locked=True,
-                           lock_message=_("Too many failed logins for this account or address. "
+                           lock_message=_("Too many failed logins from this address. "
                                           "Wait 15 minutes and try again, or ask your administrator.")), 429
 
 

@@ -38,6 +38,7 @@ from flask import Response, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from crm.request_guard import DB_INT_MAX
 from crm.auth.models import Unit, User
 from crm.chains.columns import TARGET_COLUMNS
 from crm.chains.models import (
@@ -110,7 +111,7 @@ def _ids_for(model, columns, values: Iterable, unknown_message) -> tuple[int, ..
     ids, unknown = [], []
     for value in _values(values):
         conditions = [column == value for column in columns]
-        if value.isdigit():
+        if value.isascii() and value.isdigit() and int(value) <= DB_INT_MAX:  # not ², nor past BIGINT
             conditions.insert(0, model.id == int(value))
         found = db.session.scalar(select(model.id).where(or_(*conditions)).limit(1))
         (ids if found is not None else unknown).append(found if found is not None else value)

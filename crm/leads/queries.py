@@ -14,6 +14,7 @@ from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage
+from crm.request_guard import DB_INT_MAX
 
 # sort name -> (sort key, descending, value of that key for a lead). Planned investment sorts
 # unknown amounts last through COALESCE(…, -1), which its expression index covers on every backend.
@@ -70,6 +71,7 @@ class LeadFilters:
     grade: str = ""
     sort: str = DEFAULT_SORT
     cursor: str = ""
+    after: tuple | None = None  # the decoded cursor: (sort value, lead id)
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -87,6 +89,11 @@ class LeadFilters:
         if f.sort not in SORTS:
             f.errors.append("sort")
             f.sort = DEFAULT_SORT
+        if f.cursor:
+            f.after = _decode(f.cursor, f.sort)
+            if f.after is None:
+                f.errors.append("cursor")
+                f.cursor = ""
         return f
 
     def conditions(self, user) -> list:
@@ -129,16 +136,34 @@ def _encode(value, lead_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str):
+# What a cursor's value must be for each sort: anything else is a forged or stale cursor.
+_CURSOR_TYPES = {"updated": (datetime,), "created": (date,), "investment": (Decimal, int),
+                 "company": (str,), "score": (float, int)}
+
+
+def _decode(cursor: str, sort: str):
+    """(value, lead id) from a cursor made by _encode for this sort; None if it is not one."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(cursor[:1000] + "=" * (-len(cursor) % 4))
         value, lead_id = json.loads(raw)
         if isinstance(value, dict):
             kinds = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "dec": Decimal}
             value = kinds[value["t"]](value["v"])
-        return value, int(lead_id)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, ArithmeticError, RecursionError):
         return None
+    if isinstance(value, bool) or not isinstance(value, _CURSOR_TYPES[sort]):
+        return None
+    if sort == "created" and isinstance(value, datetime):
+        return None
+    if isinstance(value, Decimal) and not (value.is_finite() and abs(value) < 10**15):
+        return None
+    if isinstance(value, int) and abs(value) > 2**63 - 1:
+        return None
+    if isinstance(value, float) and not -1 <= value <= 1:
+        return None
+    if type(lead_id) is not int or not 0 < lead_id <= DB_INT_MAX:
+        return None
+    return value, lead_id
 
 
 def _after(key, desc: bool, value, lead_id: int):
@@ -159,10 +184,8 @@ def lead_page(user, filters: LeadFilters, per_page: int = 50, with_total: bool =
     key, desc, value_of = SORTS[filters.sort]
     conds = filters.conditions(user)
     stmt = select(Lead).where(*conds)
-    if filters.cursor:
-        decoded = _decode(filters.cursor)
-        if decoded is not None:
-            stmt = stmt.where(_after(key, desc, *decoded))
+    if filters.after is not None:
+        stmt = stmt.where(_after(key, desc, *filters.after))
     stmt = (stmt.order_by(key.desc() if desc else key.asc(), Lead.id.desc() if desc else Lead.id.asc())
             .limit(per_page + 1))
     # Related rows in a few small IN queries: one wide join costs PostgreSQL more planning time.

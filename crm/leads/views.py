@@ -21,6 +21,7 @@ from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
+from crm.request_guard import refuse
 from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page, unit_officers
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -33,6 +34,8 @@ READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 def index():
     """Officers/team leads: own unit; leaders, viewers, admins: all units."""
     filters = LeadFilters.from_args(request.args)
+    if "cursor" in filters.errors:
+        refuse(_("The page link is out of date or damaged. Open the list again."))
     page = lead_page(current_user, filters, per_page=50)
     chains = db.session.scalars(select(Chain).order_by(Chain.position)).all()
     if current_user.can(Permission.LEADS_READ_ALL):

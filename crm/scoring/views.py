@@ -1,6 +1,8 @@
 """The model page (versions, metrics, calibration, importances, train now) and grade cut-offs."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -9,11 +11,13 @@ from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.queue import get_queue
+from crm.request_guard import refuse
 from crm.scoring import settings as scoring_settings
 from crm.scoring.features import GROUP_LABELS
 from crm.scoring.models import TARGET_LABELS, ScoringModel
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what rq accepts as a job id
 
 TRAIN_STEPS = 6
 
@@ -31,6 +35,8 @@ def models():
     rows = db.session.scalars(select(ScoringModel).order_by(ScoringModel.target, ScoringModel.version.desc())).all()
     active = {m.target: m for m in rows if m.status == "active"}
     job_id, outcome = request.args.get("job"), None
+    if job_id and not _JOB_ID.fullmatch(job_id):
+        refuse(_("Unknown job"))
     if job_id:
         state = _job_state(job_id)
         if state["status"] != "running":
@@ -65,6 +71,8 @@ def _job_state(job_id: str) -> dict:
     from crm.extensions import redis_store
 
     try:
+        if not _JOB_ID.fullmatch(job_id):
+            raise NoSuchJobError(job_id)  # rq refuses such ids with a ValueError
         job = Job.fetch(job_id, connection=redis_store.client)
     except NoSuchJobError:
         return {"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")}
