@@ -176,6 +176,9 @@ def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
     from crm.interchange.columns import COLUMNS
 
     def cells(lead):
+        if lead.get("stage") not in ("lead", "negotiating", "lost"):
+            # An ordinary import creates leads up to 洽谈 (or 终止); outcomes come by the ledger import.
+            lead = {**lead, "stage": "negotiating", "signed_on": None, "started_on": None}
         out = []
         for column in COLUMNS:
             value = lead.get(column.key)
