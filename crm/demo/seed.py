@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from crm import clock
 from crm.audit.listener import set_actor
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
@@ -34,7 +35,7 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
     """Create the demo county in an empty database and commit; None if users exist already."""
     if db.session.scalar(select(func.count()).select_from(User)):
         return None
-    today = today or date.today()
+    today = today or clock.today()
     units = {u["name"]: Unit(name=u["name"], kind=u["kind"]) for u in data.UNITS}
     db.session.add_all(units.values())
     users = {}

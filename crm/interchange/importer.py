@@ -3,13 +3,13 @@ one transaction, so the database holds the whole import or none of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text
 
+from crm import clock
 from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, User
@@ -292,7 +292,7 @@ def _lead_values(row: CheckedRow, user: User, now, history: bool) -> dict:
     values.update(
         company_key=normalize_company_name(row.values["company_name"]), source_id=row.values["source"].id if row.values.get("source") else None,
         owner_unit_id=unit.id, owner_id=user.id if unit.id == user.unit_id else None,
-        stage=values["stage"] or Stage.LEAD.value, created_on=stages.created_on(values, history, date.today()),
+        stage=values["stage"] or Stage.LEAD.value, created_on=stages.created_on(values, history, clock.today()),
         created_at=now, updated_at=now, updated_by_id=user.id, version=1, imported_history=history)
     return values
 

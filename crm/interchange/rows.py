@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
+from crm import clock
 from crm.auth.models import Unit
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
@@ -173,7 +174,7 @@ def _resolve_chain(row: CheckedRow, lookups: Lookups) -> None:
 
 def _check_dates_and_stage(row: CheckedRow) -> None:
     v = row.values
-    today = date.today()
+    today = clock.today()
     for key, header in (("created_on", "录入日期"), ("signed_on", "签约日期"), ("started_on", "开工日期")):
         if v.get(key) and v[key] > today:
             row.errors.append((header, _("The date cannot be in the future.")))

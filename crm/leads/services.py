@@ -205,12 +205,12 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
     reason = (reason or "").strip() or None
     if target_stage == Stage.LOST and not reason:
         raise LeadError(_("Give the reason the lead is terminated."), "reason")
-    when = on_date or date.today()
+    when = on_date or clock.today()
     try:
         check_date(when, planned=True)  # before 1990; the future is refused just below
     except OutOfRange as exc:
         raise LeadError(str(exc), "on_date") from exc
-    if when > date.today():
+    if when > clock.today():
         raise LeadError(_("The date cannot be in the future."), "on_date")
     if target_stage == Stage.SIGNED:
         lead.signed_on = when
@@ -240,7 +240,7 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
 
 def add_activity(lead: Lead, actor: User, kind: str, occurred_on: date, summary: str,
                  next_follow_up_on: date | None = None) -> LeadActivity:
-    if occurred_on > date.today():
+    if occurred_on > clock.today():
         raise LeadError(_("A follow-up cannot be dated in the future; use the next follow-up date."), "occurred_on")
     try:
         check_date(occurred_on, planned=True)

@@ -2,7 +2,6 @@
 and admins: every lead, read only."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm import clock
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit
 from crm.auth.permissions import require_permission
@@ -57,7 +57,7 @@ def create():
     form = LeadForm()
     fill_lead_choices(form, current_user.unit_id, current_user)
     if request.method == "GET":
-        form.created_on.data = date.today()
+        form.created_on.data = clock.today()
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
         try:
@@ -77,7 +77,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
     stage_form = stage_form or StageForm(version=lead.version)
     stage_form.version.data = lead.version
     stage_form.to_stage.choices = [(s.value, STAGE_LABELS[s]) for s in TRANSITIONS[Stage(lead.stage)]]
-    activity_form = activity_form or ActivityForm(occurred_on=date.today())
+    activity_form = activity_form or ActivityForm(occurred_on=clock.today())
     history = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
                                                           AuditEntry.entity_id == lead.id)
                                  .order_by(AuditEntry.id.desc()).limit(100)).all()

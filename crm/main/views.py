@@ -1,13 +1,14 @@
 """The home page: what needs doing next for the user's role."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from crm import clock
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
@@ -28,7 +29,7 @@ def home():
                                      .group_by(Lead.stage)).all())
     due = []
     if current_user.can(Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL):
-        horizon = date.today() + timedelta(days=7)
+        horizon = clock.today() + timedelta(days=7)
         latest = select(func.max(LeadActivity.id)).group_by(LeadActivity.lead_id)
         stmt = (select(LeadActivity).join(LeadActivity.lead)
                 .where(*conds, LeadActivity.id.in_(latest), LeadActivity.next_follow_up_on.is_not(None),
@@ -60,9 +61,8 @@ def home():
         from crm.chains.queries import unit_targets as targets_of
 
         unit_targets = targets_of(current_user.unit_id)
-    from crm import clock
 
     return render_template("main/home.html", counts=counts, stages=stages,
-                           stage_labels=STAGE_LABELS, due=due, today=date.today(),
+                           stage_labels=STAGE_LABELS, due=due, today=clock.today(),
                            screening_todo=screening_todo, calendar_gaps=calendar_gaps,
                            pending_votes=pending_votes, unit_targets=unit_targets, now=clock.now())

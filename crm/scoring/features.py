@@ -21,6 +21,7 @@ import numpy as np
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from crm import clock
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange
@@ -92,7 +93,7 @@ def _f(value):
 
 def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
     """One LeadRow per lead (all, or these ids), with labels and what was known at the cutoff."""
-    today = today or date.today()
+    today = today or clock.today()
     if db.session.autoflush:
         db.session.flush()  # as session.execute would: the rows below come straight off the connection
     conn = db.session.connection()  # Core rows: no ORM bookkeeping for a few hundred thousand rows
