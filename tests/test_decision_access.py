@@ -126,3 +126,12 @@ def test_an_admin_names_the_secretariat(make_client, county):
     assert town_lead.post("/decisions/meetings", {"title": "第8次会议", "meeting_on": "2026-12-16"}).status_code == 302
     assert _as(make_client, county["keeper"]).post("/decisions/meetings", {
         "title": "第9次会议", "meeting_on": "2026-12-23"}).status_code == 403
+
+
+def test_api_lengths_and_dates_of_a_meeting_are_bounded(make_client, county):
+    """Issue 14, finding 8: a 1 MB title was stored; a meeting on 9999-12-31 was accepted."""
+    keeper = _as(make_client, county["keeper"])
+    long_title = keeper.post("/api/v1/meetings", json={"title": "会" * 1_000_000, "meeting_on": "2026-12-16"})
+    far = keeper.post("/api/v1/meetings", json={"title": "第8次会议", "meeting_on": "9999-12-31"})
+    assert long_title.status_code in (400, 413, 422) and far.status_code in (400, 422)
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 1

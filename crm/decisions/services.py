@@ -12,6 +12,7 @@ from crm import clock, signals
 from crm.auth.models import User
 from crm.auth.roles import Role
 from crm.decisions.counting import Rules
+from crm.validation import OutOfRange, check_date, check_text
 from crm.decisions.models import (AbsenceReason, AgendaItem, Attendee, DecisionRules, GroupMember, ItemStatus,
                                   Meeting, MeetingStatus, PassBasis, Proposal, ProposalStatus, Vote)
 from crm.extensions import db
@@ -115,6 +116,17 @@ def _meeting_details(meeting: Meeting, title: str, meeting_on: date, start_time,
         raise DecisionError(_("Give the meeting a title."), "title")
     if meeting_on is None:
         raise DecisionError(_("Give a date."), "meeting_on")
+    texts = {"title": (title, 200, True), "location": (location, 200, True), "recorder": (recorder, 60, True),
+             "observers": (observers, 2000, False)}
+    for field, (value, limit, one_line) in texts.items():
+        try:
+            check_text(value, limit, one_line)
+        except OutOfRange as exc:
+            raise DecisionError(str(exc), field)
+    try:
+        check_date(meeting_on, planned=True)
+    except OutOfRange as exc:
+        raise DecisionError(str(exc), "meeting_on")
     meeting.title, meeting.meeting_on, meeting.start_time = title, meeting_on, start_time
     meeting.location = (location or "").strip() or None
     meeting.recorder = (recorder or "").strip() or None

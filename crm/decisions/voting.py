@@ -66,6 +66,8 @@ def cast_vote(item: AgendaItem, voter: User, choice: str, reason: str | None,
     if choice not in {c.value for c in MEMBER_CHOICES}:
         raise DecisionError(_("Choose approve, reject, abstain or recuse."), "choice")
     reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 2000:
+        raise DecisionError(_("Keep the reason within %(n)s characters.", n=2000), "reason")
     if choice == Choice.RECUSE and not reason:
         raise DecisionError(_("State the conflict of interest you recuse for."), "reason")
     if voter.id == meeting.chair_id and choice != Choice.RECUSE and not chair_may_vote(item):

@@ -19,6 +19,7 @@ from crm.leads import services as lead_services
 from crm.leads.models import Lead
 from crm.leads.pipeline import Stage, stage_label
 from crm.notifications.services import notify, notify_many, unit_users_with_role, users_with_role
+from crm.validation import OutOfRange, check_text
 from crm.screening.calendar import UnknownYearError, WorkCalendar, deadline
 from crm.screening.indicators import Thresholds
 from crm.screening.materials import COMMON_MATERIALS
@@ -359,6 +360,11 @@ def submit_opinion(case: ScreeningCase, unit_id: int, actor: User, data: dict,
     materials = clean_materials(data.get("materials"))
     comment = (data.get("comment") or "").strip() or None
     conditions = (data.get("conditions") or "").strip() or None
+    for field, value in (("comment", comment), ("conditions", conditions)):
+        try:
+            check_text(value, 4000)
+        except OutOfRange as exc:
+            raise ScreeningError(str(exc), field)
     if verdict == Verdict.REJECT and not comment:
         raise ScreeningError(_("Give the reasons for rejecting."), "comment")
     if verdict == Verdict.CONDITIONAL and not (conditions or materials):
