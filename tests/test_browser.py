@@ -298,7 +298,8 @@ def test_attendance_sealed_votes_and_the_chair_last(live_server, browser):
             "--full-name", name, "--password-stdin", stdin="browser-pass-1\n")
     crm("create-user", "gy_admin", "--role", "admin", "--unit", "县招商服务中心", "--unit-kind",
         "investment_group", "--full-name", "周敏", "--password-stdin", stdin="browser-pass-1\n")
-    crm("create-user", "gy_teamlead", "--role", "team_lead", "--unit", "古镛镇", "--full-name", "王建国",
+    # The decision secretariat: a team lead of the county's 招商服务中心 keeps the agenda.
+    crm("create-user", "zsc_teamlead", "--role", "team_lead", "--unit", "县招商服务中心", "--full-name", "王建国",
         "--password-stdin", stdin="browser-pass-1\n")
 
     admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -336,7 +337,7 @@ def test_attendance_sealed_votes_and_the_chair_last(live_server, browser):
         page.context.close()
 
     organiser = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    _login_as(organiser, live_server, "gy_teamlead")
+    _login_as(organiser, live_server, "zsc_teamlead")
     organiser.goto(live_server + "/decisions/")
     organiser.fill("#title", "县招商引资工作领导小组第5次会议")
     organiser.fill("#meeting_on", "2026-11-25")
