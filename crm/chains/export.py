@@ -29,15 +29,14 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from flask import Response, current_app
+from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from crm import clock
 from crm.request_guard import DB_INT_MAX
 from crm.auth.models import Unit, User
 from crm.chains.columns import TARGET_COLUMNS
@@ -413,7 +412,7 @@ def _write_summary(workbook, sheet, bold, gaps, figures, by_node, by_unit, filte
         for col, label in enumerate(labels):
             put(row, col, label, bold)
 
-    now = datetime.now(ZoneInfo(_timezone()))
+    now = clock.now().astimezone(clock.local_zone())
     sheet.write_string(0, 0, "招商作战表汇总", title)
     put(1, 0, "导出时间", bold, wide=True)
     put(1, 1, now.strftime("%Y-%m-%d %H:%M"), wide=True)
@@ -487,13 +486,6 @@ def _write_summary(workbook, sheet, bold, gaps, figures, by_node, by_unit, filte
         sheet.set_column(col, col, min(width, MAX_WIDTH))
 
 
-def _timezone() -> str:
-    try:
-        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    except (RuntimeError, KeyError):
-        return "Asia/Shanghai"
-
-
 # --- web ----------------------------------------------------------------------------------------
 _BAD_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
@@ -502,7 +494,7 @@ def download_name(filename_stem: str, fmt: str) -> str:
     """招商作战表_新能源_20261121.xlsx: the stem made safe for file systems, dated in the
     county's time."""
     stem = _BAD_FILENAME_CHARS.sub("_", str(filename_stem or "")).strip(" ._")[:80] or "招商作战表"
-    today = datetime.now(ZoneInfo(_timezone())).strftime("%Y%m%d")
+    today = clock.today().strftime("%Y%m%d")
     return f"{stem}_{today}.{fmt}"
 
 
