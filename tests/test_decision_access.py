@@ -135,3 +135,16 @@ def test_api_lengths_and_dates_of_a_meeting_are_bounded(make_client, county):
     far = keeper.post("/api/v1/meetings", json={"title": "第8次会议", "meeting_on": "9999-12-31"})
     assert long_title.status_code in (400, 413, 422) and far.status_code in (400, 422)
     assert db.session.scalar(select(func.count()).select_from(Meeting)) == 1
+
+
+def test_a_town_withdraws_its_own_proposal_only(make_client, county):
+    gy, gt = county["towns"]["古镛镇"], county["towns"]["高唐镇"]
+    own = awaiting_lead(gy["officer"], company_name="将乐县金森竹木制品有限公司")
+    _as(make_client, gy["officer"]).post("/decisions/proposals", {"lead_id": str(own.id)})
+    proposal = db.session.scalars(select(Proposal)).one()
+    other = _as(make_client, gt["officer"]).post(f"/decisions/proposals/{proposal.id}/withdraw")
+    assert other.status_code in (403, 404) and factories.reload(proposal).status == "pending"
+    mine = _as(make_client, gy["team_lead"]).post(f"/decisions/proposals/{proposal.id}/withdraw")
+    assert mine.status_code == 302 and factories.reload(proposal).status == "withdrawn"
+    again = _as(make_client, gy["officer"]).post(f"/decisions/proposals/{proposal.id}/withdraw", follow_redirects=True)
+    assert "只有尚未安排的提请可以撤回" in again.get_data(as_text=True)
