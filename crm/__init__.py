@@ -43,11 +43,25 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from crm.papers import init_app as init_papers
 
     init_papers(app)  # document numbers on closing (crm.signals), the papers' content in templates
+    _connect_features(app)
 
     from crm.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _connect_features(app: Flask) -> None:
+    """The seams between features, in one place: signal receivers and the tracking packages
+    (each registers its blueprint, its panels on the project and unit pages, its receivers)."""
+    from crm import signals
+    from crm.screening.services import withdraw_open_case
+
+    signals.lead_stage_changed.connect(withdraw_open_case)
+    from crm import letters, lights, problems, tracking
+
+    for feature in (tracking, lights, problems, letters):
+        feature.init_app(app)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -13,3 +13,8 @@ from crm.decisions.models import (AgendaItem, Attendee, DecisionRules, GroupMemb
 from crm.scoring.models import LeadScore, ScoringModel, ScoringSettings  # noqa: F401
 from crm.attachments.models import Attachment  # noqa: F401
 from crm.papers.models import DocumentCounter, DocumentNumber, PaperSettings  # noqa: F401
+from crm.tracking.models import (Agreement, InvestmentEntry, MilestoneActual, MilestonePlan,  # noqa: F401
+                                 StepDefinition, StepRecord, TrackingSettings, YearlyResult)
+from crm.lights.models import LightChange, ProjectLight  # noqa: F401
+from crm.letters.models import Letter  # noqa: F401
+from crm.problems.models import Problem  # noqa: F401

@@ -14,3 +14,11 @@ _signals = Namespace()
 screening_case_closed = _signals.signal("screening-case-closed")
 # sent by crm.decisions.services.close_meeting:  meeting_closed.send(meeting_id=meeting.id)
 meeting_closed = _signals.signal("meeting-closed")
+# sent by crm.leads.services.change_stage after every stage move:
+#   lead_stage_changed.send(lead=lead, old_stage=…, on_date=…, actor=…)
+# (pre-screening withdraws an open case when its lead is terminated; tracking records the
+# milestone a hand move reaches, so the stage and the milestones never disagree)
+lead_stage_changed = _signals.signal("lead-stage-changed")
+# sent by the tracking features when a tracked project's facts change (agreement, plans, actual
+# dates, 到资, steps, problems):  project_changed.send(lead_id=…). The light is recomputed.
+project_changed = _signals.signal("project-changed")

@@ -51,20 +51,24 @@ class Permission(StrEnum):
     TARGETS_EDIT_UNIT = "targets.edit_unit"    # add, edit, import and convert the own unit's targets
     TARGETS_EDIT_ALL = "targets.edit_all"      # the same for every unit's targets
     PAPERS_SETTINGS = "papers.settings"        # issuers and document-number prefixes of official papers
+    TRACKING_SETTINGS = "tracking.settings"    # the 23-step catalogue, light and letter thresholds
+    TRACKING_IMPORT = "tracking.import"        # the tax bureau's yearly output/tax sheet
+    TRACKING_RESPOND = "tracking.respond"      # 签收/反馈 letters and work on problems addressed to the own unit
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                              Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                              Permission.SCREENING_SUBMIT, Permission.CHAINS_READ, Permission.TARGETS_EDIT_UNIT,
-                             Permission.DECISIONS_READ, Permission.DECISIONS_PROPOSE}),
+                             Permission.DECISIONS_READ, Permission.DECISIONS_PROPOSE, Permission.TRACKING_RESPOND}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
                                Permission.DECISIONS_MANAGE, Permission.DECISIONS_PROPOSE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
-                               Permission.TARGETS_EDIT_UNIT}),
+                               Permission.TARGETS_EDIT_UNIT, Permission.TRACKING_RESPOND}),
     # Screeners read a lead only through the cases sent to their unit.
-    Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER}),
+    # A department's liaison also answers the letters and solves the problems addressed to it.
+    Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER, Permission.TRACKING_RESPOND}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
                             Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ,
                             Permission.CHAINS_READ}),
@@ -75,7 +79,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
                            Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
-                           Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS}),
+                           Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS,
+                           Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT}),
 }
 
 

@@ -11,7 +11,7 @@ from crm.auth.models import Unit, User
 from crm.chains.models import ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
-from crm import clock
+from crm import clock, signals
 from crm.leads.names import BLOCK, close_enough
 from crm.leads.pipeline import OPEN_STAGES, Stage, can_move, can_record_history, stage_label
 from crm.validation import OutOfRange, check_amount, check_date, check_text
@@ -168,11 +168,6 @@ def update_lead(lead: Lead, data: dict, actor: User, expected_version=None,
     return lead
 
 
-# Called after every stage change with (lead, old stage); other features register here
-# (pre-screening withdraws an open case when its lead is terminated).
-STAGE_CHANGE_HOOKS: list = []
-
-
 def check_move(current: str, target: str, workflow: bool = False, history: bool = False) -> Stage:
     """The rule every door asks (form, API, import, jobs): may a lead at `current` move to
     `target`? Returns the target stage, or raises LeadError with the reason."""
@@ -233,8 +228,7 @@ def change_stage(lead: Lead, target: str, actor: User | None, reason: str | None
     lead.updated_by = actor
     if flush:
         db.session.flush()
-    for hook in STAGE_CHANGE_HOOKS:
-        hook(lead, old_stage)
+    signals.lead_stage_changed.send(lead=lead, old_stage=old_stage, on_date=when, actor=actor)
     return change
 
 

@@ -450,8 +450,9 @@ def close_case(case: ScreeningCase, by_deadline: bool, notes: list | None = None
     signals.screening_case_closed.send(case_id=case.id)  # e.g. the notice takes its number
 
 
-def withdraw_open_case(lead: Lead, old_stage: str) -> None:
-    """Stage hook: a lead terminated during pre-screening withdraws its open case."""
+def withdraw_open_case(sender=None, *, lead: Lead, old_stage: str, **_extra) -> None:
+    """Receiver of crm.signals.lead_stage_changed (connected in create_app): a lead terminated
+    during pre-screening withdraws its open case."""
     if old_stage != Stage.SCREENING or lead.stage != Stage.LOST:
         return
     for case in db.session.scalars(select(ScreeningCase).where(ScreeningCase.lead_id == lead.id,
@@ -459,9 +460,6 @@ def withdraw_open_case(lead: Lead, old_stage: str) -> None:
         case.status = CaseStatus.WITHDRAWN.value
         case.closed_at = clock.now()
     db.session.flush()
-
-
-lead_services.STAGE_CHANGE_HOOKS.append(withdraw_open_case)
 
 
 def cases_for_lead(lead_id: int) -> list[ScreeningCase]:

@@ -1,0 +1,6 @@
+"""After admission: the agreement (投资协议), milestones planned and actual, 到资, yearly results,
+and the 23 steps with points (将乐). Lights, letters and problems are their own packages."""
+
+
+def init_app(app) -> None:
+    """Called once from create_app: the blueprint, the panels and the signal receivers."""
