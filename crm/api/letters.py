@@ -1,0 +1,2 @@
+"""/api/v1 routes of crm.letters, with their OpenAPI paths (added to crm.api.openapi.DOCUMENT here)."""
+from __future__ import annotations
