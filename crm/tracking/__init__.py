@@ -4,6 +4,7 @@ and the 23 steps with points (将乐). Lights, letters and problems are their ow
 
 def init_app(app) -> None:
     """Called once from create_app: the blueprint, the panels and the signal receivers."""
+    from crm.tracking import result_views, step_views  # noqa: F401  (their routes join bp)
     from crm.tracking.views import bp
 
     app.register_blueprint(bp)
