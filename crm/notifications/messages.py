@@ -14,6 +14,9 @@ MESSAGES = {
     "decision_proposed": _l("%(company)s is proposed for the leadership group's agenda."),
     "decision_admitted": _l("The leadership group admitted %(company)s (%(meeting)s).%(conditions)s"),
     "decision_rejected": _l("The leadership group did not admit %(company)s (%(meeting)s).%(conditions)s"),
+    "light_red": _l("%(company)s: the traffic light turned red (%(count)s reasons). See the project page."),
+    "light_yellow": _l("%(company)s: the traffic light turned yellow (%(count)s reasons). See the project page."),
+    "light_green": _l("%(company)s: the traffic light is green again."),
 }
 
 
