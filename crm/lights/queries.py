@@ -87,8 +87,7 @@ def gather_facts(today: date, lead_ids=None) -> dict[int, Facts]:
         acts = actual.get(lead_id, {})
         total, last_paid = invested.get(lead_id, (Decimal(0), None))
         floor = admitted.get(lead_id) or signed_on or created_on
-        progress = [d for d in (steps.get(lead_id), last_paid, floor,
-                                *(d for d in acts.values() if d <= today)) if d is not None]
+        progress = [d for d in (steps.get(lead_id), last_paid, floor, *acts.values()) if d is not None and d <= today]
         facts[lead_id] = Facts(
             lead_id=lead_id, stage=stage, planned=planned.get(lead_id, {}), actual=acts, invested_wan=total,
             investment_basis_wan=basis.get(lead_id), last_progress_on=max(progress) if progress else None,
