@@ -112,9 +112,13 @@ def test_new_reasons_of_the_same_colour_replace_the_old_and_keep_the_since(today
     plan(lead, "land", "2026-06-10")
     services.recompute(lead.id)
     clock_at("2026-06-20T10:00:00+08:00")
+    db.session.add(Problem(lead_id=lead.id, category="land", description="用地指标", due_on=D("2026-06-18"),
+                           responsible_unit_id=lead.owner_unit_id, raised_on=D("2026-06-01"), status="open"))
+    db.session.flush()
     services.recompute(lead.id)
     stored = light(lead)
-    assert stored.since == today and stored.reasons[0]["params"]["days"] == 10
+    assert stored.since == today
+    assert [r["code"] for r in stored.reasons] == ["milestone_overdue", "problems_overdue"]
     assert changes(lead) == [(None, "yellow", today)]
 
 
@@ -301,7 +305,7 @@ def test_api_project_light(client, web, clock_at):
     body = client.get(f"/api/v1/projects/{lead.id}/light").get_json()
     assert body["colour"] == "yellow" and body["since"] == "2026-06-15" and body["colour_label"] == "黄灯"
     assert body["reasons"] == [{"code": "milestone_overdue", "colour": "yellow",
-                                "params": {"milestone": "start", "planned_on": "2026-06-01", "days": 14},
+                                "params": {"milestone": "start", "planned_on": "2026-06-01"}, "days_overdue": 14,
                                 "text": "开工 计划 2026年6月1日，已逾期 14 天"}]
     assert [(h["from_colour"], h["to_colour"], h["changed_on"]) for h in body["history"]] == [
         (None, "yellow", "2026-06-15")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from crm import clock
 from crm.api import bp
 from crm.api.errors import ApiError
 from crm.api.openapi import DOCUMENT, _ERRORS, _resp
@@ -12,15 +13,17 @@ from crm.auth.roles import Permission
 from crm.lights import queries
 from crm.lights.models import Colour
 from crm.lights.panels import colour_label, current
-from crm.lights.rules import describe
+from crm.lights.rules import describe, overdue_days
 from crm.tracking.access import is_tracked, project_or_404
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 
 
-def _reasons_json(reasons) -> list[dict]:
-    return [{"code": r.get("code"), "colour": r.get("colour"), "params": r.get("params") or {}, "text": describe(r)}
-            for r in reasons or []]
+def _reasons_json(reasons, on=None) -> list[dict]:
+    """Each reason with its words; a milestone's days late are counted to `on` (default today)."""
+    on = on or clock.today()
+    return [{"code": r.get("code"), "colour": r.get("colour"), "params": r.get("params") or {},
+             "days_overdue": overdue_days(r, on), "text": describe(r, on)} for r in reasons or []]
 
 
 @bp.get("/projects/<int:lead_id>/light")
@@ -36,7 +39,7 @@ def api_project_light(lead_id: int):
         "lead_id": lead.id, "colour": light["colour"], "colour_label": colour_label(light["colour"]),
         "since": light["since"].isoformat() if light["since"] else None, "reasons": _reasons_json(light["reasons"]),
         "history": [{"from_colour": c.from_colour, "to_colour": c.to_colour, "changed_on": c.changed_on.isoformat(),
-                     "reasons": _reasons_json(c.reasons)} for c in queries.history(lead.id)]})
+                     "reasons": _reasons_json(c.reasons, c.changed_on)} for c in queries.history(lead.id)]})
 
 
 @bp.get("/lights")
@@ -60,6 +63,8 @@ _REASON = {"type": "object", "properties": {
     "code": {"enum": ["milestone_overdue", "milestone_late", "investment_behind", "not_started",
                       "started_not_completed", "completed_not_producing", "no_progress", "problems_overdue"]},
     "colour": _COLOUR, "params": {"type": "object", "description": "the figures of the rule (dates ISO, amounts 万元)"},
+    "days_overdue": {"type": ["integer", "null"], "description": "a milestone reason: days past the planned date "
+                                                                    "(today; in the history, on the day of the change)"},
     "text": {"type": "string", "description": "the reason in words, in the request's language"}}}
 _REASONS = {"type": "array", "items": _REASON}
 DOCUMENT["components"]["schemas"]["LightReason"] = _REASON

@@ -113,13 +113,13 @@ def evaluate(facts: Facts, settings, today: date) -> tuple[str | None, list[dict
         planned = facts.planned.get(milestone.value)
         if planned is None or planned >= today or reached(facts, milestone):
             continue
-        days = (today - planned).days
+        # No day count in the stored reason (it would change every night): describe() counts.
         if today > add_months(planned, settings.red_late_months):
             reasons.append(_reason("milestone_late", Colour.RED, milestone=milestone.value, planned_on=planned,
-                                   days=days, months=settings.red_late_months))
+                                   months=settings.red_late_months))
         else:
             reasons.append(_reason("milestone_overdue", Colour.YELLOW, milestone=milestone.value,
-                                   planned_on=planned, days=days))
+                                   planned_on=planned))
     # 到资 behind the plan for this date.
     planned_wan = planned_investment_by(today, facts.investment_basis_wan, facts.planned.get(Milestone.START.value),
                                         facts.planned.get(Milestone.COMPLETE.value))
@@ -186,16 +186,30 @@ def _amount(value) -> str:
     return amount(Decimal(value)) if value is not None else "—"
 
 
-def describe(reason: dict) -> str:
-    """One reason in words, in the request's language (e.g. 开工 计划 2026年3月1日，已逾期 45 天)."""
+def overdue_days(reason: dict, on: date) -> int | None:
+    """How many days late a milestone reason's plan is on the given day."""
+    planned = (reason.get("params") or {}).get("planned_on")
+    if reason.get("code") not in ("milestone_overdue", "milestone_late") or not planned:
+        return None
+    return (on - date.fromisoformat(planned)).days
+
+
+def describe(reason: dict, on: date | None = None) -> str:
+    """One reason in words, in the request's language, with the days late counted to `on`
+    (default: today), e.g. 开工 计划 2026年3月1日，已逾期 45 天."""
     code, p = reason.get("code"), reason.get("params") or {}
     try:
-        if code == "milestone_overdue":
-            return _("%(milestone)s planned for %(date)s, %(days)s days overdue",
-                     milestone=_milestone(p["milestone"]), date=_day(p["planned_on"]), days=p["days"])
-        if code == "milestone_late":
+        if code in ("milestone_overdue", "milestone_late"):
+            if on is None:
+                from crm import clock
+
+                on = clock.today()
+            days = overdue_days(reason, on)
+            if code == "milestone_overdue":
+                return _("%(milestone)s planned for %(date)s, %(days)s days overdue",
+                         milestone=_milestone(p["milestone"]), date=_day(p["planned_on"]), days=days)
             return _("%(milestone)s planned for %(date)s, %(days)s days overdue (more than %(months)s months)",
-                     milestone=_milestone(p["milestone"]), date=_day(p["planned_on"]), days=p["days"],
+                     milestone=_milestone(p["milestone"]), date=_day(p["planned_on"]), days=days,
                      months=p["months"])
         if code == "investment_behind":
             return _("Investment made %(invested)s 万元 against %(planned)s 万元 planned by now: %(pct)s%% "

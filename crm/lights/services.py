@@ -67,8 +67,11 @@ def _recompute(today: date, lead_ids: list[int] | None) -> dict:
         delete(ProjectLight).where(*([scope] if scope is not None else []), ProjectLight.lead_id.not_in(lit))
         .execution_options(synchronize_session=False)).rowcount or 0
     bulk_insert(db.session, ProjectLight.__table__, inserts)
-    if updates:  # ORM bulk UPDATE by primary key: one executemany per shape of row
-        db.session.execute(update(ProjectLight), updates)
+    # ORM bulk UPDATE by primary key: one executemany per shape of row (so grouped by shape).
+    for shape in ({"lead_id", "colour", "reasons", "since"}, {"lead_id", "reasons"}):
+        rows = [row for row in updates if set(row) == shape]
+        if rows:
+            db.session.execute(update(ProjectLight), rows)
     db.session.execute(update(ProjectLight).where(*([scope] if scope is not None else []))
                        .values(computed_at=now).execution_options(synchronize_session=False))
     bulk_insert(db.session, LightChange.__table__, changes)
