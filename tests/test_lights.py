@@ -122,12 +122,23 @@ def test_new_reasons_of_the_same_colour_replace_the_old_and_keep_the_since(today
     assert changes(lead) == [(None, "yellow", today)]
 
 
-def test_the_light_follows_the_project_changed_signal(today):
+def test_the_light_follows_the_project_changed_signal_at_the_commit(today):
     lead = project()
     services.recompute(lead.id)
     plan(lead, "start", "2026-06-01")
     signals.project_changed.send(lead_id=lead.id)
+    signals.project_changed.send(lead_id=lead.id)
+    db.session.commit()  # the sender's transaction: recomputed once, before it commits
     assert light(lead).colour == "yellow"
+    assert changes(lead) == [(None, "green", today), ("green", "yellow", today)]
+
+
+def test_a_rolled_back_change_recomputes_nothing(today):
+    lead = project()
+    signals.project_changed.send(lead_id=lead.id)
+    db.session.rollback()
+    db.session.commit()
+    assert light(lead) is None
 
 
 def test_a_terminated_project_loses_its_light_and_keeps_its_history(today):
@@ -137,6 +148,7 @@ def test_a_terminated_project_loses_its_light_and_keeps_its_history(today):
     plan(lead, "start", "2026-06-01")
     services.recompute(lead.id)
     change_stage(lead, "lost", lead.owner, reason="投资方撤资")  # the stage signal recomputes
+    db.session.commit()
     assert light(lead) is None
     assert changes(lead) == [(None, "yellow", today)]
 
@@ -144,9 +156,11 @@ def test_a_terminated_project_loses_its_light_and_keeps_its_history(today):
 def test_a_stage_change_into_tracking_lights_the_project(today):
     from crm.leads.services import change_stage
 
-    lead = project("admitted")
-    change_stage(lead, "signed", lead.owner)
-    assert light(lead).colour == "green"
+    leads = [project("admitted") for _ in range(3)]
+    for lead in leads:
+        change_stage(lead, "signed", lead.owner)
+    db.session.commit()
+    assert [light(lead).colour for lead in leads] == ["green"] * 3
 
 
 def test_an_untracked_lead_gets_no_light(today):
@@ -356,3 +370,17 @@ def test_api_lights_lists_the_projects_the_user_may_read_filtered_by_colour(clie
 def test_api_lights_is_closed_to_screeners(client, web):
     client.login(factories.member_unit()[1])
     assert client.get("/api/v1/lights").status_code == 403
+
+
+def test_a_request_that_moves_the_stage_lights_the_project(client, web):
+    officer = factories.user()
+    lead = project("admitted", owner=officer)
+    plan(lead, "start", "2026-06-01")
+    client.login(officer)
+    response = client.post(f"/leads/{lead.id}/stage", {"to_stage": "signed", "on_date": "2026-06-10",
+                                                         "version": str(lead.version)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    stored = light(lead)
+    assert (stored.colour, stored.since) == ("yellow", D("2026-06-15"))
+    page = client.get(f"/projects/{lead.id}").get_data(as_text=True)
+    assert "开工 计划 2026年6月1日，已逾期 14 天" in page

@@ -1,25 +1,49 @@
-"""Signal receivers: recompute a project's light when its facts or its stage change (inside the
-sender's transaction: they flush, never commit)."""
+"""Signal receivers: a project whose facts or stage changed gets its light recomputed before the
+transaction commits — once per project and transaction, in one batch, however many changes (a
+ledger import moving hundreds of leads, a milestone that also moves the stage). A rollback forgets
+them. `services.recompute(lead_id)` recomputes at once when a caller needs it sooner."""
 from __future__ import annotations
 
-from crm.extensions import db
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from crm.leads.models import Lead
-from crm.lights import services
-from crm.lights.models import ProjectLight
 from crm.lights.rules import is_lit
 
+_PENDING = "lights_pending"
 
-def _recompute_if_tracked(lead: Lead | None) -> None:
-    if lead is None:
+
+def _mark(lead_id: int | None) -> None:
+    from crm.extensions import db
+
+    if lead_id is None:
         return
-    if is_lit(lead.stage) or db.session.get(ProjectLight, lead.id) is not None:
-        services.recompute(lead.id)
+    db.session.info.setdefault(_PENDING, set()).add(lead_id)
 
 
 def on_project_changed(sender=None, lead_id: int | None = None, **_kw) -> None:
-    if lead_id is not None:
-        _recompute_if_tracked(db.session.get(Lead, lead_id))
+    _mark(lead_id)
 
 
-def on_stage_changed(sender=None, lead: Lead | None = None, **_kw) -> None:
-    _recompute_if_tracked(lead)
+def on_stage_changed(sender=None, lead: Lead | None = None, old_stage: str | None = None, **_kw) -> None:
+    # A lead that is lit now, or was lit (terminated or finished: its light goes out).
+    if lead is not None and (is_lit(lead.stage) or (old_stage is not None and is_lit(old_stage))):
+        _mark(lead.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _recompute_pending(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if not ids:
+        return
+    from crm.lights import services
+
+    ids = sorted(ids)
+    for start in range(0, len(ids), 1000):
+        services.recompute_many(ids[start:start + 1000])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)

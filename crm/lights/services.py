@@ -30,6 +30,11 @@ def recompute(lead_id: int, today: date | None = None) -> dict:
     return _recompute(today or clock.today(), [lead_id])
 
 
+def recompute_many(lead_ids, today: date | None = None) -> dict:
+    """Several projects at once (the signal receivers' batch before a commit)."""
+    return _recompute(today or clock.today(), list(lead_ids))
+
+
 def recompute_all(today: date | None = None) -> dict:
     """Every lit project's light (the nightly job): time alone turns lights yellow and red."""
     return _recompute(today or clock.today(), None)
@@ -77,6 +82,7 @@ def _recompute(today: date, lead_ids: list[int] | None) -> dict:
     bulk_insert(db.session, LightChange.__table__, changes)
     _announce(changes)
     db.session.flush()
+    db.session.info["flushed"] = True  # bulk statements: the request must commit (crm.create_app)
     _forget_loaded_lights()
     return {"lit": len(facts), "new": len(inserts), "changed": sum(1 for c in changes if c["from_colour"]),
             "cleared": cleared}
