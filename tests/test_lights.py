@@ -283,6 +283,7 @@ def test_the_panel_shows_the_colour_every_reason_the_since_and_the_history(clien
     assert "开工 计划 2026年5月1日，已逾期 93 天（超过 3 个月）" in page
     assert "自 2026年8月2日 起" in page
     assert "亮灯记录" in page and 'data-light="yellow"' in page
+    assert "开工 计划 2026年5月1日，已逾期 45 天" in page  # the history's reasons, as on the day of the change
 
 
 def test_the_panel_before_the_first_computation_shows_the_rules_answer(client, web):
@@ -384,3 +385,24 @@ def test_a_request_that_moves_the_stage_lights_the_project(client, web):
     assert (stored.colour, stored.since) == ("yellow", D("2026-06-15"))
     page = client.get(f"/projects/{lead.id}").get_data(as_text=True)
     assert "开工 计划 2026年6月1日，已逾期 14 天" in page
+
+
+def test_recompute_all_puts_out_the_light_of_a_terminated_project(today):
+    lead = project()
+    services.recompute_all()
+    lead.stage = "lost"
+    db.session.flush()
+    assert services.recompute_all()["cleared"] == 1
+    assert light(lead) is None and changes(lead) == [(None, "green", today)]
+
+
+@pytest.mark.parametrize("kind, text", [
+    ("light_red", "福建测试项目：亮红灯（2 项原因），详见项目页。"),
+    ("light_yellow", "福建测试项目：亮黄灯（2 项原因），详见项目页。"),
+    ("light_green", "福建测试项目：已恢复绿灯。"),
+])
+def test_notifications_in_words(app, kind, text):
+    from crm.notifications.messages import render
+
+    with app.test_request_context("/"):
+        assert render(kind, {"company": "福建测试项目", "count": 2}) == text

@@ -43,5 +43,6 @@ def current(lead) -> dict:
 def project_panel(lead, user) -> dict | None:
     """Every reader of the project page sees its light (the page already checked the reader)."""
     light = current(lead)
-    return {**light, "texts": [(r.get("colour"), describe(r)) for r in light["reasons"]],
-            "history": queries.history(lead.id)}
+    history = [(change, [describe(r, change.changed_on) for r in change.reasons or []])
+               for change in queries.history(lead.id)]
+    return {**light, "texts": [(r.get("colour"), describe(r)) for r in light["reasons"]], "history": history}
