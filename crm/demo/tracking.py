@@ -254,3 +254,52 @@ def _seed_problems(rng, lead, units, officer, actual, admitted_on, today, counts
         else:
             problem.status = rng.choice([ProblemStatus.OPEN.value, ProblemStatus.SOLVING.value])
         db.session.add(problem)
+
+
+_ACKNOWLEDGERS = ("tl_", "officer_")
+_REPLIES = {
+    "reminder": ["已对接企业，施工图审查已完成，施工许可正在办理，确保按计划开工。",
+                 "企业设备已订货，厂房装修进入收尾，预计按期投产。"],
+    "assignment": ["已成立项目服务专班，土地摘牌已完成，计划本月下旬进场施工。",
+                   "经与企业会商，因设备到货延迟，投产时间调整至下月底，已报县招商服务中心备案。"],
+    "supervision": ["已召开专题协调会，逐项落实问题清单，每周报送进度。",
+                    "县领导挂钩协调，资金缺口已通过银行贷款解决，项目恢复施工。"],
+}
+
+
+def age_letters(users: dict, today: date, seed: int) -> dict:
+    """Give the letters the job wrote a life: most acknowledged and answered (some late), some
+    acknowledged only, a few still unopened."""
+    from datetime import timedelta
+
+    from crm.letters.models import Letter
+
+    rng = random.Random(seed * 31 + 3)
+    by_unit: dict[int, list] = {}
+    for user in users.values():
+        if user.username.startswith(_ACKNOWLEDGERS):
+            by_unit.setdefault(user.unit_id, []).append(user)
+    stats = {"answered": 0, "acknowledged": 0, "waiting": 0}
+    for letter in db.session.scalars(select(Letter).order_by(Letter.id)):
+        people = by_unit.get(letter.unit_id)
+        roll = rng.random()
+        if not people or roll < 0.2 or letter.issued_on >= today:
+            stats["waiting"] += 1
+            continue
+        who = rng.choice(people)
+        acknowledged = min(today, letter.issued_on + timedelta(days=rng.randint(0, 2)))
+        letter.acknowledged_by_id, letter.acknowledged_at = who.id, _at(acknowledged, 9)
+        if roll < 0.4:
+            stats["acknowledged"] += 1
+            continue
+        late = rng.random() < 0.15
+        replied = letter.reply_due_on + timedelta(days=rng.randint(1, 6)) if late else \
+            letter.issued_on + timedelta(days=rng.randint(1, max(1, (letter.reply_due_on - letter.issued_on).days)))
+        if replied > today:
+            stats["acknowledged"] += 1
+            continue
+        letter.reply = rng.choice(_REPLIES.get(letter.kind, _REPLIES["reminder"]))
+        letter.replied_by_id, letter.replied_at, letter.replied_on = who.id, _at(replied, 15), replied
+        stats["answered"] += 1
+    db.session.flush()
+    return stats
