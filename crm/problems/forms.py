@@ -21,7 +21,7 @@ def _optional_int(value):
 
 class RaiseForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[(k.value, v) for k, v in PROBLEM_CATEGORY_LABELS.items()],
-                           validators=[InputRequired(message=_l("Choose a category."))])
+                           validate_choice=False)  # the service refuses an unknown one in words
     description = TextAreaField(_l("Problem"), validators=[CleanText()])
     # Choices: the active units (set by the panel); the service refuses an inactive one by name.
     responsible_unit_id = SelectField(_l("Responsible unit"), coerce=_optional_int, validate_choice=False)
