@@ -10,13 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.api import bp
 from crm.api.errors import ApiError
 from crm.api.openapi import DOCUMENT, _ERRORS, _STR, _resp
-from crm.auth.permissions import acting_user, require_permission
+from crm.auth.permissions import acting_user, can_read_unit_records, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.leads.models import Lead
-from crm.auth.permissions import can_read_unit_records
 from crm.problems import queries, services
-from crm.problems.models import PROBLEM_CATEGORY_LABELS, PROBLEM_STATUS_LABELS, Problem, ProblemCategory, ProblemStatus
+from crm.problems.models import (PROBLEM_CATEGORY_LABELS, PROBLEM_STATUS_LABELS, Problem, ProblemCategory,
+                                 ProblemStatus)
 from crm.tracking.access import is_tracked
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL, Permission.TRACKING_RESPOND)
