@@ -16,7 +16,7 @@ from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.tracking import performance, results
 from crm.tracking.models import Agreement, InvestmentEntry, Milestone, MilestoneActual, YearlyResult
-from crm.tracking.performance import Facts, Status
+from crm.tracking.performance import Facts
 from tests import factories
 
 NOW = "2026-11-25T10:00:00+08:00"

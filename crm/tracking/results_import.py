@@ -224,10 +224,26 @@ def keep_upload(storage, filename: str) -> tuple[str, Path]:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise FileError(_("Upload an .xlsx or .csv file."))
+    _forget_old_uploads()
     token = uuid.uuid4().hex
     path = upload_dir() / f"{token}{suffix}"
     storage.save(str(path)) if hasattr(storage, "save") else path.write_bytes(storage.read())
     return token, path
+
+
+KEEP_SECONDS = 24 * 3600  # a previewed sheet not confirmed within a day is removed
+
+
+def _forget_old_uploads() -> None:
+    import time
+
+    limit = time.time() - KEEP_SECONDS
+    for old in upload_dir().iterdir():
+        try:
+            if old.is_file() and old.stat().st_mtime < limit:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def kept_upload(token: str | None) -> Path | None:

@@ -2,6 +2,8 @@
 step (attachment kind 'step'). `init_steps(app)` is called once from crm.tracking.init_app."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -103,7 +105,7 @@ def performance_facts(lead) -> performance.Facts:
         promised_fixed_wan=investment_basis(agreement),
         promised_output_wan=agreement.promised_output_wan if agreement else None,
         promised_tax_wan=agreement.promised_tax_wan if agreement else None,
-        invested_wan=performance.Decimal(invested or 0),
+        invested_wan=Decimal(invested or 0),
         planned_complete=_planned(lead.id, Milestone.COMPLETE),
         completed_on=_actual(lead.id, Milestone.COMPLETE),
         produced_on=_actual(lead.id, Milestone.PRODUCE),
