@@ -13,7 +13,7 @@ from crm.forms import attach_error
 from crm.tracking import steps
 from crm.tracking.access import is_tracked, project_or_404
 from crm.tracking.models import StepDefinition
-from crm.tracking.settings import SETTING_FIELDS, get_settings, peek_settings, save_settings
+from crm.tracking.settings import SETTING_FIELDS, peek_settings, save_settings
 from crm.tracking.step_forms import ReachStepForm, StepDefinitionForm, TrackingSettingsForm
 from crm.tracking.views import bp
 
@@ -115,7 +115,6 @@ def tracking_settings():
     form = TrackingSettingsForm(obj=peek_settings())
     if request.method == "POST":
         if form.validate_on_submit():
-            get_settings()
             save_settings({key: getattr(form, key).data for key in SETTING_FIELDS})
             flash(_("Tracking settings saved."), "success")
             return redirect(url_for("tracking.tracking_settings"))
