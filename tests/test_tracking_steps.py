@@ -328,3 +328,19 @@ def test_api_other_units_project(app, db_session):
     assert api.post(f"/api/v1/projects/{lead_id}/steps", headers=headers,
                     json={"step_id": 1, "reached_on": "2026-11-20"}).status_code == 403
     assert own_api.get(f"/api/v1/projects/{untracked_id}/steps", headers=own_headers).status_code == 404
+
+
+def test_readers_see_the_steps_without_the_form_and_admins_find_the_pages(client, make_client, db_session, clock_at):
+    clock_at(NOW)
+    lead = _project()
+    steps.record_step(lead, _step("签订投资协议").id, date(2026, 11, 5), None, lead.owner)
+    client.login(factories.user(roles=["leader"]))
+    page = client.get(f"/projects/{lead.id}").get_data(as_text=True)
+    assert 'data-panel="steps"' in page and 'data-testid="reach-step-form"' not in page
+    admin = make_client()
+    admin.login(factories.user(roles=["admin"]))
+    home = admin.get("/tracking/settings").get_data(as_text=True)
+    assert 'data-testid="tracking-settings-link"' in home and 'data-testid="step-points-link"' in home
+    assert admin.get(f"/tracking/steps/{_step('首次接洽').id}").status_code == 200
+    assert admin.get("/tracking/steps/999999").status_code == 404
+    assert admin.get("/tracking/results/import").status_code == 200
