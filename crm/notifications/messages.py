@@ -17,6 +17,8 @@ MESSAGES = {
     "light_red": _l("%(company)s: the traffic light turned red (%(count)s reasons). See the project page."),
     "light_yellow": _l("%(company)s: the traffic light turned yellow (%(count)s reasons). See the project page."),
     "light_green": _l("%(company)s: the traffic light is green again."),
+    "problem_assigned": _l("Problem list: a problem of %(company)s was assigned to your unit; solve it by %(due)s."),
+    "problem_solved": _l("Problem list: the problem you raised on %(company)s was solved."),
 }
 
 

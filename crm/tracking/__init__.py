@@ -8,3 +8,4 @@ def init_app(app) -> None:
     from crm.tracking.views import bp
 
     app.register_blueprint(bp)
+    from crm.tracking.step_panels import init_steps; init_steps(app)  # steps, results, 履约/亩均 (issue 15)
