@@ -406,3 +406,13 @@ def test_notifications_in_words(app, kind, text):
 
     with app.test_request_context("/"):
         assert render(kind, {"company": "福建测试项目", "count": 2}) == text
+
+
+def test_a_light_written_meanwhile_by_another_run_is_updated_not_duplicated(today):
+    from crm.lights.services import _insert_lights
+
+    lead = project()
+    services.recompute(lead.id)  # green
+    row = {"lead_id": lead.id, "colour": "red", "reasons": [], "since": today, "computed_at": datetime.now(timezone.utc)}
+    _insert_lights([row])  # as if a concurrent run inserted the new project's light first
+    assert light(lead).colour == "red"

@@ -71,7 +71,7 @@ def _recompute(today: date, lead_ids: list[int] | None) -> dict:
     cleared = db.session.execute(
         delete(ProjectLight).where(*([scope] if scope is not None else []), ProjectLight.lead_id.not_in(lit))
         .execution_options(synchronize_session=False)).rowcount or 0
-    bulk_insert(db.session, ProjectLight.__table__, inserts)
+    _insert_lights(inserts)
     # ORM bulk UPDATE by primary key: one executemany per shape of row (so grouped by shape).
     for shape in ({"lead_id", "colour", "reasons", "since"}, {"lead_id", "reasons"}):
         rows = [row for row in updates if set(row) == shape]
@@ -86,6 +86,26 @@ def _recompute(today: date, lead_ids: list[int] | None) -> dict:
     _forget_loaded_lights()
     return {"lit": len(facts), "new": len(inserts), "changed": sum(1 for c in changes if c["from_colour"]),
             "cleared": cleared}
+
+
+def _insert_lights(rows: list[dict]) -> None:
+    """New current lights. A request's batch and the nightly run may light the same new project at
+    the same moment: the later insert updates the row instead of failing the user's save."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        bulk_insert(db.session, ProjectLight.__table__, rows)
+        return
+    statement = insert(ProjectLight.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["lead_id"],
+        set_={c: statement.excluded[c] for c in ("colour", "reasons", "since", "computed_at")})
+    db.session.execute(statement, rows)
 
 
 def _announce(changes: list[dict]) -> None:
