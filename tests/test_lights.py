@@ -197,7 +197,9 @@ def test_the_facts_of_a_project(today):
         Problem(lead_id=lead.id, category="land", description="已解决", responsible_unit_id=lead.owner_unit_id,
                 due_on=D("2026-05-01"), status="solved", raised_on=D("2026-04-01")),
     ])
-    step = db.session.scalar(select(StepDefinition).order_by(StepDefinition.position))
+    step = StepDefinition(position=99, name="测试步骤（亮灯）", phase="construction", points=1)
+    db.session.add(step)
+    db.session.flush()
     db.session.add(StepRecord(lead_id=lead.id, step_id=step.id, reached_on=D("2026-05-20"),
                               unit_id=lead.owner_unit_id, points=step.points))
     db.session.flush()
