@@ -8,3 +8,6 @@ def init_app(app) -> None:
     from crm.tracking.views import bp
 
     app.register_blueprint(bp)
+    from crm.tracking.core_panels import init_core
+
+    init_core(app)  # the agreement, milestones and 到资 panels, the 'milestone' files, stage ⇄ milestones
