@@ -329,3 +329,32 @@ def test_project_export_is_an_xlsx_with_chinese_headers(client, project):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("项目ID", "企业名称", "项目名称")
     assert [r[0] for r in rows[1:]] == [project.id]
+
+
+# --- evidence files ------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_milestone_evidence_is_added_by_the_owner_unit_and_read_by_readers(client, make_client, project):
+    import io
+
+    from crm.attachments.models import Attachment
+
+    assert _actual(client, project, "sign", "2026-11-20").status_code == 302
+    actual = db.session.scalar(select(MilestoneActual).where(MilestoneActual.lead_id == project.id))
+    response = client.post(f"/attachments/milestone/{actual.id}", {"file": (io.BytesIO(PDF), "投资协议.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:1000]
+    row = db.session.scalar(select(Attachment).where(Attachment.owner_kind == "milestone"))
+    assert row is not None and row.owner_id == actual.id
+    assert "投资协议.pdf" in client.get(f"/projects/{project.id}").get_data(as_text=True)
+    outsider = make_client()
+    outsider.login(factories.user(roles=["officer"]))
+    assert outsider.get(f"/attachments/{row.id}/download").status_code in (403, 404)
+    refused = outsider.post(f"/attachments/milestone/{actual.id}", {"file": (io.BytesIO(PDF), "x.pdf")},
+                            content_type="multipart/form-data")
+    assert refused.status_code in (403, 404)
+    viewer = make_client()
+    viewer.login(factories.user(roles=["viewer"]))
+    assert viewer.get(f"/attachments/{row.id}/download").status_code == 200
