@@ -358,3 +358,13 @@ def test_milestone_evidence_is_added_by_the_owner_unit_and_read_by_readers(clien
     viewer = make_client()
     viewer.login(factories.user(roles=["viewer"]))
     assert viewer.get(f"/attachments/{row.id}/download").status_code == 200
+
+
+def test_project_list_is_paginated(client, officer):
+    leads = [admitted_lead(owner=officer) for _ in range(3)]
+    first = client.get("/projects?per_page=2").get_data(as_text=True)
+    second = client.get("/projects?per_page=2&page=2").get_data(as_text=True)
+    shown = [[lead.id for lead in leads if f'href="/projects/{lead.id}"' in page] for page in (first, second)]
+    assert sorted(shown[0] + shown[1]) == sorted(lead.id for lead in leads) and len(shown[0]) == 2
+    assert "1 / 2" in first
+    assert client.get("/projects?page=0").status_code == 400
