@@ -40,7 +40,12 @@ def _agreement_context(lead, user) -> dict:
 
 def _milestones_context(lead, user) -> dict:
     can_edit = can_edit_unit_records(user, lead.owner_unit_id)
-    return {"lines": queries.timeline(lead.id), "can_edit": can_edit,
+    from crm.attachments.queries import panels
+    from crm.tracking.milestone_attachments import MILESTONE_KIND
+
+    lines = queries.timeline(lead.id)
+    files = panels(MILESTONE_KIND, {line.actual.id: line.actual for line in lines if line.actual}, user)
+    return {"lines": lines, "can_edit": can_edit, "files": files,
             "form": _form("actual", lambda: ActualForm(formdata=None)) if can_edit else None}
 
 
