@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.extensions import db
@@ -174,7 +175,7 @@ def project_rows(leads: list[Lead]) -> list[ProjectRow]:
 def project_page(user, filters: ProjectFilters) -> tuple[list[ProjectRow], int]:
     stmt = project_query(user, filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    leads = list(db.session.scalars(stmt.order_by(Lead.id.desc())
+    leads = list(db.session.scalars(stmt.order_by(Lead.id.desc()).options(selectinload(Lead.owner_unit))
                                     .offset((filters.page - 1) * filters.per_page).limit(filters.per_page)))
     return project_rows(leads), total
 
@@ -182,7 +183,8 @@ def project_page(user, filters: ProjectFilters) -> tuple[list[ProjectRow], int]:
 def all_project_rows(user, filters: ProjectFilters, chunk: int = 500):
     """Every matching project (the export), in chunks."""
     offset = 0
-    stmt = project_query(user, filters).order_by(Lead.id.desc())
+    stmt = project_query(user, filters).order_by(Lead.id.desc()).options(
+        selectinload(Lead.owner_unit), selectinload(Lead.chain))
     while True:
         leads = list(db.session.scalars(stmt.offset(offset).limit(chunk)))
         if not leads:
