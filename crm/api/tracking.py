@@ -20,7 +20,7 @@ from crm.leads.models import Lead
 from crm.leads.pipeline import stage_label
 from crm.tracking import queries, services
 from crm.tracking.access import is_tracked
-from crm.tracking.models import MILESTONE_ORDER, milestone_label
+from crm.tracking.models import MILESTONE_ORDER
 
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 MILESTONES = [m.value for m in MILESTONE_ORDER]
@@ -59,7 +59,8 @@ def _date(value, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ApiError(422, _("The date must look like 2024-03-05."), fields={field: [_("The date must look like 2024-03-05.")]})
+        message = _("The date must look like 2024-03-05.")
+        raise ApiError(422, message, fields={field: [message]})
 
 
 def _rule(exc: services.TrackingError):
@@ -243,7 +244,8 @@ _INVESTMENTS = {"type": "object", "properties": {
         "note": _STR}}}}}
 _PROJECT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "company_name": {"type": "string"}, "project_name": _STR,
-    "owner_unit_id": {"type": "integer"}, "owner_unit": {"type": "string"}, "chain_id": {"type": ["integer", "null"]},
+    "owner_unit_id": {"type": "integer"}, "owner_unit": {"type": "string"},
+    "chain_id": {"type": ["integer", "null"]},
     "stage": {"type": "string"}, "stage_label": {"type": "string"}, "colour": {"enum": ["green", "yellow", "red", None]},
     "contracted_wan": _NUM, "invested_wan": {"type": "number"},
     "overdue": {"type": "array", "items": {"enum": MILESTONES}}, "open_problems": {"type": "integer"},
