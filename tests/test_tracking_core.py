@@ -368,3 +368,15 @@ def test_project_list_is_paginated(client, officer):
     assert sorted(shown[0] + shown[1]) == sorted(lead.id for lead in leads) and len(shown[0]) == 2
     assert "1 / 2" in first
     assert client.get("/projects?page=0").status_code == 400
+
+
+def test_a_project_older_than_tracking_uses_the_leads_dates(db_session):
+    lead = admitted_lead(stage="started")
+    lead.signed_on, lead.started_on = date(2026, 10, 1), date(2026, 10, 10)
+    db.session.flush()
+    with pytest.raises(services.TrackingError):
+        services.record_actual(lead, "sign", date(2026, 10, 20), lead.owner)  # after the start
+    services.record_actual(lead, "complete", date(2026, 11, 1), lead.owner)
+    assert lead.stage == "completed"
+    services.record_actual(lead, "start", date(2026, 10, 10), lead.owner)
+    assert lead.started_on == date(2026, 10, 10)

@@ -243,21 +243,24 @@ def _check_actual_order(lead: Lead, milestone: Milestone, day: date, recorded: d
                         field: str = "actual_on") -> None:
     """The actual date follows every earlier recorded milestone and precedes every later one; a
     staged milestone needs the staged milestone before it (no 竣工 without 开工)."""
+    # The lead's own 签约/开工 dates stand in for actuals not recorded (a project older than tracking).
+    dates = {Milestone.SIGN.value: lead.signed_on, Milestone.START.value: lead.started_on}
+    dates.update({m: row.actual_on for m, row in recorded.items()})
     index = MILESTONE_ORDER.index(milestone)
     for earlier in MILESTONE_ORDER[:index]:
-        row = recorded.get(earlier.value)
-        if row is not None and day < row.actual_on:
+        other = dates.get(earlier.value)
+        if other is not None and day < other:
             raise TrackingError(_("The actual %(m)s (%(day)s) cannot be before the actual %(e)s (%(before)s).",
                                   m=milestone_label(milestone), day=day.isoformat(),
-                                  e=milestone_label(earlier), before=row.actual_on.isoformat()), field)
+                                  e=milestone_label(earlier), before=other.isoformat()), field)
     for later in MILESTONE_ORDER[index + 1:]:
-        row = recorded.get(later.value)
-        if row is not None and day > row.actual_on:
+        other = dates.get(later.value)
+        if other is not None and day > other:
             raise TrackingError(_("The actual %(m)s (%(day)s) cannot be after the actual %(l)s (%(after)s).",
                                   m=milestone_label(milestone), day=day.isoformat(),
-                                  l=milestone_label(later), after=row.actual_on.isoformat()), field)
+                                  l=milestone_label(later), after=other.isoformat()), field)
     required = previous_staged(milestone)
-    if required is not None and required.value not in recorded:
+    if required is not None and dates.get(required.value) is None:
         raise TrackingError(_("Record the actual %(e)s first: %(m)s cannot come before it.",
                               e=milestone_label(required), m=milestone_label(milestone)), "milestone")
 
