@@ -167,3 +167,13 @@ def test_project_list_with_filters(client, officer, project):
     assert client.get("/api/v1/projects?overdue=1", headers=h).get_json()["total"] == 1
     assert client.get("/api/v1/projects?colour=red", headers=h).get_json()["total"] == 0
     assert client.get("/api/v1/projects?stage=nonsense", headers=h).status_code == 400
+
+
+def test_a_lead_not_yet_admitted_has_no_project(client, officer):
+    lead = factories.negotiating_lead(owner=officer)
+    h = _token(officer)
+    for path in ("agreement", "milestones", "investments"):
+        assert client.get(f"/api/v1/projects/{lead.id}/{path}", headers=h).status_code == 404
+    client.login(officer)
+    assert client.get(f"/projects/{lead.id}").status_code == 404
+    assert client.get(f"/projects/{lead.id}/agreement").status_code == 404

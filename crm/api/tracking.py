@@ -36,13 +36,15 @@ def _iso(value):
 
 def _project(lead_id: int, write: bool = False) -> Lead:
     lead = db.session.get(Lead, lead_id)
-    if lead is None or not is_tracked(lead):
+    if lead is None:
         raise ApiError(404, _("The page or record does not exist."))
     user = acting_user()
     allowed = (can_edit_unit_records(user, lead.owner_unit_id) if write
                else can_read_unit_records(user, lead.owner_unit_id))
     if not allowed:
         raise ApiError(403, _("You do not have permission to do this."))
+    if not is_tracked(lead):  # as the page: another unit's lead is 403 whatever its stage
+        raise ApiError(404, _("The page or record does not exist."))
     return lead
 
 
