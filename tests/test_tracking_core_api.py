@@ -171,9 +171,8 @@ def test_project_list_with_filters(client, officer, project):
 
 def test_a_lead_not_yet_admitted_has_no_project(client, officer):
     lead = factories.negotiating_lead(owner=officer)
-    h = _token(officer)
-    for path in ("agreement", "milestones", "investments"):
-        assert client.get(f"/api/v1/projects/{lead.id}/{path}", headers=h).status_code == 404
     client.login(officer)
+    for path in ("agreement", "milestones", "investments"):
+        assert client.get(f"/api/v1/projects/{lead.id}/{path}").status_code == 404
     assert client.get(f"/projects/{lead.id}").status_code == 404
     assert client.get(f"/projects/{lead.id}/agreement").status_code == 404
