@@ -14,6 +14,14 @@ MESSAGES = {
     "decision_proposed": _l("%(company)s is proposed for the leadership group's agenda."),
     "decision_admitted": _l("The leadership group admitted %(company)s (%(meeting)s).%(conditions)s"),
     "decision_rejected": _l("The leadership group did not admit %(company)s (%(meeting)s).%(conditions)s"),
+    "letter_reminder": _l("Reminder letter %(number)s on %(project)s: a start or production is planned for "
+                          "%(planned)s. Acknowledge it and reply by %(due)s."),
+    "letter_assignment": _l("Assignment letter %(number)s on %(project)s: the start or production planned for "
+                            "%(planned)s is overdue. Acknowledge it and reply by %(due)s."),
+    "letter_supervision": _l("Supervision letter %(number)s on %(project)s: the project is red. Acknowledge it "
+                             "and reply by %(due)s."),
+    "letters_no_calendar": _l("The holiday schedule for %(year)s is not entered: %(count)s letters due today "
+                              "cannot be dated for their reply and were not written. Enter it in the holiday table."),
 }
 
 

@@ -13,7 +13,8 @@ from crm import clock
 from crm.extensions import db
 from crm.papers.models import DocumentCounter, DocumentNumber, PaperKind, PaperSettings
 
-SETTING_FIELDS = ("notice_issuer", "minutes_issuer", "notice_prefix", "minutes_prefix")
+SETTING_FIELDS = ("notice_issuer", "minutes_issuer", "notice_prefix", "minutes_prefix", "letter_issuer",
+                  "letter_prefix")
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -22,7 +23,7 @@ def get_settings() -> PaperSettings:
     """The one settings row (made empty on first use: the papers then show a placeholder)."""
     settings = db.session.get(PaperSettings, 1)
     if settings is None:
-        settings = PaperSettings(id=1, notice_issuer="", minutes_issuer="", notice_prefix="", minutes_prefix="")
+        settings = PaperSettings(id=1, **{name: "" for name in SETTING_FIELDS})
         db.session.add(settings)
         db.session.flush()
     return settings
@@ -31,7 +32,7 @@ def get_settings() -> PaperSettings:
 def peek_settings() -> PaperSettings:
     """The settings for reading: an unsaved empty row when none exists (no write on a GET)."""
     return db.session.get(PaperSettings, 1) or PaperSettings(
-        id=1, notice_issuer="", minutes_issuer="", notice_prefix="", minutes_prefix="")
+        id=1, **{name: "" for name in SETTING_FIELDS})
 
 
 def save_settings(data: dict) -> PaperSettings:
@@ -186,6 +187,13 @@ def minutes_head(meeting) -> PaperHead:
     issued = number.issued_on if number else minutes_day(meeting)
     return PaperHead(PaperKind.MINUTES.value, peek_settings().issuer(PaperKind.MINUTES),
                      number_text(number, PaperKind.MINUTES), issued, draft=number is None)
+
+
+def letter_head(letter) -> PaperHead:
+    """A letter (三函) is numbered when it is written; one given before this existed is numbered now."""
+    number = number_for(PaperKind.LETTER, letter.id, letter.issued_on)
+    return PaperHead(PaperKind.LETTER.value, peek_settings().issuer(PaperKind.LETTER),
+                     number_text(number, PaperKind.LETTER), number.issued_on)
 
 
 def recent_numbers(limit: int = 20) -> list[tuple[DocumentNumber, str]]:
