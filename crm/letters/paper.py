@@ -36,6 +36,7 @@ class LetterContent:
 def letter_content(letter: Letter) -> LetterContent:
     lead = letter.lead
     project = lead.project_name or lead.company_name
+    company = lead.company_name if lead.project_name else ""  # never the company's name twice
     words = milestone_words(letter.milestone)
     planned = cn_date(letter.planned_on)
     reasons: list[str] = []
@@ -43,18 +44,18 @@ def letter_content(letter: Letter) -> LetterContent:
         title = _("On the %(milestone)s of %(project)s: reminder letter", project=project, milestone=words)
         body = _("Under the investment agreement, %(project)s of %(company)s is planned to reach %(milestone)s "
                  "on %(planned)s. Your unit is asked to prepare for it in good time and see that it happens as "
-                 "planned.", project=project, company=lead.company_name, milestone=words, planned=planned)
+                 "planned.", project=project, company=company, milestone=words, planned=planned)
     elif letter.kind == LetterKind.ASSIGNMENT:
         days = (letter.issued_on - letter.planned_on).days if letter.planned_on else 0
         title = _("On the %(milestone)s of %(project)s: assignment letter", project=project, milestone=words)
         body = _("Under the investment agreement, %(project)s of %(company)s was planned to reach %(milestone)s "
                  "on %(planned)s; %(days)s days later it has not. The matter is hereby assigned to your unit: "
                  "find out why, take effective measures to move it forward, and report on what was done.",
-                 project=project, company=lead.company_name, milestone=words, planned=planned, days=days)
+                 project=project, company=company, milestone=words, planned=planned, days=days)
     else:
         title = _("On %(project)s: supervision letter", project=project)
         body = _("%(project)s of %(company)s lags seriously behind its agreement and its light is red, for "
-                 "these reasons:", project=project, company=lead.company_name)
+                 "these reasons:", project=project, company=company)
         reasons = [f"{n}. {line}" for n, line in enumerate(
             [r for r in (letter.reasons or "").splitlines() if r.strip()], 1)]
     paragraphs = [body]
