@@ -81,6 +81,7 @@ def paper_docx(letter_id: int):
 @bp.route("/<int:letter_id>/acknowledge", methods=["POST"])
 @require_permission(Permission.TRACKING_RESPOND)
 def acknowledge(letter_id: int):
+    """The addressed unit's responders (officers, team leads, department liaisons): 签收, once."""
     letter = _letter_or_404(letter_id)
     form = AcknowledgeForm()
     if not form.validate_on_submit():
@@ -100,6 +101,7 @@ def acknowledge(letter_id: int):
 @bp.route("/<int:letter_id>/reply", methods=["POST"])
 @require_permission(Permission.TRACKING_RESPOND)
 def reply(letter_id: int):
+    """The addressed unit's responders: 反馈 with the progress, once (acknowledges too)."""
     letter = _letter_or_404(letter_id)
     if not access.may_respond(acting_user(), letter):
         abort(403)
