@@ -166,6 +166,24 @@ def test_the_unique_constraint_stops_a_concurrent_second_letter(app, db_session,
                                  .where(DocumentNumber.kind == "letter")) == 1
 
 
+def test_a_batch_refused_by_a_concurrent_run_is_written_one_by_one(app, db_session, clock_at):
+    from crm.letters.triggers import due_letters
+    from crm.tracking.settings import peek_settings
+
+    a, b = _project(), _project()
+    _plan(a, "start", "2025-06-20")
+    _plan(b, "start", "2025-06-21")
+    clock_at(TODAY)
+    with app.app_context():
+        due = due_letters(D("2025-06-10"), peek_settings())
+        services.write_letter(due[0], D("2025-06-10"), D("2025-06-17"))   # the other run was first
+        made = services.write_letters(due, D("2025-06-10"), D("2025-06-17"))
+        assert [(letter.lead_id, item.lead_id) for letter, item in made] == [(b.id, b.id)]
+        numbers = db.session.scalars(select(DocumentNumber.number).where(DocumentNumber.kind == "letter")
+                                     .order_by(DocumentNumber.number)).all()
+        assert numbers == [1, 2]
+
+
 def test_letters_are_addressed_numbered_dated_and_notified(app, db_session, clock_at):
     save_settings({"letter_issuer": "将乐县招商引资工作领导小组办公室", "letter_prefix": "将招函"})
     unit = factories.unit("万全乡")

@@ -2,7 +2,7 @@
 
 Idempotent and race-safe: a letter already written is not due again (the query skips it), and
 two runs at once cannot both write it (the unique project/milestone/kind constraint, checked in a
-savepoint per letter). Commits per chunk, so a long first run keeps what it wrote."""
+savepoint per chunk, then per letter if a chunk is refused). Commits per chunk, so a long first run keeps what it wrote."""
 from __future__ import annotations
 
 from flask import current_app
@@ -38,12 +38,9 @@ def write_due_letters() -> dict:
         return {"due": len(due), "written": 0, "no_calendar": exc.year}
     written = 0
     for start in range(0, len(due), CHUNK):
-        made = []
-        for item in due[start:start + CHUNK]:
-            letter = services.write_letter(item, today, reply_due_on)
-            if letter is not None:
-                made.append((letter, item))
+        made = services.write_letters(due[start:start + CHUNK], today, reply_due_on)
         services.notify_written(made)
         db.session.commit()
+        db.session.expunge_all()  # keep each flush's work (and the audit's scan) to one chunk
         written += len(made)
     return {"due": len(due), "written": written}

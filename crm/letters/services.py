@@ -19,7 +19,7 @@ from crm.letters.queries import numbers_for
 from crm.letters.triggers import DueLetter
 from crm.notifications.services import notify_many, unit_users_with_role
 from crm.papers.models import PaperKind
-from crm.papers.services import local_day, number_for
+from crm.papers.services import local_day, number_for, number_many
 from crm.validation import OutOfRange, check_text
 
 REPLY_LIMIT = 4000
@@ -69,11 +69,15 @@ def reasons_text(reasons: list | None) -> str:
     return "\n".join(lines) or _("The project's light is red.")
 
 
+def _new_letter(due: DueLetter, issued_on: date, reply_due_on: date) -> Letter:
+    return Letter(lead_id=due.lead_id, kind=due.kind, milestone=due.milestone, unit_id=due.unit_id,
+                  issued_on=issued_on, planned_on=due.planned_on, reply_due_on=reply_due_on,
+                  reasons=reasons_text(due.reasons) if due.kind == LetterKind.SUPERVISION else None)
+
+
 def write_letter(due: DueLetter, issued_on: date, reply_due_on: date) -> Letter | None:
     """Write and number one letter; None when it exists already (a concurrent run wrote it)."""
-    letter = Letter(lead_id=due.lead_id, kind=due.kind, milestone=due.milestone, unit_id=due.unit_id,
-                    issued_on=issued_on, planned_on=due.planned_on, reply_due_on=reply_due_on,
-                    reasons=reasons_text(due.reasons) if due.kind == LetterKind.SUPERVISION else None)
+    letter = _new_letter(due, issued_on, reply_due_on)
     try:
         with db.session.begin_nested():
             db.session.add(letter)
@@ -82,6 +86,21 @@ def write_letter(due: DueLetter, issued_on: date, reply_due_on: date) -> Letter 
         return None  # once per project, milestone and kind: the unique constraint decided
     number_for(PaperKind.LETTER, letter.id, issued_on)
     return letter
+
+
+def write_letters(dues: list[DueLetter], issued_on: date, reply_due_on: date) -> list[tuple[Letter, DueLetter]]:
+    """Write and number many letters in one INSERT each; if a concurrent run wrote one of them
+    meanwhile (the unique constraint refuses the batch), one at a time, skipping those."""
+    letters = [_new_letter(due, issued_on, reply_due_on) for due in dues]
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(letters)
+            db.session.flush()
+    except IntegrityError:
+        made = [(write_letter(due, issued_on, reply_due_on), due) for due in dues]
+        return [(letter, due) for letter, due in made if letter is not None]
+    number_many(PaperKind.LETTER, [letter.id for letter in letters], issued_on)
+    return list(zip(letters, dues))
 
 
 def notify_written(letters: list[tuple[Letter, DueLetter]]) -> int:

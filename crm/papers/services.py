@@ -51,21 +51,22 @@ def existing_number(kind: str, subject_id: int) -> DocumentNumber | None:
                                                           DocumentNumber.subject_id == subject_id))
 
 
-def _next_in_sequence(kind: str, year: int) -> int:
-    """Increment the (kind, year) counter and return the new value. The UPDATE holds the row's
-    write lock until the transaction ends (PostgreSQL; SQLite locks the whole file), so two
-    transactions never get the same value; the first of a year inserts the row, and a
-    concurrent first insert loses on the primary key and increments instead."""
+def _next_in_sequence(kind: str, year: int, count: int = 1) -> int:
+    """Increment the (kind, year) counter by `count` and return the new value (the last of the
+    `count` numbers taken). The UPDATE holds the row's write lock until the transaction ends
+    (PostgreSQL; SQLite locks the whole file), so two transactions never get the same value; the
+    first of a year inserts the row, and a concurrent first insert loses on the primary key and
+    increments instead."""
     bump = (update(DocumentCounter).where(DocumentCounter.kind == kind, DocumentCounter.year == year)
-            .values(last=DocumentCounter.last + 1).returning(DocumentCounter.last))
+            .values(last=DocumentCounter.last + count).returning(DocumentCounter.last))
     for _attempt in range(3):
         value = db.session.execute(bump).scalar()
         if value is not None:
             return value
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(DocumentCounter).values(kind=kind, year=year, last=1))
-            return 1
+                db.session.execute(insert(DocumentCounter).values(kind=kind, year=year, last=count))
+            return count
         except IntegrityError:
             continue  # someone else inserted the year's row just now: increment theirs
     raise RuntimeError(f"document counter {kind}/{year} could not be incremented")
@@ -94,6 +95,30 @@ def number_for(kind: str, subject_id: int, issued_on: date | None = None) -> Doc
             raise
         return found
     return row
+
+
+def number_many(kind: str, subject_ids, issued_on: date) -> dict[int, DocumentNumber]:
+    """Numbers for many subjects dated the same day (the night's letters), in one counter bump and
+    one INSERT; those already numbered keep theirs. Same rules as number_for."""
+    kind = PaperKind(kind).value
+    ids = list(dict.fromkeys(subject_ids))
+    found = {row.subject_id: row for row in db.session.scalars(select(DocumentNumber).where(
+        DocumentNumber.kind == kind, DocumentNumber.subject_id.in_(ids)))} if ids else {}
+    todo = [subject for subject in ids if subject not in found]
+    if not todo:
+        return found
+    prefix = peek_settings().prefix(kind)
+    try:
+        with db.session.begin_nested():
+            last = _next_in_sequence(kind, issued_on.year, len(todo))
+            rows = [DocumentNumber(kind=kind, year=issued_on.year, number=last - len(todo) + 1 + n, subject_id=subject,
+                                   prefix=prefix, issued_on=issued_on) for n, subject in enumerate(todo)]
+            db.session.add_all(rows)
+            db.session.flush()
+    except IntegrityError:
+        # One was numbered by a concurrent request meanwhile: one at a time, as number_for does.
+        return {**found, **{subject: number_for(kind, subject, issued_on) for subject in todo}}
+    return {**found, **{row.subject_id: row for row in rows}}
 
 
 def number_text(number: DocumentNumber | None, kind: str) -> str:
