@@ -52,13 +52,16 @@ def index():
 @require_permission(*READ)
 def show(letter_id: int):
     """The addressed unit's responders and the project's readers (liaisons: the letter and the project's name only)."""
-    letter = _letter_or_404(letter_id)
+    return _show(_letter_or_404(letter_id), ReplyForm())
+
+
+def _show(letter: Letter, reply_form: ReplyForm, status: int = 200):
     user = acting_user()
     today = clock.today()
     return render_template("letters/show.html", letter=letter, today=today, state=queries.state_of(letter, today),
                            number=queries.numbers_for([letter.id]).get(letter.id, ""),
                            may_respond=access.may_respond(user, letter), sees_project=access.sees_project(user, letter),
-                           ack_form=AcknowledgeForm(), reply_form=ReplyForm())
+                           ack_form=AcknowledgeForm(), reply_form=reply_form), status
 
 
 @bp.route("/<int:letter_id>/paper")
@@ -116,8 +119,4 @@ def reply(letter_id: int):
         else:
             flash(_("Reply sent."), "success")
             return redirect(url_for("letters.show", letter_id=letter.id))
-    today = clock.today()
-    return render_template("letters/show.html", letter=letter, today=today, state=queries.state_of(letter, today),
-                           number=queries.numbers_for([letter.id]).get(letter.id, ""), may_respond=True,
-                           sees_project=access.sees_project(acting_user(), letter),
-                           ack_form=AcknowledgeForm(), reply_form=form), 400
+    return _show(letter, form, 400)
