@@ -46,3 +46,53 @@ def test_the_worker_writes_each_letter_once(app, committed):
         ("reminder", "start", date(2025, 6, 10), date(2025, 6, 17))]
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == team_lead_id, Notification.kind == "letter_reminder")) == 1
+
+
+def test_two_runs_at_once_write_each_letter_once(app, committed, clock_at):
+    """Both runs may find the same letters due; the unique constraint lets one write them (SQLite
+    as the app runs it, BEGIN IMMEDIATE; PostgreSQL with its row and index locks)."""
+    import threading
+
+    from crm.database import _make_engine
+    from crm.letters.jobs import write_due_letters
+    from crm.papers.models import DocumentNumber
+
+    with app.test_request_context():
+        unit = factories.unit("万全乡")
+        factories.user(roles=["team_lead"], unit_=unit)
+        lead_ids = []
+        for n in range(30):
+            lead = factories.lead(owner=factories.user(unit_=unit), project_name=f"并发测试项目{n}")
+            lead.stage = "signed"
+            db.session.add(MilestonePlan(lead_id=lead.id, milestone="start", planned_on=date(2025, 5, 20)))
+            db.session.add(MilestonePlan(lead_id=lead.id, milestone="produce", planned_on=date(2025, 6, 30)))
+            lead_ids.append(lead.id)
+        db.session.commit()
+    clock_at(NIGHT)
+    url = app.config["DATABASE_URL"]
+    engine = _make_engine(url, sqlite_immediate=True) if url.startswith("sqlite") else db.engine
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                db.session.remove()
+                db.session(bind=engine)
+                barrier.wait(timeout=10)
+                results.append(write_due_letters()["written"])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sum(results) == 60
+    assert db.session.scalar(select(func.count()).select_from(Letter)) == 60
+    numbers = db.session.scalars(select(DocumentNumber.number).where(DocumentNumber.kind == "letter")).all()
+    assert sorted(numbers) == list(range(1, 61))
