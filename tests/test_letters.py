@@ -362,10 +362,34 @@ def test_letter_list_filters_and_counts_overdue(client, app, db_session, clock_a
     assert client.get("/letters?state=overdue").get_data(as_text=True).count('data-letter="') == 2
     assert client.get("/letters?state=answered").get_data(as_text=True).count('data-letter="') == 1
     assert client.get("/letters?kind=supervision").get_data(as_text=True).count('data-letter="') == 1
-    assert client.get("/letters?kind=bogus&state=bogus&page=x").status_code == 200
+    assert client.get("/letters?kind=bogus&state=bogus&cursor=x.y.z").status_code == 200
     client.post("/logout")
     client.login(factories.user(roles=["viewer"]))
     assert client.get("/letters").get_data(as_text=True).count('data-letter="') == 4   # LEADS_READ_ALL: all
+
+
+def test_the_list_pages_by_keyset_overdue_first_then_newest(app, db_session, clock_at):
+    from crm.letters.queries import letter_page
+
+    unit = factories.unit()
+    leads = [_project(unit=unit) for _ in range(5)]
+    for n, lead in enumerate(leads):  # written on five nights, one letter each
+        _plan(lead, "start", "2025-06-20")
+        _run(app, clock_at, f"2025-06-0{n + 1}T02:00:00+08:00")
+    viewer = factories.user(roles=["viewer"])
+    # 5 working days (端午 31 May–2 June off): the letters of 1 and 2 June are due 9 June, of 3 June
+    # the 10th, of 4 June the 11th, of 5 June the 12th; on 11 June the first three are overdue.
+    clock_at("2025-06-11T09:00:00+08:00")
+    with app.app_context():
+        seen, cursor = [], None
+        while True:
+            page = letter_page(viewer, D("2025-06-11"), cursor=cursor, per_page=2)
+            seen += [letter.issued_on.day for letter in page.letters]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert page.total == 5
+    assert seen == [3, 2, 1, 5, 4]  # the overdue ones first, each group newest first
 
 
 @pytest.mark.parametrize("roles, own_unit, status", [
@@ -442,6 +466,7 @@ def test_api_lists_reads_acknowledges_and_replies(client, letter):
     answered = client.post(f"/api/v1/letters/{letter.id}/reply", headers=headers, json={"reply": "已开工"})
     assert answered.status_code == 200 and answered.get_json()["state"] == "answered"
     assert client.get("/api/v1/letters?kind=bogus", headers=headers).status_code == 422
+    assert client.get("/api/v1/letters?cursor=1.2025-13-01.5", headers=headers).status_code == 422
 
 
 def test_api_refuses_another_unit_and_hides_the_project_from_liaisons(client, letter):

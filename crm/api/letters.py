@@ -57,24 +57,22 @@ def _raise(exc: services.LetterError):
 @bp.route("/letters")
 @require_permission(*READ)
 def api_letters():
-    """The letters the caller may read, overdue first; filters kind and state; 50 a page."""
+    """The letters the caller may read, overdue first; filters kind and state; 50 a page (keyset: cursor)."""
     kind = request.args.get("kind") or None
     state = request.args.get("state") or None
     if kind is not None and kind not in {k.value for k in LetterKind}:
         raise ApiError(422, _("Unknown kind of letter."), fields={"kind": [_("Unknown kind of letter.")]})
     if state is not None and state not in queries.STATES:
         raise ApiError(422, _("Unknown state of letter."), fields={"state": [_("Unknown state of letter.")]})
-    try:
-        page = int(request.args.get("page", 1))
-    except ValueError:
-        raise ApiError(422, _("Give a page number."), fields={"page": [_("Give a page number.")]})
-    if not 1 <= page <= 100000:
-        raise ApiError(422, _("Give a page number."), fields={"page": [_("Give a page number.")]})
     today = clock.today()
     user = acting_user()
-    result = queries.letter_page(user, today, kind=kind, state=state, page=page)
+    try:
+        result = queries.letter_page(user, today, kind=kind, state=state, cursor=request.args.get("cursor") or None)
+    except queries.BadCursor:
+        raise ApiError(422, _("The cursor is invalid: start again without it."),
+                       fields={"cursor": [_("The cursor is invalid: start again without it.")]})
     return jsonify({"items": [letter_json(l, result.numbers.get(l.id, ""), today, user) for l in result.letters],
-                    "total": result.total, "page": result.page, "pages": result.pages, "counts": result.counts})
+                    "total": result.total, "next_cursor": result.next_cursor, "counts": result.counts})
 
 
 @bp.route("/letters/<int:letter_id>")
@@ -135,11 +133,13 @@ DOCUMENT["paths"]["/letters"] = {"get": {
                "readers of a unit's leads its projects', county-wide readers all; overdue first",
     "parameters": [{"name": "kind", "in": "query", "schema": {"enum": [k.value for k in LetterKind]}},
                    {"name": "state", "in": "query", "schema": {"enum": list(queries.STATES)}},
-                   {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
+                   {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                    "description": "next_cursor of the previous page"}],
     "responses": {"200": _resp("a page of letters", {"type": "object", "properties": {
-        "items": {"type": "array", "items": _L_REF}, "total": {"type": "integer"}, "page": {"type": "integer"},
-        "pages": {"type": "integer"}, "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}}),
-        "422": _resp("unknown kind, state or page", {"$ref": "#/components/schemas/Error"}), **_ERRORS}}}
+        "items": {"type": "array", "items": _L_REF}, "total": {"type": "integer"},
+        "next_cursor": {"type": ["string", "null"], "description": "null on the last page"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}}),
+        "422": _resp("unknown kind, state or cursor", {"$ref": "#/components/schemas/Error"}), **_ERRORS}}}
 DOCUMENT["paths"]["/letters/{letter_id}"] = {"parameters": _LETTER_ID, "get": {
     "summary": "One letter", "responses": {"200": _resp("the letter", _L_REF), **_L_ERRORS}}}
 DOCUMENT["paths"]["/letters/{letter_id}/acknowledge"] = {"parameters": _LETTER_ID, "post": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from crm.extensions import db
@@ -49,8 +49,7 @@ class LetterPage:
     numbers: dict[int, str]
     total: int
     counts: dict[str, int]
-    page: int
-    pages: int
+    next_cursor: str | None
 
 
 def _base(user, kind: str | None = None, unit_id: int | None = None, lead_id: int | None = None):
@@ -90,22 +89,49 @@ def numbers_for(letter_ids) -> dict[int, str]:
     return {row.subject_id: number_text(row, PaperKind.LETTER) for row in rows}
 
 
+class BadCursor(ValueError):
+    pass
+
+
+def _overdue_rank(today: date):
+    return case((and_(Letter.replied_at.is_(None), Letter.reply_due_on < today), 0), else_=1)
+
+
+def _cursor(letter: Letter, today: date) -> str:
+    return f"{0 if is_overdue(letter, today) else 1}.{letter.issued_on.isoformat()}.{letter.id}"
+
+
+def _after(cursor: str, today: date):
+    """The rows after `cursor` in the list's order (overdue first, then the newest): keyset, no OFFSET."""
+    try:
+        rank, day, letter_id = cursor.split(".")
+        rank, day, letter_id = int(rank), date.fromisoformat(day), int(letter_id)
+    except ValueError as exc:
+        raise BadCursor(cursor) from exc
+    if rank not in (0, 1) or not 0 < letter_id < 2**31:
+        raise BadCursor(cursor)
+    order = _overdue_rank(today)
+    return or_(order > rank, and_(order == rank, or_(Letter.issued_on < day,
+                                                     and_(Letter.issued_on == day, Letter.id < letter_id))))
+
+
 def letter_page(user, today: date, *, kind: str | None = None, state: str | None = None,
-                unit_id: int | None = None, page: int = 1, per_page: int = PER_PAGE) -> LetterPage:
-    """The letters the user may read, overdue first, then the newest."""
+                unit_id: int | None = None, cursor: str | None = None, per_page: int = PER_PAGE) -> LetterPage:
+    """The letters the user may read, overdue first, then the newest; `cursor` continues a list
+    (BadCursor when it cannot be read)."""
     query = _base(user, kind, unit_id)
     all_counts = counts(query, today)
     if state:
         query = query.where(state_clause(state, today))
     total = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    overdue_first = case((and_(Letter.replied_at.is_(None), Letter.reply_due_on < today), 0), else_=1)
-    letters = list(db.session.scalars(
+    if cursor:
+        query = query.where(_after(cursor, today))
+    rows = list(db.session.scalars(
         query.options(contains_eager(Letter.lead))
-        .order_by(overdue_first, Letter.issued_on.desc(), Letter.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).unique())
-    return LetterPage(letters, numbers_for(l.id for l in letters), total, all_counts, page, pages)
+        .order_by(_overdue_rank(today), Letter.issued_on.desc(), Letter.id.desc()).limit(per_page + 1)).unique())
+    letters = rows[:per_page]
+    next_cursor = _cursor(letters[-1], today) if len(rows) > per_page else None
+    return LetterPage(letters, numbers_for(l.id for l in letters), total, all_counts, next_cursor)
 
 
 def project_letters(lead_id: int) -> list[Letter]:

@@ -25,13 +25,6 @@ def _letter_or_404(letter_id: int) -> Letter:
     return letter
 
 
-def _page_arg() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
-
-
 @bp.route("")
 @require_permission(*READ)
 def index():
@@ -43,8 +36,13 @@ def index():
     if state not in (None, *queries.STATES):
         state = None
     today = clock.today()
-    page = queries.letter_page(acting_user(), today, kind=kind, state=state, page=_page_arg())
-    return render_template("letters/index.html", page=page, kind=kind, state=state, today=today,
+    cursor = request.args.get("cursor") or None
+    try:
+        page = queries.letter_page(acting_user(), today, kind=kind, state=state, cursor=cursor)
+    except queries.BadCursor:
+        cursor = None
+        page = queries.letter_page(acting_user(), today, kind=kind, state=state)
+    return render_template("letters/index.html", page=page, kind=kind, state=state, today=today, cursor=cursor,
                            kinds=LETTER_KIND_LABELS, state_of=queries.state_of)
 
 
