@@ -1,6 +1,7 @@
 """The one place the workflow asks for the time, so tests and demos can fix it (CRM_CLOCK_NOW)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -26,3 +27,18 @@ def local_zone() -> ZoneInfo:
 def today():
     """The county's local date now."""
     return now().astimezone(local_zone()).date()
+
+
+@contextmanager
+def fixed_at(day):
+    """Within the block, now() is local noon of `day` (a demo built for another day computes its
+    lights and letters as of that day). Only for seeding and tests: it changes the app's config."""
+    from datetime import time
+
+    moment = datetime.combine(day, time(12), tzinfo=local_zone())
+    previous = current_app.config.get("CLOCK_NOW")
+    current_app.config["CLOCK_NOW"] = moment
+    try:
+        yield moment
+    finally:
+        current_app.config["CLOCK_NOW"] = previous

@@ -14,6 +14,8 @@ MESSAGES = {
     "decision_proposed": _l("%(company)s is proposed for the leadership group's agenda."),
     "decision_admitted": _l("The leadership group admitted %(company)s (%(meeting)s).%(conditions)s"),
     "decision_rejected": _l("The leadership group did not admit %(company)s (%(meeting)s).%(conditions)s"),
+    "problem_assigned": _l("Problem list: a problem of %(company)s was assigned to your unit; solve it by %(due)s."),
+    "problem_solved": _l("Problem list: the problem you raised on %(company)s was solved."),
     "letter_reminder": _l("Reminder letter %(number)s on %(project)s: a start or production is planned for "
                           "%(planned)s. Acknowledge it and reply by %(due)s."),
     "letter_assignment": _l("Assignment letter %(number)s on %(project)s: the start or production planned for "

@@ -46,7 +46,7 @@ class ProblemStatus(StrEnum):
 
 
 PROBLEM_STATUS_LABELS = {
-    ProblemStatus.OPEN: _l("Open"),
+    ProblemStatus.OPEN: _l("Awaiting solution"),
     ProblemStatus.SOLVING: _l("Being solved"),
     ProblemStatus.SOLVED: _l("Solved"),
     ProblemStatus.CLOSED_UNSOLVED: _l("Closed unsolved"),

@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('phase', sa.String(length=20), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('evidence_required', sa.Boolean(), nullable=False),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.CheckConstraint('points >= 0', name=op.f('ck_step_definitions_points_nonnegative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_step_definitions')),
     sa.UniqueConstraint('name', name=op.f('uq_step_definitions_name'))
