@@ -46,9 +46,10 @@ def reply_due(issued_on: date, working_days: int, calendar) -> date:
     return calendar.add_working_days(issued_on, working_days)
 
 
-def reasons_text(reasons: list | None) -> str:
-    """The light's reasons in words, one a line: crm.lights.rules.describe when it exists, else the
-    reason's code with its figures (never nothing: a red light always has a reason)."""
+def reasons_text(reasons: list | None, on: date | None = None) -> str:
+    """The light's reasons in words as of `on` (the letter's day), one a line:
+    crm.lights.rules.describe(reason, on=…) when it exists, else the reason's code with its
+    figures (never nothing: a red light always has a reason)."""
     lines = []
     try:
         from crm.lights.rules import describe
@@ -58,7 +59,7 @@ def reasons_text(reasons: list | None) -> str:
         text = None
         if describe is not None:
             try:
-                text = str(describe(reason))
+                text = str(describe(reason, on=on) if on is not None else describe(reason))
             except Exception:  # noqa: BLE001  (another signature: fall back to the code)
                 text = None
         if not text:
@@ -72,7 +73,7 @@ def reasons_text(reasons: list | None) -> str:
 def _new_letter(due: DueLetter, issued_on: date, reply_due_on: date) -> Letter:
     return Letter(lead_id=due.lead_id, kind=due.kind, milestone=due.milestone, unit_id=due.unit_id,
                   issued_on=issued_on, planned_on=due.planned_on, reply_due_on=reply_due_on,
-                  reasons=reasons_text(due.reasons) if due.kind == LetterKind.SUPERVISION else None)
+                  reasons=reasons_text(due.reasons, issued_on) if due.kind == LetterKind.SUPERVISION else None)
 
 
 def write_letter(due: DueLetter, issued_on: date, reply_due_on: date) -> Letter | None:
