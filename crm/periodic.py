@@ -33,6 +33,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("score-nightly", "crm.scoring.jobs.score_all", every=86400, queue="slow", offset=18 * 3600),
     # Uploaded import files past their retention (IMPORT_FILE_RETENTION_DAYS), daily at 03:00 Beijing.
     PeriodicJob("import-files-purge", "crm.interchange.jobs.purge_old_files", every=86400, offset=19 * 3600),
+    # 三函: reminder, assignment and supervision letters due today, at 01:30 Beijing (after the lights at 01:00).
+    PeriodicJob("letters-nightly", "crm.letters.jobs.write_due_letters", every=86400, offset=17 * 3600 + 1800),
 )
 
 
