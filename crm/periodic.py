@@ -35,6 +35,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("import-files-purge", "crm.interchange.jobs.purge_old_files", every=86400, offset=19 * 3600),
     # Every project's traffic light (亮灯预警), daily at 01:00 Beijing: dates passing change colours.
     PeriodicJob("lights-nightly", "crm.lights.jobs.nightly", every=86400, queue="slow", offset=17 * 3600),
+    # 三函: reminder, assignment and supervision letters due today, at 01:30 Beijing (after the lights at 01:00).
+    PeriodicJob("letters-nightly", "crm.letters.jobs.write_due_letters", every=86400, offset=17 * 3600 + 1800),
 )
 
 

@@ -40,30 +40,48 @@ _TABLE = """
 /admin/users/<int:user_id> any = admin
 /admin/users/new any = admin
 /api/v1/attachments any = officer team_lead officer_b screener secretariat leader viewer admin
-/api/v1/attachments/<int:attachment_id>/download own = officer team_lead screener leader viewer admin
 /api/v1/attachments/<int:attachment_id>/download other = officer_b leader viewer admin
+/api/v1/attachments/<int:attachment_id>/download own = officer team_lead screener leader viewer admin
 /api/v1/chains any = officer team_lead officer_b secretariat leader viewer admin
 /api/v1/chains/<int:chain_id>/targets/export any = officer team_lead officer_b secretariat leader viewer admin
-/api/v1/imports/<int:batch_id> own = officer team_lead admin
 /api/v1/imports/<int:batch_id> other = officer_b admin
-/api/v1/items/<int:item_id>/close-preview own = leader
+/api/v1/imports/<int:batch_id> own = officer team_lead admin
 /api/v1/items/<int:item_id>/close-preview other = leader
+/api/v1/items/<int:item_id>/close-preview own = leader
 /api/v1/leads any = officer team_lead officer_b secretariat leader viewer admin
-/api/v1/leads/<int:lead_id> own = officer team_lead leader viewer admin
 /api/v1/leads/<int:lead_id> other = officer_b leader viewer admin
+/api/v1/leads/<int:lead_id> own = officer team_lead leader viewer admin
 /api/v1/leads/export any = officer team_lead officer_b secretariat leader viewer admin
+/api/v1/letters any = officer team_lead officer_b screener secretariat leader viewer admin
+/api/v1/letters/<int:letter_id> other = officer_b leader viewer admin
+/api/v1/letters/<int:letter_id> own = officer team_lead leader viewer admin
 /api/v1/meetings any = officer team_lead officer_b secretariat leader viewer admin
 /api/v1/meetings/<int:meeting_id> any = officer team_lead officer_b secretariat leader viewer admin
 /api/v1/openapi.json any = anonymous officer team_lead officer_b screener secretariat leader viewer admin
+/api/v1/problems any = officer team_lead officer_b screener secretariat leader viewer admin
+/api/v1/problems/<int:problem_id> other = officer_b leader viewer admin
+/api/v1/problems/<int:problem_id> own = officer team_lead screener leader viewer admin
+/api/v1/projects any = officer team_lead officer_b secretariat leader viewer admin
+/api/v1/projects/<int:lead_id>/agreement other = officer_b leader viewer admin
+/api/v1/projects/<int:lead_id>/agreement own = officer team_lead leader viewer admin
+/api/v1/projects/<int:lead_id>/investments other = officer_b leader viewer admin
+/api/v1/projects/<int:lead_id>/investments own = officer team_lead leader viewer admin
+/api/v1/projects/<int:lead_id>/milestones other = officer_b leader viewer admin
+/api/v1/projects/<int:lead_id>/milestones own = officer team_lead leader viewer admin
+/api/v1/projects/<int:lead_id>/results other = officer_b leader viewer admin
+/api/v1/projects/<int:lead_id>/results own = officer team_lead leader viewer admin
+/api/v1/projects/<int:lead_id>/steps other = officer_b leader viewer admin
+/api/v1/projects/<int:lead_id>/steps own = officer team_lead leader viewer admin
 /api/v1/proposals any = officer team_lead officer_b secretariat leader viewer admin
 /api/v1/scoring/models any = leader admin
 /api/v1/screening/cases any = officer team_lead officer_b screener secretariat leader viewer admin
-/api/v1/screening/cases/<int:case_id> own = officer team_lead screener leader viewer admin
 /api/v1/screening/cases/<int:case_id> other = officer_b leader viewer admin
-/api/v1/screening/cases/<int:case_id>/opinions own = officer team_lead screener leader viewer admin
+/api/v1/screening/cases/<int:case_id> own = officer team_lead screener leader viewer admin
 /api/v1/screening/cases/<int:case_id>/opinions other = officer_b leader viewer admin
-/attachments/<int:attachment_id>/download own = officer team_lead screener leader viewer admin
+/api/v1/screening/cases/<int:case_id>/opinions own = officer team_lead screener leader viewer admin
+/api/v1/steps any = officer team_lead officer_b secretariat leader viewer admin
 /attachments/<int:attachment_id>/download other = officer_b leader viewer admin
+/attachments/<int:attachment_id>/download own = officer team_lead screener leader viewer admin
 /chains/ any = officer team_lead officer_b secretariat leader viewer admin
 /chains/<int:chain_id> any = officer team_lead officer_b secretariat leader viewer admin
 /chains/<int:chain_id>/edit any = team_lead secretariat admin
@@ -74,50 +92,67 @@ _TABLE = """
 /chains/nodes/<int:node_id>/edit any = team_lead secretariat admin
 /chains/nodes/<int:node_id>/firms/new any = team_lead secretariat admin
 /chains/targets any = officer team_lead officer_b secretariat leader viewer admin
-/chains/targets/<int:target_id> own = officer team_lead officer_b secretariat leader viewer admin
 /chains/targets/<int:target_id> other = officer team_lead officer_b secretariat leader viewer admin
-/chains/targets/<int:target_id>/edit own = officer team_lead admin
+/chains/targets/<int:target_id> own = officer team_lead officer_b secretariat leader viewer admin
 /chains/targets/<int:target_id>/edit other = officer_b admin
+/chains/targets/<int:target_id>/edit own = officer team_lead admin
 /chains/targets/import any = officer team_lead officer_b secretariat admin
 /chains/targets/new any = officer team_lead officer_b secretariat admin
 /decisions/ any = officer team_lead officer_b secretariat leader viewer admin
-/decisions/items/<int:item_id>/close own = leader
 /decisions/items/<int:item_id>/close other = leader
+/decisions/items/<int:item_id>/close own = leader
 /decisions/meetings/<int:meeting_id> any = officer team_lead officer_b secretariat leader viewer admin
 /decisions/meetings/<int:meeting_id>/minutes any = officer team_lead officer_b secretariat leader viewer admin
 /decisions/meetings/<int:meeting_id>/minutes.docx any = officer team_lead officer_b secretariat leader viewer admin
 /decisions/settings any = admin
 /imports any = officer team_lead officer_b secretariat admin
-/imports/<int:batch_id> own = officer team_lead admin
 /imports/<int:batch_id> other = officer_b admin
-/imports/<int:batch_id>/progress own = officer team_lead admin
+/imports/<int:batch_id> own = officer team_lead admin
 /imports/<int:batch_id>/progress other = officer_b admin
-/imports/<int:batch_id>/report own = -
+/imports/<int:batch_id>/progress own = officer team_lead admin
 /imports/<int:batch_id>/report other = -
+/imports/<int:batch_id>/report own = -
 /imports/new any = officer team_lead officer_b secretariat admin
 /leads any = officer team_lead officer_b secretariat leader viewer admin
-/leads/<int:lead_id> own = officer team_lead leader viewer admin
 /leads/<int:lead_id> other = officer_b leader viewer admin
-/leads/<int:lead_id>/edit own = officer team_lead
+/leads/<int:lead_id> own = officer team_lead leader viewer admin
 /leads/<int:lead_id>/edit other = officer_b
+/leads/<int:lead_id>/edit own = officer team_lead
 /leads/export any = officer team_lead officer_b secretariat leader viewer admin
 /leads/new any = officer team_lead officer_b secretariat
+/letters any = officer team_lead officer_b screener secretariat leader viewer admin
+/letters/<int:letter_id> other = officer_b leader viewer admin
+/letters/<int:letter_id> own = officer team_lead leader viewer admin
+/letters/<int:letter_id>/paper other = officer_b leader viewer admin
+/letters/<int:letter_id>/paper own = officer team_lead leader viewer admin
+/letters/<int:letter_id>/paper.docx other = officer_b leader viewer admin
+/letters/<int:letter_id>/paper.docx own = officer team_lead leader viewer admin
 /login any = anonymous officer team_lead officer_b screener secretariat leader viewer admin
 /notifications/ any = officer team_lead officer_b screener secretariat leader viewer admin
 /papers/settings any = admin
+/problems any = officer team_lead officer_b screener secretariat leader viewer admin
+/problems/<int:problem_id> other = officer_b leader viewer admin
+/problems/<int:problem_id> own = officer team_lead screener leader viewer admin
+/problems/stats any = leader viewer admin
 /profile any = officer team_lead officer_b screener secretariat leader viewer admin
+/projects any = officer team_lead officer_b secretariat leader viewer admin
+/projects/<int:lead_id> other = officer_b leader viewer admin
+/projects/<int:lead_id> own = officer team_lead leader viewer admin
+/projects/<int:lead_id>/agreement other = officer_b
+/projects/<int:lead_id>/agreement own = officer team_lead
+/projects/export any = officer team_lead officer_b secretariat leader viewer admin
 /scoring/ any = leader admin
 /scoring/jobs/<job_id> any = leader admin
 /screening/ any = officer team_lead officer_b secretariat leader viewer admin
 /screening/calendar any = admin
-/screening/cases/<int:case_id> own = officer team_lead screener leader viewer admin
 /screening/cases/<int:case_id> other = officer_b leader viewer admin
-/screening/cases/<int:case_id>/notice own = officer team_lead screener leader viewer admin
+/screening/cases/<int:case_id> own = officer team_lead screener leader viewer admin
 /screening/cases/<int:case_id>/notice other = officer_b leader viewer admin
-/screening/cases/<int:case_id>/notice.docx own = officer team_lead screener leader viewer admin
+/screening/cases/<int:case_id>/notice own = officer team_lead screener leader viewer admin
 /screening/cases/<int:case_id>/notice.docx other = officer_b leader viewer admin
-/screening/leads/<int:lead_id>/submit own = officer team_lead
+/screening/cases/<int:case_id>/notice.docx own = officer team_lead screener leader viewer admin
 /screening/leads/<int:lead_id>/submit other = officer_b
+/screening/leads/<int:lead_id>/submit own = officer team_lead
 /screening/settings any = admin
 /screening/thresholds any = admin
 /screening/thresholds/<int:threshold_id> any = admin
@@ -127,6 +162,12 @@ _TABLE = """
 /sources/<int:source_id> any = officer team_lead officer_b secretariat leader viewer admin
 /sources/<int:source_id>/edit any = officer team_lead officer_b secretariat admin
 /sources/new any = officer team_lead officer_b secretariat admin
+/tracking/points any = team_lead secretariat leader viewer admin
+/tracking/results/import any = admin
+/tracking/settings any = admin
+/tracking/steps any = admin
+/tracking/steps/<int:step_id> any = admin
+/units/<int:unit_id>/desk any = officer team_lead leader viewer admin
 """
 
 
@@ -196,6 +237,31 @@ def county(app, db_session):
     ids["unit_id"] = (own.id,)
     ids["user_id"] = (users["officer"].id,)
     ids["job_id"] = ("no-such-job",)
+
+    # Tracked projects (admitted, with an agreement), a letter and a problem on each side; the
+    # own side's problem is addressed to the screener's department.
+    from crm.letters.models import Letter
+    from crm.problems import services as problems
+    from crm.tracking import services as tracking
+    from crm.tracking.models import StepDefinition
+
+    projects = {side: factories.lead(owner=users[u]) for side, u in (("own", "officer"), ("other", "officer_b"))}
+    for side, project in projects.items():
+        project.stage = "admitted"
+        db.session.flush()
+        tracking.save_agreement(project, {"total_investment_wan": 12000, "fixed_asset_investment_wan": 9000,
+                                          "land_area_mu": 60}, project.owner)
+    ids["project_id"] = (projects["own"].id, projects["other"].id)
+    letters = {side: Letter(lead_id=projects[side].id, kind="reminder", milestone="start",
+                            unit_id=projects[side].owner_unit_id, issued_on=date(2026, 12, 1),
+                            reply_due_on=date(2026, 12, 8)) for side in ("own", "other")}
+    db.session.add_all(letters.values())
+    db.session.flush()
+    ids["letter_id"] = (letters["own"].id, letters["other"].id)
+    found = {side: problems.raise_problem(projects[side], users[u], "land", "用地指标待落实", unit.id, date(2027, 1, 15))
+             for side, unit, u in (("own", member, "officer"), ("other", elsewhere, "officer_b"))}
+    ids["problem_id"] = (found["own"].id, found["other"].id)
+    ids["step_id"] = (db.session.scalars(select(StepDefinition.id).order_by(StepDefinition.position)).first(),)
     return users, ids
 
 
@@ -207,6 +273,8 @@ def _cases(app, ids):
             continue
         args = sorted(rule.arguments)
         source = {a: ROUTE_RECORDS.get(rule.endpoint, {}).get(a, a) for a in args}
+        if "/projects/<" in rule.rule:
+            source["lead_id"] = "project_id"  # a project page needs an admitted (tracked) lead
         variants = ["own", "other"] if any(len(ids[source[a]]) == 2 for a in args) else ["any"]
         for variant in variants:
             index = 1 if variant == "other" else 0

@@ -336,7 +336,7 @@ def test_the_kinds_are_registered_in_create_app(app):
     from crm.attachments.registry import kind_names
 
     with app.app_context():
-        assert kind_names() == ["agenda_item", "screening_case", "screening_opinion"]
+        assert kind_names() == ["agenda_item", "milestone", "screening_case", "screening_opinion", "step"]
 
 
 # --- in a browser -----------------------------------------------------------------------------

@@ -19,6 +19,14 @@ MESSAGES = {
     "light_green": _l("%(company)s: the traffic light is green again."),
     "problem_assigned": _l("Problem list: a problem of %(company)s was assigned to your unit; solve it by %(due)s."),
     "problem_solved": _l("Problem list: the problem you raised on %(company)s was solved."),
+    "letter_reminder": _l("Reminder letter %(number)s on %(project)s: a start or production is planned for "
+                          "%(planned)s. Acknowledge it and reply by %(due)s."),
+    "letter_assignment": _l("Assignment letter %(number)s on %(project)s: the start or production planned for "
+                            "%(planned)s is overdue. Acknowledge it and reply by %(due)s."),
+    "letter_supervision": _l("Supervision letter %(number)s on %(project)s: the project is red. Acknowledge it "
+                             "and reply by %(due)s."),
+    "letters_no_calendar": _l("The holiday schedule for %(year)s is not entered: %(count)s letters due today "
+                              "cannot be dated for their reply and were not written. Enter it in the holiday table."),
 }
 
 

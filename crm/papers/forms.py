@@ -18,8 +18,13 @@ class PaperSettingsForm(FlaskForm):
                                  validators=[Optional(), Length(max=100)])
     minutes_prefix = StringField(_l("Document-number prefix of the minutes"),
                                  validators=[Optional(), Length(max=20), _NO_BRACKETS])
+    letter_issuer = StringField(_l("Issuer of the reminder, assignment and supervision letters (full name, with the county)"),
+                                validators=[Optional(), Length(max=100)])
+    letter_prefix = StringField(_l("Document-number prefix of the letters"),
+                                validators=[Optional(), Length(max=20), _NO_BRACKETS])
     submit = SubmitField(_l("Save"))
 
     def settings_data(self) -> dict:
         return {name: getattr(self, name).data for name in
-                ("notice_issuer", "notice_prefix", "minutes_issuer", "minutes_prefix")}
+                ("notice_issuer", "notice_prefix", "minutes_issuer", "minutes_prefix", "letter_issuer",
+                 "letter_prefix")}

@@ -13,6 +13,7 @@ from crm.database import Base, utcnow
 class PaperKind(StrEnum):
     NOTICE = "notice"    # 一次性告知书: one per closed screening case (subject = the case's id)
     MINUTES = "minutes"  # 会议纪要: one per closed meeting (subject = the meeting's id)
+    LETTER = "letter"    # 三函 (提醒函, 交办函, 督办函): one series a year (subject = the letter's id)
 
 
 class PaperSettings(Base):
@@ -27,12 +28,14 @@ class PaperSettings(Base):
     minutes_issuer: Mapped[str] = mapped_column(String(100), default="")   # 将乐县招商引资工作领导小组办公室
     notice_prefix: Mapped[str] = mapped_column(String(20), default="")     # 将招初审
     minutes_prefix: Mapped[str] = mapped_column(String(20), default="")    # 将招纪要
+    letter_issuer: Mapped[str] = mapped_column(String(100), default="")    # 将乐县招商引资工作领导小组办公室
+    letter_prefix: Mapped[str] = mapped_column(String(20), default="")     # 将招函
 
     def issuer(self, kind: str) -> str:
-        return (self.notice_issuer if kind == PaperKind.NOTICE else self.minutes_issuer).strip()
+        return (getattr(self, f"{PaperKind(kind).value}_issuer") or "").strip()
 
     def prefix(self, kind: str) -> str:
-        return (self.notice_prefix if kind == PaperKind.NOTICE else self.minutes_prefix).strip()
+        return (getattr(self, f"{PaperKind(kind).value}_prefix") or "").strip()
 
 
 class DocumentCounter(Base):

@@ -13,7 +13,8 @@ from crm import clock
 from crm.extensions import db
 from crm.papers.models import DocumentCounter, DocumentNumber, PaperKind, PaperSettings
 
-SETTING_FIELDS = ("notice_issuer", "minutes_issuer", "notice_prefix", "minutes_prefix")
+SETTING_FIELDS = ("notice_issuer", "minutes_issuer", "notice_prefix", "minutes_prefix", "letter_issuer",
+                  "letter_prefix")
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -22,7 +23,7 @@ def get_settings() -> PaperSettings:
     """The one settings row (made empty on first use: the papers then show a placeholder)."""
     settings = db.session.get(PaperSettings, 1)
     if settings is None:
-        settings = PaperSettings(id=1, notice_issuer="", minutes_issuer="", notice_prefix="", minutes_prefix="")
+        settings = PaperSettings(id=1, **{name: "" for name in SETTING_FIELDS})
         db.session.add(settings)
         db.session.flush()
     return settings
@@ -31,7 +32,7 @@ def get_settings() -> PaperSettings:
 def peek_settings() -> PaperSettings:
     """The settings for reading: an unsaved empty row when none exists (no write on a GET)."""
     return db.session.get(PaperSettings, 1) or PaperSettings(
-        id=1, notice_issuer="", minutes_issuer="", notice_prefix="", minutes_prefix="")
+        id=1, **{name: "" for name in SETTING_FIELDS})
 
 
 def save_settings(data: dict) -> PaperSettings:
@@ -50,21 +51,22 @@ def existing_number(kind: str, subject_id: int) -> DocumentNumber | None:
                                                           DocumentNumber.subject_id == subject_id))
 
 
-def _next_in_sequence(kind: str, year: int) -> int:
-    """Increment the (kind, year) counter and return the new value. The UPDATE holds the row's
-    write lock until the transaction ends (PostgreSQL; SQLite locks the whole file), so two
-    transactions never get the same value; the first of a year inserts the row, and a
-    concurrent first insert loses on the primary key and increments instead."""
+def _next_in_sequence(kind: str, year: int, count: int = 1) -> int:
+    """Increment the (kind, year) counter by `count` and return the new value (the last of the
+    `count` numbers taken). The UPDATE holds the row's write lock until the transaction ends
+    (PostgreSQL; SQLite locks the whole file), so two transactions never get the same value; the
+    first of a year inserts the row, and a concurrent first insert loses on the primary key and
+    increments instead."""
     bump = (update(DocumentCounter).where(DocumentCounter.kind == kind, DocumentCounter.year == year)
-            .values(last=DocumentCounter.last + 1).returning(DocumentCounter.last))
+            .values(last=DocumentCounter.last + count).returning(DocumentCounter.last))
     for _attempt in range(3):
         value = db.session.execute(bump).scalar()
         if value is not None:
             return value
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(DocumentCounter).values(kind=kind, year=year, last=1))
-            return 1
+                db.session.execute(insert(DocumentCounter).values(kind=kind, year=year, last=count))
+            return count
         except IntegrityError:
             continue  # someone else inserted the year's row just now: increment theirs
     raise RuntimeError(f"document counter {kind}/{year} could not be incremented")
@@ -93,6 +95,30 @@ def number_for(kind: str, subject_id: int, issued_on: date | None = None) -> Doc
             raise
         return found
     return row
+
+
+def number_many(kind: str, subject_ids, issued_on: date) -> dict[int, DocumentNumber]:
+    """Numbers for many subjects dated the same day (the night's letters), in one counter bump and
+    one INSERT; those already numbered keep theirs. Same rules as number_for."""
+    kind = PaperKind(kind).value
+    ids = list(dict.fromkeys(subject_ids))
+    found = {row.subject_id: row for row in db.session.scalars(select(DocumentNumber).where(
+        DocumentNumber.kind == kind, DocumentNumber.subject_id.in_(ids)))} if ids else {}
+    todo = [subject for subject in ids if subject not in found]
+    if not todo:
+        return found
+    prefix = peek_settings().prefix(kind)
+    try:
+        with db.session.begin_nested():
+            last = _next_in_sequence(kind, issued_on.year, len(todo))
+            rows = [DocumentNumber(kind=kind, year=issued_on.year, number=last - len(todo) + 1 + n, subject_id=subject,
+                                   prefix=prefix, issued_on=issued_on) for n, subject in enumerate(todo)]
+            db.session.add_all(rows)
+            db.session.flush()
+    except IntegrityError:
+        # One was numbered by a concurrent request meanwhile: one at a time, as number_for does.
+        return {**found, **{subject: number_for(kind, subject, issued_on) for subject in todo}}
+    return {**found, **{row.subject_id: row for row in rows}}
 
 
 def number_text(number: DocumentNumber | None, kind: str) -> str:
@@ -186,6 +212,13 @@ def minutes_head(meeting) -> PaperHead:
     issued = number.issued_on if number else minutes_day(meeting)
     return PaperHead(PaperKind.MINUTES.value, peek_settings().issuer(PaperKind.MINUTES),
                      number_text(number, PaperKind.MINUTES), issued, draft=number is None)
+
+
+def letter_head(letter) -> PaperHead:
+    """A letter (三函) is numbered when it is written; one given before this existed is numbered now."""
+    number = number_for(PaperKind.LETTER, letter.id, letter.issued_on)
+    return PaperHead(PaperKind.LETTER.value, peek_settings().issuer(PaperKind.LETTER),
+                     number_text(number, PaperKind.LETTER), number.issued_on)
 
 
 def recent_numbers(limit: int = 20) -> list[tuple[DocumentNumber, str]]:

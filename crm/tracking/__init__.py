@@ -8,4 +8,9 @@ def init_app(app) -> None:
     from crm.tracking.views import bp
 
     app.register_blueprint(bp)
-    from crm.tracking.step_panels import init_steps; init_steps(app)  # steps, results, 履约/亩均 (issue 15)
+    from crm.tracking.core_panels import init_core
+
+    init_core(app)  # the agreement, milestones and 到资 panels, the 'milestone' files, stage ⇄ milestones
+    from crm.tracking.step_panels import init_steps
+
+    init_steps(app)  # the steps, results and 履约/亩均 panels, the 'step' files

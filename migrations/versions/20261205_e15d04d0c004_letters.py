@@ -1,4 +1,4 @@
-"""letters (reserved for the part of issue 15 that needs it; may stay empty)
+"""letters: the issuer and number prefix of the 三函 (official papers settings)
 
 Revision ID: e15d04d0c004
 Revises: e15c03c0c003
@@ -17,8 +17,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('paper_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('letter_issuer', sa.String(length=100), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('letter_prefix', sa.String(length=20), nullable=False, server_default=''))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('paper_settings', schema=None) as batch_op:
+        batch_op.drop_column('letter_prefix')
+        batch_op.drop_column('letter_issuer')

@@ -1,0 +1,264 @@
+"""Reading tracked projects: the list with its filters (page, API and Excel export share it), the
+milestone timeline (planned, replans, actual, days late or early) and 到资 against the plan."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.extensions import db
+from crm.leads.models import Lead
+from crm.leads.pipeline import MAIN_LINE, Stage, rank
+from crm.leads.queries import visible_leads_filter
+from crm.lights.models import Colour, ProjectLight
+from crm.problems.models import Problem, ProblemStatus
+from crm.request_guard import DB_INT_MAX
+from crm.tracking import services
+from crm.tracking.models import (MILESTONE_ORDER, Agreement, InvestmentEntry, MilestoneActual, MilestonePlan,
+                                 milestone_label)
+from crm.tracking.plan import investment_basis, planned_investment_by
+
+TRACKED_STAGES = [s.value for s in MAIN_LINE if rank(s) >= rank(Stage.ADMITTED)]
+OPEN_PROBLEM = (ProblemStatus.OPEN.value, ProblemStatus.SOLVING.value)
+PER_PAGE = 50
+
+
+def tracked_condition():
+    return or_(Lead.stage.in_(TRACKED_STAGES), and_(Lead.stage == Stage.LOST.value, Lead.signed_on.is_not(None)))
+
+
+def overdue_condition(today: date):
+    """A current plan date passed without the milestone's actual."""
+    return exists().where(
+        MilestonePlan.lead_id == Lead.id, MilestonePlan.superseded_at.is_(None), MilestonePlan.planned_on < today,
+        ~exists().where(MilestoneActual.lead_id == Lead.id, MilestoneActual.milestone == MilestonePlan.milestone))
+
+
+def open_problems_condition():
+    return exists().where(Problem.lead_id == Lead.id, Problem.status.in_(OPEN_PROBLEM))
+
+
+def _int(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError
+    if not 0 < number <= DB_INT_MAX:
+        raise ValueError
+    return number
+
+
+@dataclass
+class ProjectFilters:
+    colour: str = ""
+    chain_id: int | None = None
+    unit_id: int | None = None
+    stage: str = ""
+    overdue: bool = False
+    open_problems: bool = False
+    page: int = 1
+    per_page: int = PER_PAGE
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args) -> "ProjectFilters":
+        f = cls()
+        colour = args.get("colour") or ""
+        if colour and colour not in {c.value for c in Colour}:
+            f.errors.append("colour")
+        else:
+            f.colour = colour
+        stage = args.get("stage") or ""
+        if stage and stage not in TRACKED_STAGES + [Stage.LOST.value]:
+            f.errors.append("stage")
+        else:
+            f.stage = stage
+        for name in ("chain_id", "unit_id"):
+            try:
+                setattr(f, name, _int(args.get(name)))
+            except ValueError:
+                f.errors.append(name)
+        for name in ("overdue", "open_problems"):
+            value = (args.get(name) or "").lower()
+            if value not in ("", "0", "1", "true", "false", "on"):
+                f.errors.append(name)
+            setattr(f, name, value in ("1", "true", "on"))
+        try:
+            f.page = _int(args.get("page")) or 1
+        except ValueError:
+            f.errors.append("page")
+        try:
+            f.per_page = min(_int(args.get("per_page")) or PER_PAGE, 200)
+        except ValueError:
+            f.errors.append("per_page")
+        return f
+
+    def args(self) -> dict:
+        """The filters as query arguments (for the export link and the pager)."""
+        out = {"colour": self.colour, "chain_id": self.chain_id, "unit_id": self.unit_id, "stage": self.stage,
+               "overdue": "1" if self.overdue else "", "open_problems": "1" if self.open_problems else ""}
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def project_query(user, filters: ProjectFilters):
+    stmt = select(Lead).where(tracked_condition())
+    visible = visible_leads_filter(user)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    if filters.colour:
+        stmt = stmt.where(exists().where(ProjectLight.lead_id == Lead.id, ProjectLight.colour == filters.colour))
+    if filters.chain_id:
+        stmt = stmt.where(Lead.chain_id == filters.chain_id)
+    if filters.unit_id:
+        stmt = stmt.where(Lead.owner_unit_id == filters.unit_id)
+    if filters.stage:
+        stmt = stmt.where(Lead.stage == filters.stage)
+    if filters.overdue:
+        stmt = stmt.where(overdue_condition(clock.today()))
+    if filters.open_problems:
+        stmt = stmt.where(open_problems_condition())
+    return stmt
+
+
+@dataclass
+class ProjectRow:
+    lead: Lead
+    colour: str | None
+    contracted_wan: Decimal | None
+    invested_wan: Decimal
+    overdue: list[str]
+    open_problems: int
+
+    @property
+    def overdue_text(self) -> str:
+        return "、".join(milestone_label(m) for m in self.overdue)
+
+
+def project_rows(leads: list[Lead]) -> list[ProjectRow]:
+    """The list's columns for these leads, in a few grouped queries."""
+    ids = [lead.id for lead in leads]
+    if not ids:
+        return []
+    today = clock.today()
+    colours = dict(db.session.execute(select(ProjectLight.lead_id, ProjectLight.colour)
+                                      .where(ProjectLight.lead_id.in_(ids))).all())
+    contracted = dict(db.session.execute(select(Agreement.lead_id, Agreement.total_investment_wan)
+                                         .where(Agreement.lead_id.in_(ids))).all())
+    invested = dict(db.session.execute(select(InvestmentEntry.lead_id, func.sum(InvestmentEntry.amount_wan))
+                                       .where(InvestmentEntry.lead_id.in_(ids))
+                                       .group_by(InvestmentEntry.lead_id)).all())
+    problems = dict(db.session.execute(select(Problem.lead_id, func.count(Problem.id))
+                                       .where(Problem.lead_id.in_(ids), Problem.status.in_(OPEN_PROBLEM))
+                                       .group_by(Problem.lead_id)).all())
+    reached = {(lid, m) for lid, m in db.session.execute(
+        select(MilestoneActual.lead_id, MilestoneActual.milestone).where(MilestoneActual.lead_id.in_(ids)))}
+    overdue: dict[int, list[str]] = {}
+    order = {m.value: i for i, m in enumerate(MILESTONE_ORDER)}
+    for lid, milestone, planned_on in db.session.execute(
+            select(MilestonePlan.lead_id, MilestonePlan.milestone, MilestonePlan.planned_on)
+            .where(MilestonePlan.lead_id.in_(ids), MilestonePlan.superseded_at.is_(None))):
+        if planned_on < today and (lid, milestone) not in reached:
+            overdue.setdefault(lid, []).append(milestone)
+    for values in overdue.values():
+        values.sort(key=lambda m: order.get(m, 99))
+    return [ProjectRow(lead, colours.get(lead.id), contracted.get(lead.id),
+                       Decimal(invested.get(lead.id) or 0).quantize(Decimal("0.01")),
+                       overdue.get(lead.id, []), problems.get(lead.id, 0)) for lead in leads]
+
+
+def project_page(user, filters: ProjectFilters) -> tuple[list[ProjectRow], int]:
+    stmt = project_query(user, filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    leads = list(db.session.scalars(stmt.order_by(Lead.id.desc()).options(selectinload(Lead.owner_unit))
+                                    .offset((filters.page - 1) * filters.per_page).limit(filters.per_page)))
+    return project_rows(leads), total
+
+
+def all_project_rows(user, filters: ProjectFilters, chunk: int = 500):
+    """Every matching project (the export), in chunks."""
+    offset = 0
+    stmt = project_query(user, filters).order_by(Lead.id.desc()).options(
+        selectinload(Lead.owner_unit), selectinload(Lead.chain))
+    while True:
+        leads = list(db.session.scalars(stmt.offset(offset).limit(chunk)))
+        if not leads:
+            return
+        yield from project_rows(leads)
+        offset += chunk
+
+
+# --- one project ---------------------------------------------------------------------------------
+
+@dataclass
+class TimelineLine:
+    milestone: str
+    label: str
+    plans: list[MilestonePlan]          # oldest first; the last is current
+    actual: MilestoneActual | None
+    days_late: int | None               # actual (or today, while still open) minus the current plan
+    overdue: bool
+
+    @property
+    def current(self) -> MilestonePlan | None:
+        return self.plans[-1] if self.plans else None
+
+    @property
+    def first(self) -> MilestonePlan | None:
+        return self.plans[0] if self.plans else None
+
+
+def timeline(lead_id: int) -> list[TimelineLine]:
+    today = clock.today()
+    plans: dict[str, list[MilestonePlan]] = {}
+    for plan in services.all_plans(lead_id):
+        plans.setdefault(plan.milestone, []).append(plan)
+    for rows in plans.values():  # superseded ones first, by when they were made; the current last
+        rows.sort(key=lambda p: (p.superseded_at is None, p.created_at, p.id))
+    recorded = services.actuals(lead_id)
+    lines = []
+    for milestone in MILESTONE_ORDER:
+        rows = plans.get(milestone.value, [])
+        actual = recorded.get(milestone.value)
+        current = rows[-1] if rows else None
+        days = None
+        overdue = False
+        if current is not None and actual is not None:
+            days = (actual.actual_on - current.planned_on).days
+        elif current is not None and current.planned_on < today:
+            days = (today - current.planned_on).days
+            overdue = True
+        lines.append(TimelineLine(milestone.value, milestone_label(milestone), rows, actual, days, overdue))
+    return lines
+
+
+@dataclass
+class InvestmentSummary:
+    entries: list[InvestmentEntry]
+    total: Decimal
+    contracted: Decimal | None
+    basis: Decimal | None
+    planned_by_today: Decimal | None
+
+    @property
+    def share_of_plan(self) -> Decimal | None:
+        if not self.planned_by_today:
+            return None
+        return (self.total * 100 / self.planned_by_today).quantize(Decimal("0.1"))
+
+
+def investment_summary(lead_id: int) -> InvestmentSummary:
+    agreement = services.agreement_of(lead_id)
+    current = services.current_plans(lead_id)
+    start, complete = current.get("start"), current.get("complete")
+    basis = investment_basis(agreement)
+    planned = planned_investment_by(clock.today(), basis, start.planned_on if start else None,
+                                    complete.planned_on if complete else None)
+    entries = services.investments(lead_id)
+    total = sum((e.amount_wan for e in entries), Decimal(0)).quantize(Decimal("0.01"))
+    return InvestmentSummary(entries, total, agreement.total_investment_wan if agreement else None, basis, planned)
