@@ -18,6 +18,8 @@ ISSUERS = {
     "minutes_issuer": "将乐县招商引资工作领导小组办公室",
     "notice_prefix": "将招初审",
     "minutes_prefix": "将招纪要",
+    "letter_issuer": "将乐县招商引资工作领导小组办公室",
+    "letter_prefix": "将招督",
 }
 
 

@@ -121,10 +121,10 @@ def _seed_project(rng, lead: Lead, steps, units, admin, today: date, counts: dic
             late = rng.random() < 0.25
             day = actual[milestone] - timedelta(days=rng.randint(10, 130)) if late else \
                 actual[milestone] + timedelta(days=rng.randint(0, 25))
-        else:
-            day = anchor + timedelta(days=rng.randint(lo, hi))
-            if rng.random() < 0.18:  # already overdue without an actual date: lights and letters follow
-                day = min(day, today - timedelta(days=rng.choice([5, 20, 40, 75, 120])))
+        else:  # ahead of today, as the latest plan says; one in nine already overdue
+            day = max(anchor + timedelta(days=rng.randint(lo, hi)), today + timedelta(days=rng.randint(10, 150)))
+            if rng.random() < 0.11:
+                day = today - timedelta(days=rng.choice([8, 20, 35, 50, 75, 110]))
         day = max(day, anchor + timedelta(days=1))
         planned[milestone] = day
         anchor = day
@@ -148,7 +148,7 @@ def _seed_project(rng, lead: Lead, steps, units, admin, today: date, counts: dic
                                            recorded_by=officer, recorded_at=_at(day, 17)))
 
     _seed_investment(rng, lead, fixed, planned, actual, officer, today)
-    _seed_steps(rng, lead, steps, history, actual, officer, today)
+    _seed_steps(rng, lead, steps, history, actual, officer, today, planned)
     if Milestone.PRODUCE in actual:
         _seed_results(rng, lead, land, actual[Milestone.PRODUCE], today)
     _seed_problems(rng, lead, units, officer, actual, admitted_on, today, counts)
@@ -158,11 +158,13 @@ def _seed_investment(rng, lead, fixed, planned, actual, officer, today) -> None:
     start = actual.get(Milestone.START)
     if start is None:
         return
-    pace = rng.choice([1.0, 1.0, 1.05, 0.95, 0.85, 0.6, 0.45])  # a few fall far behind: red
+    pace = rng.choice([1.0] * 7 + [1.05, 0.85, 0.55])  # one in ten falls far behind: red
     end = actual.get(Milestone.COMPLETE, today)
     day, paid = start, Decimal(0)
     while day <= min(end, today):
-        target = planned_investment_by(day, fixed, planned[Milestone.START], planned[Milestone.COMPLETE]) or Decimal(0)
+        # Money arrives ahead of the works it pays for: the plan two months on.
+        target = planned_investment_by(day + timedelta(days=60), fixed, planned[Milestone.START],
+                                       planned[Milestone.COMPLETE]) or Decimal(0)
         amount = (target * Decimal(str(pace)) - paid).quantize(Decimal("1"))
         if amount > 0:
             db.session.add(InvestmentEntry(lead_id=lead.id, paid_on=day, amount_wan=amount, recorded_by=officer,
@@ -170,7 +172,7 @@ def _seed_investment(rng, lead, fixed, planned, actual, officer, today) -> None:
                                            recorded_at=_at(day, 16)))
             paid += amount
         day += timedelta(days=rng.randint(45, 75))
-    if Milestone.COMPLETE in actual and paid < fixed and pace >= 0.95:
+    if Milestone.COMPLETE in actual and paid < fixed and pace >= 0.85:
         db.session.add(InvestmentEntry(lead_id=lead.id, paid_on=actual[Milestone.COMPLETE],
                                        amount_wan=fixed - paid, note="竣工结算", recorded_by=officer,
                                        recorded_at=_at(actual[Milestone.COMPLETE], 16)))
@@ -209,9 +211,26 @@ def _step_day(position: int, history: dict, actual: dict, created_on: date, rng)
     return None
 
 
-def _seed_steps(rng, lead, steps, history, actual, officer, today) -> None:
+def _in_progress(position: int, actual: dict, planned: dict, today: date) -> date | None:
+    """Steps of the phase under way: reached in proportion to the time gone towards the next
+    milestone, spread evenly up to today (a project at work shows progress)."""
+    for first, last, since, until in ((7, 16, Milestone.SIGN, Milestone.START),
+                                      (18, 19, Milestone.START, Milestone.COMPLETE),
+                                      (21, 21, Milestone.COMPLETE, Milestone.PRODUCE)):
+        if first <= position <= last and since in actual and until not in actual:
+            begun, due = actual[since], planned[until]
+            share = min(1.0, (today - begun).days / max(1, (due - begun).days))
+            reached = int(share * (last - first + 1) + 0.5)
+            if position - first < reached:
+                return begun + (today - begun) * (position - first + 1) / (reached + 1)
+    return None
+
+
+def _seed_steps(rng, lead, steps, history, actual, officer, today, planned=None) -> None:
     for step in steps:
         day = _step_day(step.position, history, actual, lead.created_on, rng)
+        if day is None and planned:
+            day = _in_progress(step.position, actual, planned, today)
         if day is None or day > today:
             continue
         db.session.add(StepRecord(lead_id=lead.id, step_id=step.id, reached_on=day, unit_id=lead.owner_unit_id,
@@ -283,13 +302,16 @@ def age_letters(users: dict, today: date, seed: int) -> dict:
     for letter in db.session.scalars(select(Letter).order_by(Letter.id)):
         people = by_unit.get(letter.unit_id)
         roll = rng.random()
-        if not people or roll < 0.2 or letter.issued_on >= today:
+        # Past their reply date most letters are answered (one in seven late, a few not at all);
+        # the recent ones are still being worked on.
+        waiting, acknowledged_only = (0.06, 0.12) if letter.reply_due_on < today else (0.3, 0.6)
+        if not people or roll < waiting or letter.issued_on >= today:
             stats["waiting"] += 1
             continue
         who = rng.choice(people)
         acknowledged = min(today, letter.issued_on + timedelta(days=rng.randint(0, 2)))
         letter.acknowledged_by_id, letter.acknowledged_at = who.id, _at(acknowledged, 9)
-        if roll < 0.4:
+        if roll < acknowledged_only:
             stats["acknowledged"] += 1
             continue
         late = rng.random() < 0.15
@@ -303,3 +325,30 @@ def age_letters(users: dict, today: date, seed: int) -> dict:
         stats["answered"] += 1
     db.session.flush()
     return stats
+
+
+def run_the_nights(users: dict, today: date, seed: int) -> dict:
+    """The nightly light and letter runs, once a week over the last four months up to today, so
+    the demo has lights with a history and letters issued on many days; then the letters' life."""
+    from crm import clock
+    from crm.letters import services as letters, triggers
+    from crm.lights import services as lights
+    from crm.screening.calendar import UnknownYearError
+    from crm.screening.services import load_calendar
+    from crm.tracking.settings import peek_settings
+
+    settings = peek_settings()
+    calendar = load_calendar()
+    written = 0
+    for back in range(119, -1, -7):
+        day = today - timedelta(days=back)
+        with clock.fixed_at(day):
+            lights.recompute_all(day)
+            due = triggers.due_letters(day, settings)
+            try:
+                reply_due_on = letters.reply_due(day, int(settings.reply_working_days), calendar)
+            except UnknownYearError:
+                continue
+            written += len(letters.write_letters(due, day, reply_due_on))
+    stats = age_letters(users, today, seed)
+    return {"letters": written, **stats}

@@ -8,8 +8,8 @@ worst reason wins. Each threshold is a TrackingSettings field.
   step, milestone or 到资 recorded for more than `stale_months` months (`no_progress`); a
   problem (open or being solved) past its due date (`problems_overdue`);
 - red: a milestone more than `red_late_months` months late (`milestone_late`); 到资 more than
-  `investment_behind_pct` % below the plan for this date (`investment_behind`, the plan is
-  crm.tracking.plan's); started `started_not_completed_years` years ago (or longer) and not
+  `investment_behind_pct` % below the plan for this date once construction has started
+  (`investment_behind`, the plan is crm.tracking.plan's); started `started_not_completed_years` years ago (or longer) and not
   completed; completed `completed_not_producing_years` years ago (or longer) and not producing;
   signed and not started `not_started_months` months (or longer) after the planned start.
 
@@ -120,8 +120,9 @@ def evaluate(facts: Facts, settings, today: date) -> tuple[str | None, list[dict
         else:
             reasons.append(_reason("milestone_overdue", Colour.YELLOW, milestone=milestone.value,
                                    planned_on=planned))
-    # 到资 behind the plan for this date.
-    planned_wan = planned_investment_by(today, facts.investment_basis_wan, facts.planned.get(Milestone.START.value),
+    # 到资 behind the plan for this date, once construction has started: before that a late start
+    # is the start milestone's lateness (yellow, red after red_late_months), not a second red.
+    planned_wan = None if not reached(facts, Milestone.START) else planned_investment_by(today, facts.investment_basis_wan, facts.planned.get(Milestone.START.value),
                                         facts.planned.get(Milestone.COMPLETE.value))
     if planned_wan is not None and planned_wan > 0:
         invested = Decimal(facts.invested_wan or 0)
