@@ -121,10 +121,12 @@ def _register_request_lifecycle(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_rollback(response):
+        # One rule, nothing to remember: whatever the request did in its transaction (ORM
+        # changes, Core insert/update, bulk statements) is committed when it answered below 400,
+        # and rolled back otherwise.
         session = db.session()
-        wrote = session.new or session.dirty or session.deleted or session.info.pop("flushed", False)
-        if not wrote:
-            return response  # read-only: closing the session at teardown ends the transaction
+        if not (session.in_transaction() or session.new or session.dirty or session.deleted):
+            return response  # no statement ran: nothing to end
         if response.status_code < 400:
             db.session.commit()
         else:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic can drop/alter them on every backend.
@@ -94,11 +94,6 @@ def _make_engine(url: str, echo: bool = False, sqlite_immediate: bool = True) ->
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-@event.listens_for(Session, "after_flush")
-def _remember_flush(session, _context) -> None:
-    session.info["flushed"] = True  # the request must commit (crm.create_app's after_request)
 
 
 class Database:

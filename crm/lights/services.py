@@ -82,7 +82,6 @@ def _recompute(today: date, lead_ids: list[int] | None) -> dict:
     bulk_insert(db.session, LightChange.__table__, changes)
     _announce(changes)
     db.session.flush()
-    db.session.info["flushed"] = True  # bulk statements: the request must commit (crm.create_app)
     _forget_loaded_lights()
     return {"lit": len(facts), "new": len(inserts), "changed": sum(1 for c in changes if c["from_colour"]),
             "cleared": cleared}

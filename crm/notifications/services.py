@@ -24,7 +24,6 @@ def notify_many(items) -> int:
         return 0
     rows = db.session.execute(insert(Notification).returning(Notification.id, Notification.user_id),
                               values).all()
-    db.session.info["flushed"] = True
     if has_app_context() and current_app.config.get("SMTP_HOST"):
         with_address = set(db.session.scalars(select(User.id).where(
             User.id.in_({uid for _nid, uid in rows}), User.email.is_not(None), User.email != "")))
@@ -65,5 +64,4 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     result = db.session.execute(stmt.values(read_at=clock.now()))
-    db.session.info["flushed"] = True
     return result.rowcount

@@ -595,7 +595,6 @@ def store(scored: list[Scored]) -> int:
         _update_from_batch(latest, now)
     for chunk in F.id_chunks(sorted(unchanged)):  # edited, yet the same score: no longer pending
         db.session.execute(update(Lead.__table__).where(t.id.in_(chunk)).values(score_pending=False))
-    db.session.info["flushed"] = True
     return len(scored)
 
 
