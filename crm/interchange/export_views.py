@@ -1,13 +1,12 @@
 """Export routes: the lead list, as filtered on the page, downloaded as .xlsx or .csv."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+from crm import clock
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.interchange import bp
@@ -61,5 +60,5 @@ def export_response(user, filters: LeadFilters, fmt: str, english: bool) -> Resp
 
 def download_name(fmt: str, english: bool) -> str:
     """线索导出_20261121.xlsx (leads_export_… with English keys), dated in the county's time."""
-    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y%m%d")
+    today = clock.today().strftime("%Y%m%d")
     return f"{'leads_export' if english else '线索导出'}_{today}.{fmt}"
