@@ -63,7 +63,11 @@ def steps_context(lead, user) -> dict:
                                 for line in lines if line.record is None and line.step.active]
         if form.reached_on.data is None:
             form.reached_on.data = clock.today()
-    return {"lines": lines, "form": form, "can_edit": can_edit,
+    from crm.attachments.queries import panels
+
+    # Every reached step's evidence in one query (not one per row of the table).
+    files = panels(steps.STEP_KIND, {line.record.id: line.record for line in lines if line.record}, user)
+    return {"lines": lines, "form": form, "can_edit": can_edit, "files": files,
             "points": sum(line.record.points for line in lines if line.record)}
 
 
