@@ -58,9 +58,9 @@ def _connect_features(app: Flask) -> None:
     from crm.screening.services import withdraw_open_case
 
     signals.lead_stage_changed.connect(withdraw_open_case)
-    from crm import letters, lights, problems, tracking
+    from crm import bulletins, dashboard, letters, lights, problems, ranking, tracking
 
-    for feature in (tracking, lights, problems, letters):
+    for feature in (tracking, lights, problems, letters, dashboard, ranking, bulletins):
         feature.init_app(app)
 
 

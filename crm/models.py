@@ -2,7 +2,7 @@
 from crm.audit.models import AuditEntry  # noqa: F401
 from crm.auth.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from crm.chains.models import Chain, ChainNode, LocalEnterprise, Target  # noqa: F401
-from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source  # noqa: F401
+from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, StageReached  # noqa: F401
 from crm.interchange.models import ImportBatch, ImportedLead  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401
 from crm.screening.models import (CalendarDay, CalendarYear, CaseUnit, ScreeningCase,  # noqa: F401
@@ -18,3 +18,4 @@ from crm.tracking.models import (Agreement, InvestmentEntry, MilestoneActual, Mi
 from crm.lights.models import LightChange, ProjectLight  # noqa: F401
 from crm.letters.models import Letter  # noqa: F401
 from crm.problems.models import Problem  # noqa: F401
+from crm.bulletins.models import Bulletin  # noqa: F401

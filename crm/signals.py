@@ -22,3 +22,7 @@ lead_stage_changed = _signals.signal("lead-stage-changed")
 # sent by the tracking features when a tracked project's facts change (agreement, plans, actual
 # dates, 到资, steps, problems):  project_changed.send(lead_id=…). The light is recomputed.
 project_changed = _signals.signal("project-changed")
+# sent by writers that change many leads' stages or milestones at once, bypassing change_stage
+# (the interchange importer's bulk insert, the demo):  leads_bulk_changed.send(lead_ids=[…]).
+# The dashboard's stage_reached projection rebuilds them before the commit.
+leads_bulk_changed = _signals.signal("leads-bulk-changed")

@@ -137,6 +137,7 @@ _TABLE = """
 /problems/<int:problem_id> other = officer_b leader viewer admin
 /problems/<int:problem_id> own = officer team_lead screener leader viewer admin
 /problems/stats any = leader viewer admin
+/dashboard any = team_lead secretariat leader viewer admin
 /profile any = officer team_lead officer_b screener secretariat leader viewer admin
 /projects any = officer team_lead officer_b secretariat leader viewer admin
 /projects/<int:lead_id> other = officer_b leader viewer admin

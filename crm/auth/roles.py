@@ -54,6 +54,9 @@ class Permission(StrEnum):
     TRACKING_SETTINGS = "tracking.settings"    # the 23-step catalogue, light and letter thresholds
     TRACKING_IMPORT = "tracking.import"        # the tax bureau's yearly output/tax sheet
     TRACKING_RESPOND = "tracking.respond"      # 签收/反馈 letters and work on problems addressed to the own unit
+    DASHBOARD_READ_ALL = "dashboard.read_all"  # the cockpit, the ranking and the bulletins for the whole county
+    DASHBOARD_READ_UNIT = "dashboard.read_unit"  # the cockpit for the own unit, and the county's ranking
+    BULLETINS_MAKE = "bulletins.make"          # make a 督查通报 on demand for any period
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -65,22 +68,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
                                Permission.DECISIONS_MANAGE, Permission.DECISIONS_PROPOSE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
-                               Permission.TARGETS_EDIT_UNIT, Permission.TRACKING_RESPOND}),
+                               Permission.TARGETS_EDIT_UNIT, Permission.TRACKING_RESPOND,
+                               Permission.DASHBOARD_READ_UNIT}),
     # Screeners read a lead only through the cases sent to their unit.
     # A department's liaison also answers the letters and solves the problems addressed to it.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER, Permission.TRACKING_RESPOND}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
                             Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ,
-                            Permission.CHAINS_READ}),
+                            Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
     Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ,
-                            Permission.CHAINS_READ}),
+                            Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
                            Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
                            Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS,
-                           Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT}),
+                           Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT,
+                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE}),
 }
 
 

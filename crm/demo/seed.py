@@ -16,6 +16,7 @@ from crm.demo.decisions import seed_decisions
 from crm.demo.generate import generate_leads
 from crm.demo.papers import seed_papers
 from crm.demo.screening import seed_screening
+from crm.dashboard import stage_dates
 from crm.demo.tracking import run_the_nights, seed_tracking
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange, Source, normalize_company_name
@@ -79,6 +80,8 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
         seed_papers()
         seed_tracking(units, users, today, seed)
         run_the_nights(users, today, seed)
+        db.session.flush()
+        stage_dates.rebuild()  # the seeds wrote stage history directly: the cockpit's stage dates
         db.session.commit()
     finally:
         set_actor(None)

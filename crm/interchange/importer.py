@@ -9,7 +9,7 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text
 
-from crm import clock
+from crm import clock, signals
 from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, User
@@ -312,6 +312,7 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
     bulk_insert(db.session, ImportedLead.__table__, [
         {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
         for i in ids])
+    signals.leads_bulk_changed.send(lead_ids=ids)  # their stage dates (crm.dashboard), before the commit
 
 
 _NOT_AUDITED = frozenset({"created_at", "updated_at", "version"})

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from crm import signals
 from crm.auth.models import Unit, User
 from crm.database import utcnow
 from crm.extensions import db, redis_store
@@ -149,6 +150,7 @@ def undo(batch: ImportBatch, actor: User | None = None) -> int:
             setattr(lead, key, _restore(column, value))
     batch.status = ImportStatus.UNDONE.value
     db.session.flush()
+    signals.leads_bulk_changed.send(lead_ids=[r.lead_id for r in records if r.action != "created"])
     return len(records)
 
 

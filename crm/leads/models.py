@@ -240,3 +240,19 @@ class LeadStageChange(Base):
 
     lead: Mapped[Lead] = relationship(back_populates="stage_changes")
     changed_by: Mapped[User | None] = relationship()
+
+
+class StageReached(Base):
+    """The day a lead first reached a stage: a projection kept by crm.dashboard.stage_dates from
+    the sources of truth (the stage history, the milestone actuals, the lead's 签约/开工 dates), so
+    a figure for any period is one indexed count. Nothing else writes it."""
+
+    __tablename__ = "stage_reached"
+    __table_args__ = (Index("ix_stage_reached_stage_on", "stage", "reached_on", "lead_id"),)
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reached_on: Mapped[date] = mapped_column(Date)
+    # Not reached on its own: a later main-line stage was (an imported ledger row at 签约 implies
+    # 同意落地 on or before that day). Counted as reached; left out of the median days.
+    implied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Permission
 from crm.extensions import db
-from crm.leads.models import Lead
+from crm.leads.models import Lead, StageReached
 from crm.leads.pipeline import Stage
 from crm.request_guard import DB_INT_MAX
 
@@ -69,6 +69,14 @@ class LeadFilters:
     unit_id: int | None = None
     owner_id: int | None = None
     grade: str = ""
+    source_id: int | None = None
+    # The records behind a cockpit figure: leads that reached `reached` between the two dates
+    # (`lead`: created), and of those the ones that went on to reach `then` (by `then_by`).
+    reached: str = ""
+    reached_from: date | None = None
+    reached_to: date | None = None
+    then: str = ""
+    then_by: date | None = None
     sort: str = DEFAULT_SORT
     cursor: str = ""
     after: tuple | None = None  # the decoded cursor: (sort value, lead id)
@@ -80,6 +88,21 @@ class LeadFilters:
                 chain_id=args.get("chain_id", type=int), source_kind=args.get("source_kind") or "",
                 unit_id=args.get("unit_id", type=int), owner_id=args.get("owner_id", type=int),
                 grade=args.get("grade") or "", sort=args.get("sort") or DEFAULT_SORT, cursor=args.get("cursor") or "")
+        f.source_id = args.get("source_id", type=int)
+        stages = {s.value for s in Stage}
+        for name in ("reached", "then"):
+            value = args.get(name) or ""
+            if value and value not in stages:
+                f.errors.append(name)
+            else:
+                setattr(f, name, value)
+        for name in ("reached_from", "reached_to", "then_by"):
+            value = (args.get(name) or "").strip()
+            if value:
+                try:
+                    setattr(f, name, date.fromisoformat(value))
+                except ValueError:
+                    f.errors.append(name)
         if f.stage and f.stage not in {s.value for s in Stage}:
             f.errors.append("stage")
             f.stage = ""
@@ -117,14 +140,41 @@ class LeadFilters:
             conds.append(Lead.owner_id == self.owner_id)
         if self.grade:
             conds.append(Lead.score_grade == self.grade)
+        if self.source_id:
+            conds.append(Lead.source_id == self.source_id)
+        if self.reached:
+            conds.append(_reached_condition(self.reached, self.reached_from, self.reached_to))
+        if self.then:
+            conds.append(_reached_condition(self.then, None, self.then_by))
         return conds
 
     def args(self, **overrides) -> dict:
         out = {"q": self.q, "stage": self.stage, "chain_id": self.chain_id,
                "source_kind": self.source_kind, "unit_id": self.unit_id,
-               "owner_id": self.owner_id, "grade": self.grade, "sort": self.sort}
+               "owner_id": self.owner_id, "grade": self.grade, "sort": self.sort,
+               "source_id": self.source_id, "reached": self.reached, "then": self.then,
+               "reached_from": self.reached_from.isoformat() if self.reached_from else None,
+               "reached_to": self.reached_to.isoformat() if self.reached_to else None,
+               "then_by": self.then_by.isoformat() if self.then_by else None}
         out.update(overrides)
         return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def _reached_condition(stage: str, start: date | None, end: date | None):
+    """The lead reached `stage` between the dates (`lead`: was created between them)."""
+    if stage == Stage.LEAD.value:
+        conds = []
+        if start:
+            conds.append(Lead.created_on >= start)
+        if end:
+            conds.append(Lead.created_on <= end)
+        return and_(true(), *conds)
+    sub = select(StageReached.lead_id).where(StageReached.lead_id == Lead.id, StageReached.stage == stage)
+    if start:
+        sub = sub.where(StageReached.reached_on >= start)
+    if end:
+        sub = sub.where(StageReached.reached_on <= end)
+    return sub.exists()
 
 
 def _encode(value, lead_id: int) -> str:

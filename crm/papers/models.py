@@ -14,6 +14,7 @@ class PaperKind(StrEnum):
     NOTICE = "notice"    # 一次性告知书: one per closed screening case (subject = the case's id)
     MINUTES = "minutes"  # 会议纪要: one per closed meeting (subject = the meeting's id)
     LETTER = "letter"    # 三函 (提醒函, 交办函, 督办函): one series a year (subject = the letter's id)
+    BULLETIN = "bulletin"  # 督查通报: one per bulletin (subject = the bulletin's id)
 
 
 class PaperSettings(Base):
@@ -30,6 +31,8 @@ class PaperSettings(Base):
     minutes_prefix: Mapped[str] = mapped_column(String(20), default="")    # 将招纪要
     letter_issuer: Mapped[str] = mapped_column(String(100), default="")    # 将乐县招商引资工作领导小组办公室
     letter_prefix: Mapped[str] = mapped_column(String(20), default="")     # 将招函
+    bulletin_issuer: Mapped[str] = mapped_column(String(100), default="")  # 将乐县招商引资工作领导小组办公室
+    bulletin_prefix: Mapped[str] = mapped_column(String(20), default="")   # 将招督
 
     def issuer(self, kind: str) -> str:
         return (getattr(self, f"{PaperKind(kind).value}_issuer") or "").strip()

@@ -111,14 +111,17 @@ class UnitTimeliness:
         return round(100 * self.on_time / answered_or_due, 1) if answered_or_due else None
 
 
-def timeliness(since: datetime | None = None) -> list[UnitTimeliness]:
-    """Per member unit: cases asked, answered on time, late, missing, median hours to answer."""
+def timeliness(since: datetime | None = None, until: datetime | None = None) -> list[UnitTimeliness]:
+    """Per member unit: cases asked, answered on time, late, missing, median hours to answer —
+    of the cases submitted from `since` and before `until` (aware datetimes; None: no bound)."""
     stmt = (select(CaseUnit.unit_id, Unit.name, CaseUnit.answered_at, CaseUnit.late, CaseUnit.missing,
                    ScreeningCase.submitted_at, ScreeningCase.status)
             .join(ScreeningCase, ScreeningCase.id == CaseUnit.case_id).join(Unit, Unit.id == CaseUnit.unit_id)
             .where(ScreeningCase.status != CaseStatus.WITHDRAWN.value))
     if since is not None:
         stmt = stmt.where(ScreeningCase.submitted_at >= since)
+    if until is not None:
+        stmt = stmt.where(ScreeningCase.submitted_at < until)
     figures: dict[int, UnitTimeliness] = {}
     for unit_id, name, answered_at, late, missing, submitted_at, status in db.session.execute(stmt):
         row = figures.setdefault(unit_id, UnitTimeliness(unit_id, name))

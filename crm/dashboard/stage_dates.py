@@ -1,0 +1,135 @@
+"""The stage_reached projection: rebuilt per lead from the sources of truth.
+
+Sources, best first: a recorded milestone actual (the day it really happened), the lead's own
+签约/开工 date, the first move into the stage in the history (its county-local date). A main-line
+stage skipped on the way to a later one is filled in, marked implied, on the later stage's day.
+Writers never edit the projection: they mark leads (receivers below, `mark`) and the marked leads
+are rebuilt before the commit, in one batch; bulk writers call `rebuild` themselves.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from crm import clock
+from crm.extensions import db
+from crm.leads.models import Lead, LeadStageChange, StageReached
+from crm.leads.pipeline import MAIN_LINE, Stage
+from crm.tracking.models import MILESTONE_STAGE, MilestoneActual
+
+_PENDING = "stage_reached_pending"
+CHUNK = 1000
+# Main-line stages after `lead` (a lead's creation day is leads.created_on itself).
+COUNTED_MAIN_LINE = [s.value for s in MAIN_LINE[1:]]
+_MILESTONE_STAGE = {m.value: s.value for m, s in MILESTONE_STAGE.items()}
+
+
+def _local_date(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(clock.local_zone()).date()
+
+
+def compute(changes, actuals, lead_dates) -> dict[str, tuple[date, bool]]:
+    """One lead's {stage: (day, implied)} from its (to_stage, changed_at) changes, its
+    (milestone, actual_on) actuals and its {'signed': signed_on, 'started': started_on}."""
+    days: dict[str, date] = {}
+    for to_stage, changed_at in changes:
+        day = _local_date(changed_at)
+        if to_stage not in days or day < days[to_stage]:
+            days[to_stage] = day
+    for stage, day in lead_dates.items():
+        if day is not None:
+            days[stage] = day
+    for milestone, day in actuals:
+        stage = _MILESTONE_STAGE.get(milestone)
+        if stage is not None:
+            days[stage] = day
+    reached = {stage: (day, False) for stage, day in days.items() if stage != Stage.LEAD.value}
+    later: date | None = None
+    for stage in reversed(COUNTED_MAIN_LINE):
+        if stage in reached:
+            later = reached[stage][0] if later is None else min(later, reached[stage][0])
+        elif later is not None:
+            reached[stage] = (later, True)
+    return reached
+
+
+def rebuild(lead_ids=None) -> int:
+    """Recompute the rows of these leads (every lead when None); returns the number of rows."""
+    if lead_ids is None:
+        lead_ids = list(db.session.scalars(select(Lead.id).order_by(Lead.id)))
+    lead_ids = sorted(set(lead_ids))
+    written = 0
+    for start in range(0, len(lead_ids), CHUNK):
+        written += _rebuild_chunk(lead_ids[start:start + CHUNK])
+    return written
+
+
+def _rebuild_chunk(ids: list[int]) -> int:
+    changes: dict[int, list] = {}
+    for lead_id, to_stage, changed_at in db.session.execute(
+            select(LeadStageChange.lead_id, LeadStageChange.to_stage, LeadStageChange.changed_at)
+            .where(LeadStageChange.lead_id.in_(ids))):
+        changes.setdefault(lead_id, []).append((to_stage, changed_at))
+    actuals: dict[int, list] = {}
+    for lead_id, milestone, actual_on in db.session.execute(
+            select(MilestoneActual.lead_id, MilestoneActual.milestone, MilestoneActual.actual_on)
+            .where(MilestoneActual.lead_id.in_(ids))):
+        actuals.setdefault(lead_id, []).append((milestone, actual_on))
+    rows = []
+    for lead_id, signed_on, started_on in db.session.execute(
+            select(Lead.id, Lead.signed_on, Lead.started_on).where(Lead.id.in_(ids))):
+        reached = compute(changes.get(lead_id, ()), actuals.get(lead_id, ()),
+                          {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on})
+        rows.extend({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied}
+                    for stage, (day, implied) in reached.items())
+    db.session.execute(delete(StageReached).where(StageReached.lead_id.in_(ids)))
+    if rows:
+        db.session.execute(StageReached.__table__.insert(), rows)
+    return len(rows)
+
+
+# --- receivers: mark, rebuild before the commit ---------------------------------------------
+
+def mark(lead_ids) -> None:
+    db.session.info.setdefault(_PENDING, set()).update(i for i in lead_ids if i is not None)
+
+
+def on_stage_changed(sender=None, lead: Lead | None = None, **_kw) -> None:
+    if lead is not None:
+        mark([lead.id])
+
+
+def on_project_changed(sender=None, lead_id: int | None = None, **_kw) -> None:
+    mark([lead_id])
+
+
+def on_leads_bulk_changed(sender=None, lead_ids=(), **_kw) -> None:
+    mark(lead_ids)
+
+
+def _rebuild_pending(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if ids:
+        session.flush()
+        rebuild(ids)
+
+
+def _forget(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def connect() -> None:
+    """Called from crm.dashboard.init_app: the receivers and the session hooks."""
+    from crm import signals
+
+    signals.lead_stage_changed.connect(on_stage_changed)
+    signals.project_changed.connect(on_project_changed)
+    signals.leads_bulk_changed.connect(on_leads_bulk_changed)
+    if not event.contains(Session, "before_commit", _rebuild_pending):
+        event.listen(Session, "before_commit", _rebuild_pending)
+        event.listen(Session, "after_soft_rollback", _forget)

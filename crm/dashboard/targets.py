@@ -1,0 +1,8 @@
+"""Cockpit section 'targets' (placeholder: filled in by its part of issue 16)."""
+from __future__ import annotations
+
+from crm.dashboard.sections import Context
+
+
+def targets(ctx: Context) -> dict:
+    return {}

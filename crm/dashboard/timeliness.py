@@ -1,0 +1,8 @@
+"""Cockpit section 'screening' (placeholder: filled in by its part of issue 16)."""
+from __future__ import annotations
+
+from crm.dashboard.sections import Context
+
+
+def screening(ctx: Context) -> dict:
+    return {}
