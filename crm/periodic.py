@@ -37,6 +37,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("lights-nightly", "crm.lights.jobs.nightly", every=86400, queue="slow", offset=17 * 3600),
     # 三函: reminder, assignment and supervision letters due today, at 01:30 Beijing (after the lights at 01:00).
     PeriodicJob("letters-nightly", "crm.letters.jobs.write_due_letters", every=86400, offset=17 * 3600 + 1800),
+    # 督查通报: daily at 02:00 Beijing; on the month's first working day it writes last month's bulletin.
+    PeriodicJob("bulletins-monthly", "crm.bulletins.jobs.monthly", every=86400, offset=18 * 3600),
 )
 
 

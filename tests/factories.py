@@ -94,3 +94,13 @@ def opinion_form(verdict="approve", materials=(), comment="", conditions="", rat
             "conditions": conditions, "based_on_version": str(version)}
     data.update({f"rating_{d}": str(ratings) for d in ("scale", "intensity", "tech", "prospects", "compliance")})
     return data
+
+
+def stage_reached(lead_, stage: str, day, implied: bool = False):
+    """A row of the cockpit's stage_reached projection, written directly (hand-made rate cases)."""
+    from crm.leads.models import StageReached
+
+    row = StageReached(lead_id=lead_.id, stage=stage, reached_on=day, implied=implied)
+    _db().add(row)
+    _db().flush()
+    return row

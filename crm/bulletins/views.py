@@ -4,3 +4,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("bulletins", __name__)
+
+from crm.auth.permissions import require_permission  # noqa: E402
+from crm.auth.roles import Permission  # noqa: E402
+
+
+@bp.get("/bulletins")
+@require_permission(Permission.DASHBOARD_READ_ALL)
+def index():
+    return "", 204
