@@ -21,6 +21,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         config = Config(**config)
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
     app.config.from_mapping(config.as_dict())
+    app.jinja_env.add_extension("jinja2.ext.do")  # the menu (_nav.html) builds its groups' lists
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]

@@ -178,8 +178,33 @@ def test_lead_list_works_on_a_phone(live_server, browser):
     toggler = page.locator(".navbar-toggler")
     assert toggler.is_visible()
     toggler.click()
+    page.locator("[data-testid=nav-group-leads]").click()
     page.locator("#nav >> text=线索来源").wait_for(state="visible")
     assert page.locator("#q").is_visible()
+    assert problems == [], problems
+    page.close()
+
+
+def test_the_menu_fits_one_line_at_1280_for_the_busiest_user(live_server, browser):
+    """An administrator who also votes, leads a team and reads everything sees the most entries:
+    grouped by the job they stay on one line at 1280 px; the current group is highlighted."""
+    subprocess.run([str(BIN / "crm"), "create-user", "all_roles", "--role", "admin", "--role", "leader",
+                    "--role", "team_lead", "--role", "viewer", "--unit", "县投资促进中心", "--unit-kind", "department",
+                    "--full-name", "欧阳建国", "--password-stdin"], env=_LIVE_ENV[live_server], cwd=ROOT, check=True,
+                   capture_output=True, text=True, input="browser-pass-1\n")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(page)
+    _login_as(page, live_server, "all_roles")
+    page.goto(live_server + "/leads")
+    items = page.locator("nav.navbar .navbar-nav > .nav-item")
+    tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+    assert items.count() >= 8 and len(tops) == 1, tops
+    assert "active" in page.locator("[data-testid=nav-group-leads]").get_attribute("class")
+    assert "active" not in page.locator("[data-testid=nav-settings]").get_attribute("class")
+    page.locator("[data-testid=nav-settings]").click()
+    with page.expect_navigation():
+        page.locator("[data-testid=nav-users]").click()
+    assert "active" in page.locator("[data-testid=nav-settings]").get_attribute("class")
     assert problems == [], problems
     page.close()
 

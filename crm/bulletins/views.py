@@ -12,4 +12,5 @@ from crm.auth.roles import Permission  # noqa: E402
 @bp.get("/bulletins")
 @require_permission(Permission.DASHBOARD_READ_ALL)
 def index():
+    """Leaders, viewers and admins: the bulletins (placeholder)."""
     return "", 204

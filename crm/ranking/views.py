@@ -12,4 +12,5 @@ from crm.auth.roles import Permission  # noqa: E402
 @bp.get("/ranking")
 @require_permission(Permission.DASHBOARD_READ_ALL, Permission.DASHBOARD_READ_UNIT)
 def index():
+    """Leaders, viewers, admins and team leads: the ranking (placeholder)."""
     return "", 204
