@@ -326,8 +326,11 @@ def _event_occurrence(rng: random.Random, source: str, lo: dt.date, hi: dt.date)
 
 
 def generate_leads(count: int, seed: int = 2026, today: dt.date | None = None) -> list[dict]:
-    """`count` demo leads, the same for the same seed and today (default: the real today)."""
-    today = today or dt.date.today()
+    """`count` demo leads, the same for the same seed and today (default: the county's today)."""
+    if today is None:
+        from crm import clock
+
+        today = clock.today()
     rng = random.Random(seed)
     earliest = today - dt.timedelta(days=_WINDOW_DAYS)
 

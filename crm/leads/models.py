@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm import clock
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.database import Base, utcnow
@@ -117,7 +118,7 @@ class Lead(Base):
     owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.LEAD.value)
-    created_on: Mapped[date] = mapped_column(Date, default=date.today)
+    created_on: Mapped[date] = mapped_column(Date, default=lambda: clock.today())  # the county's today
     signed_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date | None] = mapped_column(Date)
     lost_reason: Mapped[str | None] = mapped_column(String(500))
