@@ -532,3 +532,29 @@ def test_a_year_without_a_schedule_is_not_guessed_but_the_admins_table_counts():
     assert first_working_day(2027, 1, admins) == D("2027-01-04")
     assert due_period(D("2027-01-01"), admins) is None
     assert due_period(D("2027-01-04"), admins) == Period.month(2026, 12)
+
+
+# --- the demo ----------------------------------------------------------------------------------------------
+
+def test_the_demo_has_the_last_three_months_bulletins_as_the_job_made_them(app, db_session):
+    from crm.demo.seed import seed_demo
+
+    with app.app_context():
+        assert seed_demo(leads=400, seed=2026, today=D("2026-12-05"))
+        bulletins = list(db.session.scalars(select(Bulletin).order_by(Bulletin.id)))
+        assert [(b.title, b.issued_on, b.made_by_job) for b in bulletins] == [
+            ("2026年9月招商引资工作督查通报", D("2026-10-08"), True),   # after the National Day holiday
+            ("2026年10月招商引资工作督查通报", D("2026-11-02"), True),
+            ("2026年11月招商引资工作督查通报", D("2026-12-01"), True)]
+        assert list(services.numbers_for(b.id for b in bulletins).values()) == [
+            "将招督查〔2026〕1号", "将招督查〔2026〕2号", "将招督查〔2026〕3号"]
+        for bulletin in bulletins:
+            content, on = bulletin.content, bulletin.issued_on
+            assert content["issuer"] == "将乐县招商引资工作领导小组办公室"
+            # As of its own day: nothing from after it, no negative day counts.
+            assert all(D(r["since"]) <= on and r["reasons"] for r in content["red_projects"])
+            assert all(D(l["issued_on"]) <= on and l["days_overdue"] > 0 for l in content["overdue_letters"])
+            assert all(p["days_overdue"] > 0 for p in content["overdue_problems"])
+            assert "-" not in " ".join(r for p in content["red_projects"] for r in p["reasons"]).replace("—", "")
+        last = bulletins[-1].content
+        assert last["red_projects"] and last["overdue_letters"] and last["timeliness"]
