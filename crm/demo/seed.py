@@ -11,6 +11,7 @@ from crm.audit.listener import set_actor
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.demo import data
+from crm.demo.bulletins import seed_bulletins
 from crm.demo.chains import describe_chains, leave_chain_gaps, seed_chains
 from crm.demo.decisions import seed_decisions
 from crm.demo.generate import generate_leads
@@ -82,6 +83,7 @@ def seed_demo(leads: int = 3000, seed: int = 2026, today: date | None = None) ->
         run_the_nights(users, today, seed)
         db.session.flush()
         stage_dates.rebuild()  # the seeds wrote stage history directly: the cockpit's stage dates
+        seed_bulletins(today)  # the last three months' 督查通报, as the monthly job made them
         db.session.commit()
     finally:
         set_actor(None)

@@ -22,9 +22,13 @@ class PaperSettingsForm(FlaskForm):
                                 validators=[Optional(), Length(max=100)])
     letter_prefix = StringField(_l("Document-number prefix of the letters"),
                                 validators=[Optional(), Length(max=20), _NO_BRACKETS])
+    bulletin_issuer = StringField(_l("Issuer of the monthly bulletin (full name, with the county)"),
+                                  validators=[Optional(), Length(max=100)])
+    bulletin_prefix = StringField(_l("Document-number prefix of the bulletin"),
+                                  validators=[Optional(), Length(max=20), _NO_BRACKETS])
     submit = SubmitField(_l("Save"))
 
     def settings_data(self) -> dict:
         return {name: getattr(self, name).data for name in
                 ("notice_issuer", "notice_prefix", "minutes_issuer", "minutes_prefix", "letter_issuer",
-                 "letter_prefix")}
+                 "letter_prefix", "bulletin_issuer", "bulletin_prefix")}

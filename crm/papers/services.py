@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.papers.models import DocumentCounter, DocumentNumber, PaperKind, PaperSettings
 
 SETTING_FIELDS = ("notice_issuer", "minutes_issuer", "notice_prefix", "minutes_prefix", "letter_issuer",
-                  "letter_prefix")
+                  "letter_prefix", "bulletin_issuer", "bulletin_prefix")
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -219,6 +219,15 @@ def letter_head(letter) -> PaperHead:
     number = number_for(PaperKind.LETTER, letter.id, letter.issued_on)
     return PaperHead(PaperKind.LETTER.value, peek_settings().issuer(PaperKind.LETTER),
                      number_text(number, PaperKind.LETTER), number.issued_on)
+
+
+def bulletin_head(bulletin, issuer: str = "") -> PaperHead:
+    """A bulletin (督查通报) is numbered when it is made; one made before this existed is numbered now.
+    `issuer`: the issuer as it stood when the bulletin was made (its snapshot); the current setting
+    when none was set then."""
+    number = number_for(PaperKind.BULLETIN, bulletin.id, bulletin.issued_on)
+    return PaperHead(PaperKind.BULLETIN.value, issuer or peek_settings().issuer(PaperKind.BULLETIN),
+                     number_text(number, PaperKind.BULLETIN), number.issued_on)
 
 
 def recent_numbers(limit: int = 20) -> list[tuple[DocumentNumber, str]]:
