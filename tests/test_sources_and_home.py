@@ -1,10 +1,9 @@
-"""Sources with their leads and track record; the home page; the audit page's filters."""
-from datetime import date, timedelta
+"""Sources with their leads and track record; the audit page's filters (the home page: tests/test_home.py)."""
 
 from sqlalchemy import select
 
 from crm.leads.models import Source
-from crm.leads.services import add_activity, change_stage
+from crm.leads.services import change_stage
 from crm.extensions import db
 from tests import factories
 
@@ -37,17 +36,6 @@ def test_officer_creates_a_source(client, db_session):
 def test_viewer_cannot_create_sources(client, db_session):
     client.login(factories.user(roles=["viewer"]))
     assert client.post("/sources/new", {"name": "某商会", "kind": "chamber"}).status_code == 403
-
-
-def test_home_shows_pipeline_counts_and_due_follow_ups(client, db_session):
-    officer = factories.user()
-    lead = factories.lead(owner=officer, company_name="待跟进的公司")
-    add_activity(lead, officer, "call", date.today(), "电话沟通", date.today() + timedelta(days=3))
-    factories.lead(owner=officer)
-    client.login(officer)
-    page = client.get("/").get_data(as_text=True)
-    assert 'data-stage="lead">2<' in page
-    assert "待跟进的公司" in page
 
 
 def test_admin_filters_the_audit_log_by_entity_and_user(client, db_session):
