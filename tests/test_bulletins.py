@@ -186,7 +186,9 @@ def test_the_snapshot_on_hand_made_data(county, app):
          "pending": 1, "on_time_rate": 100.0, "median_hours": 29.0},
         {"unit_id": county["ziran"].id, "unit": "县自然资源局", "cases": 2, "on_time": 0, "late": 0, "missing": 1,
          "pending": 1, "on_time_rate": 0.0, "median_hours": None}]
-    assert content["ranking"] == {"columns": [], "labels": {}, "rows": []}   # crm.ranking not merged yet
+    ranking = content["ranking"]  # crm.ranking's figures for November, as they stood (its own tests check the numbers)
+    assert {"signings", "starts", "points"} <= set(ranking["columns"]) and ranking["labels"]["signings"] == "签约数"
+    assert {row["unit"] for row in ranking["rows"]} == {"万全乡", "县发改局", "县自然资源局"}
 
     number = db.session.scalar(select(DocumentNumber).where(DocumentNumber.kind == "bulletin"))
     assert (number.subject_id, number.year, number.number, number.prefix) == (bulletin.id, 2026, 1, "将招督查")
@@ -251,18 +253,18 @@ def test_the_ranking_is_stored_as_it_came_and_shown_with_tolerant_labels(county,
     def ranking(period, sort="points", descending=True):
         assert period == NOVEMBER
         return [RankRow(1, "万全乡", place=1, previous_place=3,
-                        figures={"signed": 2, "signed_yi": Decimal("1.25"), "points": 35, "brand_new": 7}),
+                        figures={"signings": 2, "signed_yi": Decimal("1.25"), "points": 35, "brand_new": 7}),
                 RankRow(2, "高唐镇", place=2, previous_place=None,
-                        figures={"signed": 1, "signed_yi": Decimal("0.5"), "points": 20, "brand_new": None}),
+                        figures={"signings": 1, "signed_yi": Decimal("0.5"), "points": 20, "brand_new": None}),
                 RankRow(3, "古镛镇", place=3, previous_place=2,
-                        figures={"signed": 0, "signed_yi": Decimal("0"), "points": 12, "brand_new": 1})]
+                        figures={"signings": 0, "signed_yi": Decimal("0"), "points": 12, "brand_new": 1})]
 
     monkeypatch.setattr("crm.ranking.queries.ranking", ranking)
     bulletin = _make(app, NOVEMBER)
     stored = bulletin.content["ranking"]
-    assert stored["columns"] == ["signed", "signed_yi", "points", "brand_new"]
+    assert stored["columns"] == ["signings", "signed_yi", "points", "brand_new"]
     assert stored["rows"][0] == {"unit_id": 1, "unit": "万全乡", "place": 1, "previous_place": 3, "change": 2,
-                                 "figures": {"signed": 2, "signed_yi": 1.25, "points": 35, "brand_new": 7}}
+                                 "figures": {"signings": 2, "signed_yi": 1.25, "points": 35, "brand_new": 7}}
     assert [r["change"] for r in stored["rows"]] == [2, None, -1]
     monkeypatch.undo()  # the page reads the snapshot only
 
@@ -388,7 +390,8 @@ def test_the_word_file_in_the_official_format(county, app, client):
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、月晒季考排名情况", "二、亮红灯项目", "三、逾期未反馈的函件", "四、逾期未解决的问题",
                         "五、即时初审办理时效"]
-    red, letters, problems, timeliness = doc.tables   # the ranking is empty: no table
+    *ranking_tables, red, letters, problems, timeliness = doc.tables   # the ranking first (one or two tables)
+    assert ranking_tables and [c.text for c in ranking_tables[0].rows[0].cells][:3] == ["名次", "单位", "升降"]
     assert [c.text for c in red.rows[0].cells] == ["序号", "项目", "责任单位", "亮红灯时间", "原因"]
     assert [c.text for c in red.rows[1].cells][:4] == ["1", "铝型材项目", "万全乡", "2026年9月2日"]
     assert red.rows[1].cells[4].text.splitlines() == ["1. 开工 计划 2026年6月1日，已逾期 183 天（超过 3 个月）",

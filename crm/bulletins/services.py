@@ -150,28 +150,10 @@ def jsonable(value):
 # --- the ranking (月晒季考) -----------------------------------------------------------------------
 
 def _metric_labels() -> tuple[list[str], dict[str, str]]:
-    """The ranking's own metric order and labels when crm.ranking declares them (METRICS: a dict
-    key → label, or a sequence of objects with .key and .label, or of (key, label) pairs)."""
-    from crm.ranking import queries
+    """The ranking's metric order and labels (crm.ranking.queries.METRICS), in the reader's language."""
+    from crm.ranking.queries import METRICS
 
-    metrics = getattr(queries, "METRICS", None)
-    order, labels = [], {}
-    try:
-        items = metrics.items() if isinstance(metrics, dict) else (metrics or ())
-        for item in items:
-            if isinstance(item, tuple) and len(item) >= 2:
-                key, label = item[0], item[1]
-            else:
-                key, label = getattr(item, "key", None), getattr(item, "label", None)
-            if key is None:
-                continue
-            label = getattr(label, "label", label)  # a dict of key → object with .label
-            order.append(str(key))
-            if label is not None and not callable(label):
-                labels[str(key)] = str(label)
-    except (TypeError, ValueError):
-        return [], {}
-    return order, labels
+    return [m.key for m in METRICS], {m.key: str(m.label) for m in METRICS}
 
 
 def ranking_snapshot(period: Period) -> dict:
@@ -180,13 +162,12 @@ def ranking_snapshot(period: Period) -> dict:
     rows = []
     seen: list[str] = []
     for row in ranking(period) or []:
-        figures = jsonable(dict(getattr(row, "figures", None) or {}))
+        figures = jsonable(dict(row.figures))
         for key in figures:
             if key not in seen:
                 seen.append(key)
-        rows.append({"unit_id": getattr(row, "unit_id", None), "unit": getattr(row, "unit_name", ""),
-                     "place": getattr(row, "place", None), "previous_place": getattr(row, "previous_place", None),
-                     "change": getattr(row, "change", None), "figures": figures})
+        rows.append({"unit_id": row.unit_id, "unit": row.unit_name, "place": row.place,
+                     "previous_place": row.previous_place, "change": row.change, "figures": figures})
     order, labels = _metric_labels()
     columns = [key for key in order if key in seen] + [key for key in seen if key not in order]
     return {"columns": columns, "labels": {k: v for k, v in labels.items() if k in columns}, "rows": rows}
