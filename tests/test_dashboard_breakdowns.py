@@ -698,3 +698,24 @@ def test_a_team_lead_sees_the_own_units_figures_and_may_open_the_links(county, m
     assert page_names(client, letters["url"], [c[0] for c in LETTER_CASES]) == \
         {c[0] for c in LETTER_CASES if c[1] == "a" and c[5]}
     assert client.get(f"/dashboard?unit_id={county['b'].id}").status_code == 403
+
+
+def test_every_section_is_json_ready_and_works_outside_a_request(county):
+    """The API returns the dicts as they are; the bulletin job computes them without a request."""
+    import json
+
+    from crm.dashboard.breakdowns import by_origin
+    from crm.dashboard.targets import targets
+    from crm.dashboard.timeliness import screening
+    from crm.dashboard.watch import watch
+
+    _lights(county)
+    _origin(county)
+    _screening(county)
+    _targets(county)
+    db.session.commit()
+    with county["app"].app_context():
+        for function in (watch, by_origin, screening, targets):
+            d = function(ctx(county))
+            assert json.loads(json.dumps(d)) == d
+            assert "/dashboard" not in json.dumps(d) and '"url": "/' in json.dumps(d)
