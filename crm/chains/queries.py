@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 
+from crm import clock
 from crm.chains.models import Chain, ChainNode, LocalEnterprise, Target, TargetStatus
 from crm.extensions import db
-from crm.leads.models import Lead
+from crm.leads.models import Lead, StageReached
 from crm.leads.pipeline import MAIN_LINE, OPEN_STAGES, Stage
 
 COVERED, IN_PROGRESS, GAP = "covered", "in_progress", "gap"
@@ -121,3 +123,54 @@ def unit_targets(unit_id: int, limit: int = 10) -> tuple[dict[str, int], list[Ta
 
 def targets_for_lead(lead_id: int) -> list[Target]:
     return list(db.session.scalars(select(Target).where(Target.lead_id == lead_id).order_by(Target.id)))
+
+
+# --- the 作战表's conversion (the cockpit's targets section and the target list's filters) -------
+# A target is listed on the county-local day it was created; it turned into a lead on the later
+# of that day and the lead's creation day (converting makes the lead, or links the unit's open
+# lead for the company, which may be older); its lead reached a stage on the day stage_reached
+# records.
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=clock.local_zone()).astimezone(timezone.utc)
+
+
+def listed_between(start: date | None, end: date | None):
+    """Targets listed (created) between the two county-local days, inclusive."""
+    conds = []
+    if start is not None:
+        conds.append(Target.created_at >= _local_midnight(start))
+    if end is not None:
+        conds.append(Target.created_at < _local_midnight(end + timedelta(days=1)))
+    return and_(true(), *conds)
+
+
+def converted_between(start: date | None, end: date | None):
+    """Targets turned into a lead between the two days: linked to a lead, the later of the
+    listing day and the lead's creation day falling between them."""
+    lead = select(Lead.id).where(Lead.id == Target.lead_id)
+    conds = [Target.lead_id.is_not(None)]
+    if end is not None:
+        conds.append(Target.created_at < _local_midnight(end + timedelta(days=1)))
+        lead = lead.where(Lead.created_on <= end)
+    if start is not None:  # the later of the two days on or after start: one of them is
+        lead = lead.where(or_(Lead.created_on >= start, Target.created_at >= _local_midnight(start)))
+    return and_(*conds, lead.exists())
+
+
+def lead_reached_between(stage: str, start: date | None, end: date | None):
+    """Targets whose lead reached `stage` between the two days (stage_reached)."""
+    sub = select(StageReached.lead_id).where(StageReached.lead_id == Target.lead_id, StageReached.stage == stage)
+    if start is not None:
+        sub = sub.where(StageReached.reached_on >= start)
+    if end is not None:
+        sub = sub.where(StageReached.reached_on <= end)
+    return and_(Target.lead_id.is_not(None), sub.exists())
+
+
+def gap_node_condition():
+    """Nodes the chain map does not show covered: no local firm and no project landed (started)
+    there — its gaps and the nodes with leads still in progress."""
+    landed = or_(Lead.started_on.is_not(None), Lead.stage.in_(_LANDED_STAGES))
+    return and_(~select(LocalEnterprise.id).where(LocalEnterprise.node_id == ChainNode.id).exists(),
+                ~select(Lead.id).where(Lead.chain_node_id == ChainNode.id, landed).exists())

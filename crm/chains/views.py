@@ -9,6 +9,8 @@ admins every unit's (converting needs an officer or team lead of the target's un
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,11 +28,13 @@ from crm.chains.forms import (ChainForm, ConvertForm, DeleteForm, EnterpriseForm
 from crm.chains.importer import import_targets
 from crm.chains.models import (PRIORITY_LABELS, TARGET_STATUS_LABELS, TIER_LABELS, Chain, ChainNode,
                                LocalEnterprise, Target, TargetStatus)
-from crm.chains.queries import COVERED, GAP, IN_PROGRESS, chain_gaps, node_figures, ordered_chains
+from crm.chains.queries import (COVERED, GAP, IN_PROGRESS, chain_gaps, converted_between, lead_reached_between,
+                                listed_between, node_figures, ordered_chains)
 from crm.extensions import db
 from crm.forms import attach_error
 from crm.interchange.readers import FileError
 from crm.leads.models import Lead, normalize_company_name
+from crm.leads.pipeline import Stage
 from crm.leads.queries import visible_leads_filter
 
 bp = Blueprint("chains", __name__, url_prefix="/chains")
@@ -201,11 +205,37 @@ def delete_firm(firm_id: int):
 
 
 # --- targets ------------------------------------------------------------------------------------
+# The cockpit's links (the 作战表's conversion): county-local days, and a stage the target's lead reached.
+DATE_FILTERS = ("listed_from", "listed_to", "converted_from", "converted_to", "reached_from", "reached_to")
+
+
 def _target_filters() -> dict:
     args = request.args
-    return {"chain": args.get("chain", type=int), "node": args.get("node", type=int),
-            "priority": args.get("priority") or "", "unit": args.get("unit", type=int),
-            "status": args.get("status") or "", "q": (args.get("q") or "").strip()[:100]}
+    f = {"chain": args.get("chain", type=int), "node": args.get("node", type=int),
+         "priority": args.get("priority") or "", "unit": args.get("unit", type=int),
+         "status": args.get("status") or "", "q": (args.get("q") or "").strip()[:100]}
+    for name in DATE_FILTERS:
+        raw = (args.get(name) or "").strip()
+        try:
+            f[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise BadRequest(_("The list's link is damaged (%(name)s). Open it again from the cockpit.",
+                               name=name)) from None
+    reached = args.get("reached") or ""
+    if reached and reached not in {s.value for s in Stage}:
+        raise BadRequest(_("The list's link is damaged (%(name)s). Open it again from the cockpit.", name="reached"))
+    f["reached"] = reached
+    return f
+
+
+def _cockpit_filters(stmt, f: dict):
+    if f["listed_from"] or f["listed_to"]:
+        stmt = stmt.where(listed_between(f["listed_from"], f["listed_to"]))
+    if f["converted_from"] or f["converted_to"]:
+        stmt = stmt.where(converted_between(f["converted_from"], f["converted_to"]))
+    if f["reached"]:
+        stmt = stmt.where(lead_reached_between(f["reached"], f["reached_from"], f["reached_to"]))
+    return stmt
 
 
 @bp.route("/targets")
@@ -227,6 +257,7 @@ def targets():
     if f["q"]:
         key = normalize_company_name(f["q"])
         stmt = stmt.where(or_(Target.company_key.contains(key, autoescape=True), Target.uscc == f["q"].upper()))
+    stmt = _cockpit_filters(stmt, f)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.session.scalars(

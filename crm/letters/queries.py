@@ -15,6 +15,8 @@ from crm.papers.models import DocumentNumber, PaperKind
 from crm.papers.services import number_text
 
 STATES = ("to_acknowledge", "to_reply", "overdue", "answered")
+# States the list also filters on (not counted apart): "unanswered" = to acknowledge or to reply.
+FILTER_STATES = STATES + ("unanswered",)
 PER_PAGE = 50
 
 
@@ -27,6 +29,8 @@ def state_clause(state: str, today: date):
         return and_(Letter.replied_at.is_(None), Letter.reply_due_on < today)
     if state == "answered":
         return Letter.replied_at.is_not(None)
+    if state == "unanswered":
+        return Letter.replied_at.is_(None)
     raise ValueError(state)
 
 
@@ -52,8 +56,13 @@ class LetterPage:
     next_cursor: str | None
 
 
-def _base(user, kind: str | None = None, unit_id: int | None = None, lead_id: int | None = None):
+def _base(user, kind: str | None = None, unit_id: int | None = None, lead_id: int | None = None,
+          owner_unit_id: int | None = None, chain_id: int | None = None):
     query = select(Letter).join(Lead, Lead.id == Letter.lead_id)
+    if owner_unit_id is not None:  # the project's owner unit (the cockpit's unit filter)
+        query = query.where(Lead.owner_unit_id == owner_unit_id)
+    if chain_id is not None:
+        query = query.where(Lead.chain_id == chain_id)
     where = access.visible_clause(user)
     if where is not None:
         query = query.where(where)
@@ -116,10 +125,12 @@ def _after(cursor: str, today: date):
 
 
 def letter_page(user, today: date, *, kind: str | None = None, state: str | None = None,
-                unit_id: int | None = None, cursor: str | None = None, per_page: int = PER_PAGE) -> LetterPage:
+                unit_id: int | None = None, cursor: str | None = None, per_page: int = PER_PAGE,
+                owner_unit_id: int | None = None, chain_id: int | None = None) -> LetterPage:
     """The letters the user may read, overdue first, then the newest; `cursor` continues a list
-    (BadCursor when it cannot be read)."""
-    query = _base(user, kind, unit_id)
+    (BadCursor when it cannot be read). `owner_unit_id`/`chain_id`: about the projects of that
+    owner unit / chain (the cockpit's links)."""
+    query = _base(user, kind, unit_id, owner_unit_id=owner_unit_id, chain_id=chain_id)
     all_counts = counts(query, today)
     if state:
         query = query.where(state_clause(state, today))

@@ -33,17 +33,20 @@ def index():
     state = request.args.get("state") or None
     if kind not in (None, *LETTER_KIND_LABELS):
         kind = None
-    if state not in (None, *queries.STATES):
+    if state not in (None, *queries.FILTER_STATES):
         state = None
+    # The cockpit's links: the letters about one owner unit's / one chain's projects.
+    scope = {name: request.args.get(name, type=int) for name in ("owner_unit_id", "chain_id")}
+    scope = {name: value for name, value in scope.items() if value is not None and value > 0}
     today = clock.today()
     cursor = request.args.get("cursor") or None
     try:
-        page = queries.letter_page(acting_user(), today, kind=kind, state=state, cursor=cursor)
+        page = queries.letter_page(acting_user(), today, kind=kind, state=state, cursor=cursor, **scope)
     except queries.BadCursor:
         cursor = None
-        page = queries.letter_page(acting_user(), today, kind=kind, state=state)
+        page = queries.letter_page(acting_user(), today, kind=kind, state=state, **scope)
     return render_template("letters/index.html", page=page, kind=kind, state=state, today=today, cursor=cursor,
-                           kinds=LETTER_KIND_LABELS, state_of=queries.state_of)
+                           kinds=LETTER_KIND_LABELS, state_of=queries.state_of, scope=scope)
 
 
 @bp.route("/<int:letter_id>")

@@ -42,14 +42,22 @@ def overdue_condition(today=None):
 
 
 def problem_list(user, status=None, category=None, unit_id=None, overdue=False, lead_id=None,
-                 limit=LIST_LIMIT) -> list[Problem]:
-    """The problems `user` may read, filtered; overdue first, then by due date."""
+                 limit=LIST_LIMIT, open_only=False, owner_unit_id=None, chain_id=None) -> list[Problem]:
+    """The problems `user` may read, filtered; overdue first, then by due date. `unit_id`: the
+    responsible unit; `owner_unit_id`/`chain_id`: the project's owner unit / chain; `open_only`:
+    awaiting solution or being solved."""
     query = _base()
     condition = visible(user)
     if condition is not None:
         query = query.where(condition)
     if status:
         query = query.where(Problem.status == status)
+    if open_only:
+        query = query.where(Problem.status.in_(_OPEN))
+    if owner_unit_id:
+        query = query.where(Lead.owner_unit_id == owner_unit_id)
+    if chain_id:
+        query = query.where(Lead.chain_id == chain_id)
     if category:
         query = query.where(Problem.category == category)
     if unit_id:

@@ -26,10 +26,16 @@ def list_filters(args) -> dict:
     status = args.get("status") or None
     category = args.get("category") or None
     unit_id = args.get("unit_id") or ""
+    owner_unit_id = args.get("owner_unit_id") or ""
+    chain_id = args.get("chain_id") or ""
     return {"status": status if status in PROBLEM_STATUS_LABELS else None,
             "category": category if category in PROBLEM_CATEGORY_LABELS else None,
             "unit_id": int(unit_id) if unit_id.isdigit() else None,
-            "overdue": args.get("overdue") in ("1", "true", "on")}
+            "overdue": args.get("overdue") in ("1", "true", "on"),
+            "open_only": args.get("open") in ("1", "true", "on"),
+            # The cockpit's links: the problems on one owner unit's / one chain's projects.
+            "owner_unit_id": int(owner_unit_id) if owner_unit_id.isdigit() else None,
+            "chain_id": int(chain_id) if chain_id.isdigit() else None}
 
 
 @bp.route("/problems")

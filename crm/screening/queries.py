@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from statistics import median
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
+from crm import clock
 from crm.auth.models import Unit
 from crm.auth.permissions import acting_user, can_edit_unit_records, can_read_unit_records
 from crm.auth.roles import Permission
@@ -78,7 +79,54 @@ def answered_open_for_unit(unit_id: int) -> list[ScreeningCase]:
         .options(joinedload(ScreeningCase.lead)).order_by(ScreeningCase.due_at)))
 
 
-def case_list(user, status: str | None = None, limit: int = 200) -> list[ScreeningCase]:
+# How a member unit answered a case, as the timeliness figures count it (see timeliness below);
+# "asked": every case it was asked on. Withdrawn cases are never counted.
+ANSWERS = ("asked", "on_time", "late", "missing", "pending")
+
+
+def answer_condition(answer: str):
+    """The condition on CaseUnit (joined with its ScreeningCase) for one kind of answer: the
+    cases list's filter and the cockpit's SQL figures (crm.dashboard.timeliness) share it."""
+    answered = CaseUnit.answered_at.is_not(None)
+    late = CaseUnit.late.is_(True)
+    closed_unanswered = and_(CaseUnit.answered_at.is_(None),
+                             or_(CaseUnit.missing.is_(True), ScreeningCase.status == CaseStatus.CLOSED.value))
+    conditions = {
+        "asked": true(),
+        "on_time": and_(answered, not_(late)),
+        "late": and_(answered, late),
+        "missing": closed_unanswered,
+        "pending": and_(CaseUnit.answered_at.is_(None), not_(closed_unanswered)),
+    }
+    return and_(ScreeningCase.status != CaseStatus.WITHDRAWN.value, conditions[answer])
+
+
+@dataclass
+class CaseFilters:
+    """The cases list's filters beyond the status (the cockpit's timeliness links): the member
+    unit asked and how it answered (ANSWERS), the county-local days the case was submitted
+    between, the lead's owner unit and chain."""
+    member_unit_id: int | None = None
+    answer: str = ""
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    owner_unit_id: int | None = None
+    chain_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v not in (None, "") for v in vars(self).values())
+
+    def args(self) -> dict:
+        out = {"member_unit_id": self.member_unit_id, "answer": self.answer, "owner_unit_id": self.owner_unit_id,
+               "chain_id": self.chain_id,
+               "submitted_from": self.submitted_from.isoformat() if self.submitted_from else None,
+               "submitted_to": self.submitted_to.isoformat() if self.submitted_to else None}
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def case_list(user, status: str | None = None, limit: int = 200,
+              filters: CaseFilters | None = None) -> list[ScreeningCase]:
     stmt = (select(ScreeningCase).join(Lead, Lead.id == ScreeningCase.lead_id)
             .options(joinedload(ScreeningCase.lead).joinedload(Lead.owner_unit),
                      selectinload(ScreeningCase.units))
@@ -87,7 +135,32 @@ def case_list(user, status: str | None = None, limit: int = 200) -> list[Screeni
         stmt = stmt.where(Lead.owner_unit_id == user.unit_id)
     if status:
         stmt = stmt.where(ScreeningCase.status == status)
+    if filters is not None:
+        stmt = _filtered(stmt, filters)
     return list(db.session.scalars(stmt))
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=clock.local_zone()).astimezone(timezone.utc)
+
+
+def _filtered(stmt, f: CaseFilters):
+    if f.submitted_from:
+        stmt = stmt.where(ScreeningCase.submitted_at >= _local_midnight(f.submitted_from))
+    if f.submitted_to:
+        stmt = stmt.where(ScreeningCase.submitted_at < _local_midnight(f.submitted_to + timedelta(days=1)))
+    if f.owner_unit_id:
+        stmt = stmt.where(Lead.owner_unit_id == f.owner_unit_id)
+    if f.chain_id:
+        stmt = stmt.where(Lead.chain_id == f.chain_id)
+    if f.member_unit_id or f.answer:
+        asked = select(CaseUnit.id).where(CaseUnit.case_id == ScreeningCase.id)
+        if f.member_unit_id:
+            asked = asked.where(CaseUnit.unit_id == f.member_unit_id)
+        if f.answer:
+            asked = asked.where(answer_condition(f.answer))
+        stmt = stmt.where(asked.exists())
+    return stmt
 
 
 @dataclass

@@ -48,9 +48,35 @@ def cases():
     status = request.args.get("status") or None
     if status not in (None, *CASE_STATUS_LABELS):
         status = None
-    rows = queries.case_list(acting_user(), status)
-    return render_template("screening/cases.html", cases=rows, status=status,
+    filters = _case_filters(request.args)
+    rows = queries.case_list(acting_user(), status, filters=filters)
+    return render_template("screening/cases.html", cases=rows, status=status, filters=filters,
                            status_labels=CASE_STATUS_LABELS, now=clock.now())
+
+
+def _case_filters(args) -> queries.CaseFilters:
+    """The cockpit's filters of the cases list; a value that cannot be read is refused (400)."""
+    from crm.request_guard import refuse
+
+    f = queries.CaseFilters()
+    for name in ("member_unit_id", "owner_unit_id", "chain_id"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            if not raw.isdigit() or not 0 < int(raw) < 2**31:
+                refuse(_("The list's link is damaged (%(name)s). Open it again from the cockpit.", name=name))
+            setattr(f, name, int(raw))
+    for name in ("submitted_from", "submitted_to"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                setattr(f, name, date.fromisoformat(raw))
+            except ValueError:
+                refuse(_("The list's link is damaged (%(name)s). Open it again from the cockpit.", name=name))
+    answer = (args.get("answer") or "").strip()
+    if answer and answer not in queries.ANSWERS:
+        refuse(_("The list's link is damaged (%(name)s). Open it again from the cockpit.", name="answer"))
+    f.answer = answer
+    return f
 
 
 @bp.route("/todo")

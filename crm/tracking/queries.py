@@ -32,10 +32,13 @@ def tracked_condition():
 
 
 def overdue_condition(today: date):
-    """A current plan date passed without the milestone's actual."""
+    """A current plan date passed without the milestone's actual. (The inner test names the
+    plan's lead, not Lead: a second-level subquery does not correlate to the outer leads, and
+    `leads` would join in uncorrelated — any project's actual would then hide every overdue plan.)"""
     return exists().where(
         MilestonePlan.lead_id == Lead.id, MilestonePlan.superseded_at.is_(None), MilestonePlan.planned_on < today,
-        ~exists().where(MilestoneActual.lead_id == Lead.id, MilestoneActual.milestone == MilestonePlan.milestone))
+        ~exists().where(MilestoneActual.lead_id == MilestonePlan.lead_id,
+                        MilestoneActual.milestone == MilestonePlan.milestone))
 
 
 def open_problems_condition():
