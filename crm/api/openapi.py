@@ -6,7 +6,7 @@ from flask import jsonify
 from crm.api import bp
 from crm.leads.forms import LeadForm
 from crm.leads.pipeline import Stage
-from crm.scoring.features import GROUPS
+from crm.scoring.scoring import FACTOR_KEYS
 
 _NUM = {"type": ["number", "null"]}
 _STR = {"type": ["string", "null"]}
@@ -59,9 +59,12 @@ _ERRORS = {code: _resp(desc, {"$ref": "#/components/schemas/Error"}) for code, d
     "404": "no such lead"}.items()}
 _LEAD_REF = {"$ref": "#/components/schemas/Lead"}
 _FACTOR = {"type": "object", "properties": {
-    "group": {"enum": list(GROUPS) + ["total_investment", "tech_score"],
-              "description": "what the factor is about (crm.scoring.features.GROUPS; the prior's indicators)"},
-    "points": {"type": "number", "description": "how far it moves the chance, in points (1 point = 1%)"},
+    "group": {"enum": list(FACTOR_KEYS),
+              "description": "what the factor is about (crm.scoring.features.GROUPS; the prior's indicators; "
+                             "cap: landing held at the chance of signing; clip: the prior kept within 2%–95%)"},
+    "points": {"type": "number", "description": "how far it moves the chance, in percentage points; the county's "
+                                                "base chance plus the factors is the lead's chance (exact Shapley "
+                                                "values over the groups)"},
     "text": {"type": "string", "description": "in words, with the lead's figures, in the request's language"}}}
 _LEAD_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Lead"}, {"type": "object", "properties": {
     "score_factors": {"type": "object", "description": "the latest score's largest factors up, then down",
