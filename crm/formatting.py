@@ -125,6 +125,8 @@ def share_words(fraction) -> str:
                 return _("more than half")
             return _("more than %(share)s", share=_fraction_name(p, q))
         if needed == at_least:
+            if (p, q) == (1, 2):
+                return _("at least half")
             return _("at least %(share)s", share=_fraction_name(p, q))
     return _("more than %(p)s%%", p=amount(Decimal(str(fraction)) * 100, 1))
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 MAX_GROUPS = 8  # 2^8 = 256 sets per lead; the fast path's tables are built for at most this
-BACKGROUND_SIZE = 48  # training rows the absent groups are drawn from
+BACKGROUND_SIZE = 32  # training rows the absent groups are drawn from
 
 
 @lru_cache(maxsize=None)
@@ -198,7 +198,7 @@ class TreeValues:
         self.hi = g - self.lo
         lo_part, hi_part = _compat(self.lo), _compat(self.hi)
         self.compat = (hi_part[:, None, :, None] * lo_part[None, :, None, :]).reshape(3 ** g, 1 << g)
-        self._table = None
+        self._table = self._seen = None  # scratch space of _raw_chunk, zero between calls
         bg = self._preprocess(background)
         self.background_out = self._leave_masks(bg)  # the groups at which b leaves each path
         self.background_code = self.code_in[self.background_out]
@@ -245,21 +245,26 @@ class TreeValues:
         code = self.code_out[lead_out[lead, leaf]] + self.background_code[row, leaf]
         size = c * b * codes
         if self._table is None or len(self._table) < size:
-            self._table = np.zeros(size)
-        table = self._table[:size]
-        table.fill(0.0)
-        np.add.at(table, pair * codes + code, self.leaf_values[leaf])
-        nonzero = np.flatnonzero(table)
-        rows, cols = np.divmod(nonzero, codes)
+            self._table, self._seen = np.zeros(size), np.zeros(size, dtype=np.int32)
+        keys = pair * codes + code
+        np.add.at(self._table, keys, self.leaf_values[leaf])
+        # One entry per distinct (pair, condition), without scanning the whole table: the last
+        # writer of each key marks it, and the table is zeroed again where it was written.
+        order = np.arange(len(keys), dtype=np.int32)
+        self._seen[keys] = order
+        unique = keys[self._seen[keys] == order]
+        sums = self._table[unique]
+        self._table[unique] = 0.0
+        rows, cols = np.divmod(unique, codes)
         indptr = np.searchsorted(rows, np.arange(c * b + 1))
-        conditions = sparse.csr_matrix((table[nonzero], cols, indptr), shape=(c * b, codes))
+        conditions = sparse.csr_matrix((sums, cols, indptr), shape=(c * b, codes))
         raw = np.asarray(conditions @ self.compat)  # set index = lo bits + (hi bits << lo)
         return raw.reshape(c, b, 1 << self.g) + self.constant
 
     def values(self, X: np.ndarray, post=None) -> np.ndarray:
         """v (n x 2^g), as direct_values with the model's predict_proba."""
         out = np.empty((len(X), 1 << self.g))
-        chunk = max(1, 4_000_000 // max(1, self.b * len(self.leaf_values)))
+        chunk = max(1, 2_000_000 // max(1, self.b * len(self.leaf_values)))
         lead_out = self._leave_masks(self._preprocess(X)) if len(X) else None
         for start in range(0, len(X), chunk):
             raw = self._raw_chunk(lead_out[start:start + chunk])
@@ -314,9 +319,11 @@ def background_json(X: np.ndarray) -> list[list]:
     return [[None if math.isnan(x) else float(x) for x in row] for row in X.tolist()]
 
 
-def _legacy_background(entry, model, spec) -> tuple[np.ndarray, dict]:
-    """A version trained before backgrounds were kept: the same kind of rows from the leads as
-    they are now (labelled leads, every k-th by id up to 2,000, as training sees them)."""
+def _legacy_background(entry, spec) -> tuple[np.ndarray, dict]:
+    """A version trained before backgrounds were kept with it: rows of the same kind as its
+    training rows, from the leads as they are now (every k-th labelled lead, up to 1,000, as
+    training sees them), spread evenly over outcome and stage. Nothing is predicted here, so a
+    worker can build it before it forks (crm.scoring.registry.warm)."""
     from sqlalchemy import select
 
     from crm import clock
@@ -326,15 +333,18 @@ def _legacy_background(entry, model, spec) -> tuple[np.ndarray, dict]:
     from crm.scoring.training import snapshots
 
     ids = list(db.session.scalars(select(Lead.id).order_by(Lead.id)))
-    rows = [r for r in F.load_rows(ids[::max(1, len(ids) // 4000)] if ids else [], today=clock.today())
+    rows = [r for r in F.load_rows(ids[::max(1, len(ids) // 2000)] if ids else [], today=clock.today())
             if r.label(entry.target) is not None]
-    rows = rows[::max(1, len(rows) // 2000)]
+    rows = rows[::max(1, len(rows) // 1000)]
     if not rows:
         return np.zeros((0, len(spec.columns))), {}
     F.source_rates_as_of(rows)
-    X = spec.matrix(snapshots(rows, entry.target))
-    p = model.predict_proba(X)[:, 1]
-    return X[choose_background(p)], reference_figures(X, spec)
+    snaps = snapshots(rows, entry.target)
+    X = spec.matrix(snaps)
+    order = sorted(range(len(snaps)), key=lambda i: (snaps[i].label(entry.target), snaps[i].stage_reached,
+                                                     snaps[i].created_on, snaps[i].id))
+    picked = np.array(order)[choose_background(np.arange(len(order), dtype=float))]
+    return X[picked], reference_figures(X, spec)
 
 
 class GroupExplainer:
@@ -358,7 +368,7 @@ class GroupExplainer:
             background = np.array(stored, dtype=np.float64)
             reference = dict((entry.feature_spec or {}).get("reference") or {})
         else:
-            background, reference = _legacy_background(entry, model, spec)
+            background, reference = _legacy_background(entry, spec)
         return cls(model, spec, background, reference)
 
     def values(self, X: np.ndarray, post=None) -> np.ndarray:

@@ -85,10 +85,6 @@ def _against_standard(value: float, threshold: float | None, median: float | Non
     return _(" (above the %(t)s standard)", t=t) if above else _(" (below the %(t)s standard)", t=t)
 
 
-def _days(n) -> str:
-    return _("%(n)s days", n=n)
-
-
 def describe(group: str, values: dict, reference: dict, sign: int, target: str = "sign") -> str:
     """What a group is about, with the lead's figures, worded to agree with the sign (-1, 0, 1)."""
     v = values.get
@@ -187,7 +183,8 @@ def describe_prior(group: str, values: dict, points: float) -> str:
         return _("Kept within 2%–95%")
     label = str(PRIOR_LABELS.get(group, group))
     value, threshold = values.get(group), values.get(f"{group}_threshold")
-    text = f"{label} {fmt(value)}"
+    unit = {"total_investment": "wan", "intensity": "mu", "tax_per_mu": "mu", "output_per_mu": "mu"}.get(group)
+    text = f"{label} {fmt(value)}" + (f" {_unit(unit)}" if unit and value is not None else "")
     if threshold is not None:
         text += (_(" (meets the %(t)s standard)", t=fmt(threshold)) if points > 0
                  else _(" (below the %(t)s standard)", t=fmt(threshold)))
@@ -234,9 +231,10 @@ def breakdown(factors: dict | None, target: str = "sign") -> dict | None:
         what = (describe_prior(group, values, item.get("points") or 0) if method == "prior"
                 else describe(group, values, reference, sign, target))
         lines.append({"group": group, "points": float(item.get("points") or 0), "tenths": tenths, "sign": sign,
-                      "what": what, "shown": points_text(tenths), "text": f"{what}: {points_text(tenths)}"})
-    lines.sort(key=lambda line: (-line["sign"], -abs(line["points"])) if line["sign"] > 0
-               else (-line["sign"], -abs(line["points"])))
+                      "what": what, "shown": points_text(tenths),
+                      "text": _("%(what)s: %(points)s", what=what, points=points_text(tenths))})
+    rank = {1: 0, -1: 1, 0: 2}  # the ups, then the downs, each by size; those shown as 0.0 last
+    lines.sort(key=lambda line: (rank[line["sign"]], -abs(line["points"])))
     return {"method": method, "base": base_t / 10, "total": total_t / 10, "lines": lines}
 
 
