@@ -69,6 +69,7 @@ def _open_leads(owner, chains, sources, n=24, seed=3):
         fields = {"fixed_asset_investment_wan": Decimal(rng.choice([5000, 12000, 16000, 27500])),
                   "land_area_mu": Decimal(50), "planned_investment_wan": Decimal(rng.randint(3000, 40000)),
                   "chain_id": chains[i % len(chains)].id, "source_id": sources[i % len(sources)].id,
+                  "chain_node_id": chains[i % len(chains)].nodes[0].id if i % 3 else None,
                   "high_tech": [True, False, None][i % 3], "patents": [12, None, 0][i % 3],
                   "expected_tax_wan": Decimal(rng.randint(100, 900)) if i % 4 else None}
         out.append(factories.negotiating_lead(owner=owner, **fields) if i % 5 else factories.lead(owner=owner, **fields))
@@ -112,7 +113,10 @@ def test_factors_add_up_exactly_and_are_the_models_own(ctx, monkeypatch):
             for line in factor_lines(s.factors, target):
                 assert not re.search(r"chain\d+|chamber|event\b|agri_", line["text"]), line["text"]  # never codes
                 if line["group"] == "chain":
-                    assert "产业链" in line["text"] and ("铝" in line["text"] or "康养" in line["text"] or "民宿" in line["text"])
+                    chain = next(c for c in chains if c.name in line["text"])
+                    lead = db.session.get(Lead, lead_id)
+                    if lead.chain_node_id:
+                        assert f"{chain.name} · {lead.chain_node.name}" in line["text"], line["text"]
                 if line["group"] == "source":
                     assert "上海将乐商会" in line["text"] or "清明乡贤恳谈会" in line["text"]
         capped += any(item["group"] == "cap" for item in s.factors["land"])
@@ -269,8 +273,9 @@ def test_the_lead_page_shows_the_base_the_factors_the_chance_the_method_and_the_
     assert "各因素如何计算" in page and "规则先验" in page
     listing = client.get("/leads").get_data(as_text=True)
     assert 'data-testid="grade-cutoffs"' in listing and "A 为 55% 及以上" in listing
-    factors = client.get(f"/api/v1/leads/{lead_id}").get_json()["score_factors"]["sign"]
-    assert factors == [{"group": "tax_per_mu", "points": 10.0, "text": "亩均税收 8 万元/亩（达到标准 5），+10.0 个百分点"}]
+    api = client.get(f"/api/v1/leads/{lead_id}").get_json()["score_factors"]
+    assert api["sign"] == [{"group": "tax_per_mu", "points": 10.0, "text": "亩均税收 8 万元/亩（达到标准 5），+10.0 个百分点"}]
+    assert api["base"] == {"sign": pytest.approx(0.2), "land": pytest.approx(0.12)}  # 20% + 10 = 30%
 
 
 def test_the_shown_figures_add_up_whatever_the_rounding():

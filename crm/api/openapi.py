@@ -67,9 +67,14 @@ _FACTOR = {"type": "object", "properties": {
                                                 "values over the groups)"},
     "text": {"type": "string", "description": "in words, with the lead's figures, in the request's language"}}}
 _LEAD_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Lead"}, {"type": "object", "properties": {
-    "score_factors": {"type": "object", "description": "the latest score's largest factors up, then down",
+    "score_factors": {"type": "object", "description": "the latest score's factors, ups then downs: the base "
+                                                       "plus the points is the chance",
                       "properties": {"sign": {"type": "array", "items": _FACTOR},
-                                     "land": {"type": "array", "items": _FACTOR}}}}}]}
+                                     "land": {"type": "array", "items": _FACTOR},
+                                     "base": {"type": "object", "description": "the county's base chance (0–1) "
+                                              "each target's factors add up from; null for older scores",
+                                              "properties": {"sign": {"type": ["number", "null"]},
+                                                             "land": {"type": ["number", "null"]}}}}}}}]}
 _ID = [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _FILTERS = [{"name": n, "in": "query", "schema": s} for n, s in [
     ("q", {"type": "string"}), ("stage", {"enum": [s.value for s in Stage]}),
