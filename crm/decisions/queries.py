@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from crm.decisions import services
@@ -59,15 +58,6 @@ def agenda_candidates(today: date) -> list[Candidate]:
 def _aware(value: datetime) -> datetime:
     """Stored times are UTC (naive on SQLite)."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def agenda_choices() -> list[tuple[int, str]]:
-    """The secretariat's picker: projects awaiting the decision on no agenda, those proposed first."""
-    proposed = {p.lead_id for p in services.pending_proposals()}
-    leads = sorted(services.awaiting_leads(), key=lambda lead: lead.id not in proposed)
-    mark = _("proposed by its unit")
-    return [(lead.id, f"{lead.company_name} · {lead.project_name or ''} · {lead.owner_unit.name}"
-             + (f"（{mark}）" if lead.id in proposed else "")) for lead in leads]
 
 
 @dataclass(frozen=True)

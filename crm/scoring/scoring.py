@@ -1,14 +1,18 @@
 """Scoring leads: the active models (or the rule-based prior), grades, and the factors.
 
-Factors: for each group of features (features.GROUPS) the score is computed again as if that
-group were unknown; the difference is the group's contribution in points (1 point = 1%).
-The largest ups and downs are kept with the lead's figures behind them, and worded when shown
-(factor_lines), in the reader's language. With too little history (no active model) the prior
-below is used and labelled as such.
+Factors add up: the county's base chance (the model's mean chance over the background rows kept
+with the version) plus each group's exact Shapley value (features.GROUPS, in percentage points)
+is the lead's chance (crm.scoring.shapley). They are computed in the scoring job for the leads
+whose score is written, stored as figures with the score, and worded when shown, in the reader's
+language (crm.scoring.wording). With too little history (no active model) the prior below is
+used and labelled as such; it is additive by construction.
 
 The prior (transparent, from the screening thresholds): sign = 20% + 10 points per indicator
 that meets its threshold − 10 per indicator below it, + 5 points per stage reached beyond
 negotiation, within 2%..95%; land = 60% of sign.
+
+The leave-one-group-out contributions (the score minus the score with a group unknown, tree by
+tree: _TreeExplainer, contributions) remain for the models page's importances (training).
 """
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from crm import clock
@@ -27,7 +30,6 @@ from crm.scoring import features as F
 from crm.scoring.models import LeadScore, Target
 
 DEFAULT_CUTOFFS = {"A": 0.6, "B": 0.35, "C": 0.15}  # p_sign at least this → grade; else D
-TOP_FACTORS = 3
 
 
 def grade_for(p_sign: float, cutoffs: dict | None = None) -> str:
