@@ -1,11 +1,13 @@
 """Jinja filters and globals shared by every page."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
@@ -33,6 +35,116 @@ def cn_date(value) -> str:
     if value is None:
         return "—"
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+# --- deadlines: said one way everywhere -----------------------------------------------------------
+#
+# A deadline is the end of its day: "2026年12月9日（星期三）24:00 前" (English: "by 24:00 on
+# Wednesday 9 December 2026"). Screening, letters, problems, decisions and notifications all
+# say it through `deadline`; a sentence puts it where the date goes ("请于%(due)s反馈").
+
+_WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+             _l("Sunday"))
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _zh() -> bool:
+    return str(get_locale() or "zh").startswith("zh")
+
+
+def as_day(value) -> date | None:
+    """A date from a date, a datetime (its county day) or the text of one (2026-12-09, or
+    2026年12月9日 as older notifications stored it); None when it is none of these."""
+    import re
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(_TZ).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text) or re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def long_date(value) -> str:
+    """2026年12月9日（星期三） / Wednesday 9 December 2026."""
+    day = as_day(value)
+    if day is None:
+        return "—" if value in (None, "") else str(value)
+    weekday = str(_WEEKDAYS[day.weekday()])
+    if _zh():
+        return f"{cn_date(day)}（{weekday}）"
+    return f"{weekday} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def deadline(value) -> str:
+    """The one way a deadline is said: the end of that day, with its weekday."""
+    day = as_day(value)
+    if day is None:
+        return "—" if value in (None, "") else str(value)
+    weekday = str(_WEEKDAYS[day.weekday()])
+    if _zh():
+        return _("by 24:00 on %(date)s", date=f"{cn_date(day)}（{weekday}）")
+    return _("by 24:00 on %(date)s", date=f"{weekday} {day.day} {_MONTHS[day.month - 1]} {day.year}")
+
+
+# --- shares: 过半数, 三分之二以上 -------------------------------------------------------------------
+
+_FRACTIONS = ((1, 2), (2, 3), (3, 4), (3, 5), (4, 5), (1, 3), (1, 4))
+_CN_DIGITS = "零一二三四五六七八九十"
+_EN_FRACTIONS = {(1, 2): "half", (2, 3): "two thirds", (3, 4): "three quarters", (3, 5): "three fifths",
+                 (4, 5): "four fifths", (1, 3): "one third", (1, 4): "one quarter"}
+_LARGEST_GROUP = 99  # the shares are checked against every count up to this
+
+
+def share_words(fraction) -> str:
+    """The words of a rule "more than `fraction` of …" as councils say it: 过半数 (more than
+    half), 三分之二以上 (at least two thirds) or 超过三分之二, when the rule counts the same for
+    every group of up to 99; otherwise the percentage (超过 60%)."""
+    import math
+    from fractions import Fraction
+
+    if fraction is None:
+        return "—"
+    f = Fraction(Decimal(str(fraction)))
+    needed = [math.floor(f * n) + 1 for n in range(1, _LARGEST_GROUP + 1)]  # strictly more than the share
+    for p, q in _FRACTIONS:
+        share = Fraction(p, q)
+        more = [math.floor(share * n) + 1 for n in range(1, _LARGEST_GROUP + 1)]
+        at_least = [math.ceil(share * n) for n in range(1, _LARGEST_GROUP + 1)]
+        if needed == more:
+            if (p, q) == (1, 2):
+                return _("more than half")
+            return _("more than %(share)s", share=_fraction_name(p, q))
+        if needed == at_least:
+            if (p, q) == (1, 2):
+                return _("at least half")
+            return _("at least %(share)s", share=_fraction_name(p, q))
+    return _("more than %(p)s%%", p=amount(Decimal(str(fraction)) * 100, 1))
+
+
+def _fraction_name(p: int, q: int) -> str:
+    if _zh():
+        return f"{_CN_DIGITS[q]}分之{_CN_DIGITS[p]}"
+    return _EN_FRACTIONS[(p, q)]
+
+
+def grade_cutoffs_text() -> str:
+    """The line under every grade: what each grade means now."""
+    from crm.scoring.settings import get_cutoffs
+
+    c = get_cutoffs()
+    pct = {k: amount(Decimal(str(v)) * 100, 1) for k, v in c.items()}
+    return _("Grades by the chance of signing: A from %(a)s%%, B from %(b)s%%, C from %(c)s%%, D below %(c)s%%.",
+             a=pct["A"], b=pct["B"], c=pct["C"])
 
 
 def yes_no(value) -> str:
@@ -68,6 +180,10 @@ def register(app) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = lambda v: v.isoformat() if v else "—"
     app.jinja_env.filters["role_label"] = lambda r: str(ROLE_LABELS.get(r, r))
+    app.jinja_env.filters["deadline"] = deadline
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["share_words"] = share_words
+    app.jinja_env.globals["grade_cutoffs_text"] = grade_cutoffs_text
     from crm.leads.pipeline import stage_label
 
     labels = _field_labels()

@@ -368,10 +368,14 @@ def test_attendance_sealed_votes_and_the_chair_last(live_server, browser):
     organiser.fill("#meeting_on", "2026-11-25")
     with organiser.expect_navigation():
         organiser.click("input[type=submit][value='安排会议']")
-    value = organiser.locator("#lead_id option", has_text="福建华兴新材料").get_attribute("value")
-    organiser.select_option("#lead_id", value)
+    # The agenda picker: the filter box narrows the list as one types; tick, then put on the agenda.
+    organiser.fill("[data-agenda-filter]", "华兴")
+    shown = organiser.locator("[data-agenda-choice]:visible")
+    assert shown.count() >= 1 and all("华兴" in t for t in shown.all_inner_texts())
+    organiser.locator("[data-agenda-choice]", has_text="福建华兴新材料").locator("input").check()
+    assert organiser.locator("[data-agenda-count]").inner_text() == "已勾选 1 个"
     with organiser.expect_navigation():
-        organiser.click("input[type=submit][value='列入议程']")
+        organiser.click("[data-testid=add-item-form] button[type=submit]")
     # Attendance: nobody is ticked beforehand; one member is away on business.
     assert organiser.locator("[data-testid=attendance-form] input[type=radio]:checked").count() == 0
     for username, name in LEADERS:

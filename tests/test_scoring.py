@@ -202,21 +202,29 @@ def test_the_named_factor_moves_the_score_the_stated_way(ctx):
     lead = factories.negotiating_lead(owner=owner, fixed_asset_investment_wan=Decimal(27500),
                                       land_area_mu=Decimal(50), planned_investment_wan=Decimal(33000))
     scored = compute_scores([lead.id])[0]
-    top = scored.factors["sign"][0]
+    top = max(scored.factors["sign"], key=lambda item: item["points"])  # the largest up
     assert top["group"] in ("intensity", "scale") and top["points"] > 0  # 550 万元/亩: well above
-    line = factor_lines(scored.factors, "sign")[0]
-    assert ("万元/亩" in line["text"] or "万元" in line["text"]) and f"+{top['points']:.0f} 分" in line["text"]
+    line = next(line for line in factor_lines(scored.factors, "sign") if line["group"] == top["group"])
+    assert ("万元/亩" in line["text"] or "万元" in line["text"]) and "+" in line["text"] and "个百分点" in line["text"]
     assert ("550" in line["text"]) if top["group"] == "intensity" else ("33,000" in line["text"])
-    # The stated points are the model's own: the score with that group unknown is that much lower.
+    # The stated points are the model's own: the exact Shapley value of that group, every set of
+    # the other groups predicted against the version's background rows.
+    import numpy as np
+
     from crm.scoring import features as F
+    from crm.scoring import shapley
     from crm.scoring.registry import usable_active
 
-    _entry, model, spec = usable_active("sign")
+    entry, model, spec = usable_active("sign")
     rows = F.load_rows([lead.id])
     F.source_rates(rows, *F.source_totals_from_db())
     X = spec.matrix(rows)
-    X[:, spec.indexes(top["group"])] = float("nan")
-    assert (scored.p_sign - model.predict_proba(X)[0, 1]) * 100 == pytest.approx(top["points"], abs=0.051)
+    background = np.array(entry.feature_spec["background"], dtype=float)
+    columns = [spec.indexes(g) for g in F.GROUPS]
+    values = shapley.direct_values(lambda Z: np.clip(model.predict_proba(Z)[:, 1], 0.01, 0.99), X, background,
+                                   columns)
+    k = list(F.GROUPS).index(top["group"])
+    assert shapley.shapley_from_values(values)[0, k] * 100 == pytest.approx(top["points"], abs=0.001)
     # Take the named factor away on the lead itself: the score falls, as the factor said it would.
     lead.fixed_asset_investment_wan = None
     lead.planned_investment_wan = None

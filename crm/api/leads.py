@@ -125,7 +125,8 @@ def list_leads():
 @require_permission(*READ)
 def get_lead(lead_id: int):
     """Officers/team leads of the owning unit; leaders, viewers, admins. With the latest score's
-    factors (score_factors: {sign, land}: [{group, points, text}], worded in the request's language)."""
+    factors (score_factors: {sign, land}: [{group, points, text}], worded in the request's language, and
+    base: the county's base chance each adds up from)."""
     lead = get_lead_or_404(lead_id)
     return jsonify({**lead_json(lead), "score_factors": _score_factors(lead.id)})
 
@@ -138,8 +139,10 @@ def _score_factors(lead_id: int) -> dict:
     latest = db.session.scalar(select(LeadScore).where(LeadScore.lead_id == lead_id)
                                .order_by(LeadScore.scored_at.desc(), LeadScore.id.desc()).limit(1))
     if latest is None:
-        return {"sign": [], "land": []}
-    return {"sign": latest.factor_lines("sign"), "land": latest.factor_lines("land")}
+        return {"sign": [], "land": [], "base": {"sign": None, "land": None}}
+    base = (latest.factors or {}).get("base") or {}
+    return {"sign": latest.factor_lines("sign"), "land": latest.factor_lines("land"),
+            "base": {"sign": base.get("sign"), "land": base.get("land")}}
 
 
 @bp.post("/leads")

@@ -6,7 +6,7 @@ from flask import jsonify
 from crm.api import bp
 from crm.leads.forms import LeadForm
 from crm.leads.pipeline import Stage
-from crm.scoring.features import GROUPS
+from crm.scoring.scoring import FACTOR_KEYS
 
 _NUM = {"type": ["number", "null"]}
 _STR = {"type": ["string", "null"]}
@@ -59,14 +59,22 @@ _ERRORS = {code: _resp(desc, {"$ref": "#/components/schemas/Error"}) for code, d
     "404": "no such lead"}.items()}
 _LEAD_REF = {"$ref": "#/components/schemas/Lead"}
 _FACTOR = {"type": "object", "properties": {
-    "group": {"enum": list(GROUPS) + ["total_investment", "tech_score"],
-              "description": "what the factor is about (crm.scoring.features.GROUPS; the prior's indicators)"},
-    "points": {"type": "number", "description": "how far it moves the chance, in points (1 point = 1%)"},
+    "group": {"enum": list(FACTOR_KEYS),
+              "description": "what the factor is about (crm.scoring.features.GROUPS; the prior's indicators; "
+                             "cap: landing held at the chance of signing; clip: the prior kept within 2%–95%)"},
+    "points": {"type": "number", "description": "how far it moves the chance, in percentage points; the county's "
+                                                "base chance plus the factors is the lead's chance (exact Shapley "
+                                                "values over the groups)"},
     "text": {"type": "string", "description": "in words, with the lead's figures, in the request's language"}}}
 _LEAD_DETAIL = {"allOf": [{"$ref": "#/components/schemas/Lead"}, {"type": "object", "properties": {
-    "score_factors": {"type": "object", "description": "the latest score's largest factors up, then down",
+    "score_factors": {"type": "object", "description": "the latest score's factors, ups then downs: the base "
+                                                       "plus the points is the chance",
                       "properties": {"sign": {"type": "array", "items": _FACTOR},
-                                     "land": {"type": "array", "items": _FACTOR}}}}}]}
+                                     "land": {"type": "array", "items": _FACTOR},
+                                     "base": {"type": "object", "description": "the county's base chance (0–1) "
+                                              "each target's factors add up from; null for older scores",
+                                              "properties": {"sign": {"type": ["number", "null"]},
+                                                             "land": {"type": ["number", "null"]}}}}}}}]}
 _ID = [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _FILTERS = [{"name": n, "in": "query", "schema": s} for n, s in [
     ("q", {"type": "string"}), ("stage", {"enum": [s.value for s in Stage]}),

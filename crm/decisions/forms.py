@@ -25,12 +25,6 @@ class MeetingForm(FlaskForm):
                 "location": self.location.data, "recorder": self.recorder.data, "observers": self.observers.data}
 
 
-class AddItemForm(FlaskForm):
-    lead_id = SelectField(_l("Project awaiting decision"), coerce=int,
-                          validators=[InputRequired(message=_l("Choose a project."))])
-    submit = SubmitField(_l("Put on the agenda"))
-
-
 # One radio per member: present, or absent with a reason; nothing is chosen beforehand.
 ATTENDANCE_CHOICES = [("present", _l("Present"))] + [(k.value, v) for k, v in ABSENCE_LABELS.items()]
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, Time,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,8 +63,10 @@ class MeetingStatus(StrEnum):
     CLOSED = "closed"
 
 
-MEETING_STATUS_LABELS = {MeetingStatus.SCHEDULED: _l("Scheduled"), MeetingStatus.OPEN: _l("In session"),
-                         MeetingStatus.CLOSED: _l("Closed")}
+# A meeting's own words (未开始 / 进行中 / 已结束), never a case's (已结案).
+MEETING_STATUS_LABELS = {MeetingStatus.SCHEDULED: lazy_pgettext("meeting", "Not started"),
+                         MeetingStatus.OPEN: lazy_pgettext("meeting", "In session"),
+                         MeetingStatus.CLOSED: lazy_pgettext("meeting", "Ended")}
 
 
 class ItemStatus(StrEnum):
@@ -77,9 +80,11 @@ class ItemResult(StrEnum):
     FAILED = "failed"
 
 
-ITEM_LABELS = {ItemStatus.OPEN: _l("Open"), ItemStatus.CLOSED: _l("Decided"),
+# An agenda item's own words: before the meeting opens 未开始, while it sits 表决中, then its decision.
+ITEM_LABELS = {ItemStatus.OPEN: lazy_pgettext("agenda item", "Voting"), ItemStatus.CLOSED: _l("Decided"),
                ItemStatus.DEFERRED: _l("Deferred to the next meeting"),
                ItemResult.PASSED: _l("Admitted"), ItemResult.FAILED: _l("Not admitted")}
+ITEM_NOT_STARTED = lazy_pgettext("agenda item", "Not started")
 
 Fraction = Numeric(4, 3)
 
@@ -228,6 +233,9 @@ class AgendaItem(Base):
 
     @property
     def label(self) -> str:
+        if self.status == ItemStatus.OPEN and self.meeting is not None \
+                and self.meeting.status == MeetingStatus.SCHEDULED:
+            return str(ITEM_NOT_STARTED)
         return str(ITEM_LABELS.get(self.result or self.status, self.status))
 
 

@@ -189,6 +189,19 @@ def add_item(meeting: Meeting, lead: Lead) -> AgendaItem:
     return item
 
 
+def add_items(meeting: Meeting, leads: list[Lead]) -> tuple[list[AgendaItem], list[tuple[Lead, str]]]:
+    """Several projects at once (the agenda picker): each one that can go on the agenda does, in
+    its own savepoint; the others come back with the reason, and nothing of theirs is kept."""
+    added, refused = [], []
+    for lead in leads:
+        try:
+            with db.session.begin_nested():
+                added.append(add_item(meeting, lead))
+        except DecisionError as exc:
+            refused.append((lead, str(exc)))
+    return added, refused
+
+
 # --- proposals: a unit asks the secretariat to put its project on an agenda -------------------
 
 def pending_proposal(lead_id: int) -> Proposal | None:

@@ -13,7 +13,7 @@ from crm.auth.roles import Permission
 from crm.decisions import access, services, voting
 from crm.decisions.counting import decide
 from crm.decisions import queries
-from crm.decisions.forms import (ATTENDANCE_CHOICES, AddItemForm, AttendanceForm, CloseItemForm, MarkNotVotedForm,
+from crm.decisions.forms import (ATTENDANCE_CHOICES, AttendanceForm, CloseItemForm, MarkNotVotedForm,
                                  MeetingForm, ProposeForm, RulesForm, SecretariatForm, VoteForm)
 from crm.decisions.models import PASS_BASIS_LABELS, AgendaItem, Attendee, Meeting, MeetingStatus, Proposal
 from crm.extensions import db
@@ -154,16 +154,15 @@ def meeting(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     user = acting_user()
     manage = access.keeps_agenda(user)
-    add_form = details_form = None
+    candidates = details_form = None
     if manage and meeting.status != MeetingStatus.CLOSED:
-        add_form = AddItemForm()
-        add_form.lead_id.choices = queries.agenda_choices()
+        candidates = queries.agenda_candidates(clock.today())
         details_form = MeetingForm(obj=meeting)
     attendance_open = manage and (meeting.status == MeetingStatus.SCHEDULED or (
         meeting.status == MeetingStatus.OPEN and not services.votes_cast_in(meeting)))
     attendee = services.attendee_of(meeting, user.id) if meeting.attendees else None
     items = [_item_context(item, user) for item in access.visible_items(meeting, user)]
-    return render_template("decisions/meeting.html", meeting=meeting, items=items, add_form=add_form,
+    return render_template("decisions/meeting.html", meeting=meeting, items=items, candidates=candidates,
                            details_form=details_form, attendance_form=AttendanceForm() if attendance_open else None,
                            attendance_rows=_attendance_rows(meeting), attendance_choices=ATTENDANCE_CHOICES,
                            attendee=attendee, is_chair=meeting.chair_id == user.id, vote_form=VoteForm(),
@@ -194,21 +193,24 @@ def update_details(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/items", methods=["POST"])
 @require_permission(Permission.DECISIONS_MANAGE)
 def add_item(meeting_id: int):
-    """Team leads and admins: put a project awaiting decision on the agenda."""
+    """Team leads and admins: put one or several projects awaiting decision on the agenda (the
+    picker posts one lead_id per ticked project)."""
     access.require_keeper(acting_user())
     meeting = _meeting_or_404(meeting_id)
-    lead = db.session.get(Lead, request.form.get("lead_id", type=int) or 0)
-    if lead is None:
+    ids = [int(v) for v in request.form.getlist("lead_id") if v.strip().isdigit() and len(v.strip()) < 10]
+    leads = [lead for lead in (db.session.get(Lead, i) for i in dict.fromkeys(ids)) if lead is not None]
+    if not leads:
         flash(_("Choose a project."), "danger")
         return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
-    try:
-        services.add_item(meeting, lead)
-    except services.DecisionError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), 303
-    flash(_("%(company)s is on the agenda.", company=lead.company_name), "success")
-    return redirect(url_for("decisions.meeting", meeting_id=meeting_id))
+    added, refused = services.add_items(meeting, leads)
+    if added:
+        flash(_("On the agenda now: %(companies)s.", companies="、".join(i.lead.company_name for i in added))
+              if len(added) > 1 else _("%(company)s is on the agenda.", company=added[0].lead.company_name), "success")
+    for lead, reason in refused:
+        flash(_("%(company)s was not put on the agenda: %(reason)s", company=lead.company_name, reason=reason),
+              "danger")
+    status = 303 if refused else 302
+    return redirect(url_for("decisions.meeting", meeting_id=meeting_id)), status
 
 
 @bp.route("/items/<int:item_id>/remove", methods=["POST"])
@@ -417,5 +419,5 @@ def settings():
             status = 400
     current = {m.user_id: m for m in services.members()}
     return render_template("decisions/settings.html", form=form, candidates=services.leader_candidates(),
-                           current=current, secretariat=secretariat,
+                           current=current, secretariat=secretariat, rules=rules,
                            secretariat_unit=db.session.get(Unit, access.secretariat_unit_id() or 0)), status

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from crm.documents import docx_response
-from crm.formatting import cn_date
+from crm.formatting import cn_date, deadline
 from crm.letters.models import Letter, LetterKind
 from crm.papers.docx import OfficialPaper
 from crm.papers.services import PaperHead, letter_head
@@ -64,8 +64,8 @@ def letter_content(letter: Letter) -> LetterContent:
                   "project back on schedule.")
     else:
         after = ""
-    ask = _("Please acknowledge this letter and reply in writing with the progress by %(due)s.",
-            due=cn_date(letter.reply_due_on))
+    ask = _("Please acknowledge this letter and reply in writing with the progress %(due)s.",
+            due=deadline(letter.reply_due_on))
     content = LetterContent(head=letter_head(letter), title=title, addressee=letter.unit.name,
                             paragraphs=paragraphs, reasons=reasons, ask=(after + ask) if after else ask,
                             closing=_("This letter is hereby sent."))

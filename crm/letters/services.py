@@ -121,7 +121,7 @@ def notify_written(letters: list[tuple[Letter, DueLetter]]) -> int:
         params = {"number": numbers.get(letter.id, ""),
                   "project": names.get(letter.lead_id, ""),
                   "planned": cn_date(letter.planned_on) if letter.planned_on else "",
-                  "due": cn_date(letter.reply_due_on)}
+                  "due": letter.reply_due_on.isoformat()}
         items.append((users, f"letter_{letter.kind}", params, letter_path(letter.id)))
     return notify_many(items)
 

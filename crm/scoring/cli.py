@@ -58,14 +58,15 @@ def train_command(target, wait):
 
 @click.command("score")
 @click.option("--all", "all_leads", is_flag=True, help="Every lead (default: those marked pending).")
+@click.option("--rewrite", is_flag=True, help="With --all: store every score again with its factors, changed or not.")
 @click.option("--wait", is_flag=True, help="Wait for the result (runs the job here if no worker listens).")
 @with_appcontext
-def score_command(all_leads, wait):
+def score_command(all_leads, rewrite, wait):
     """Score leads (quick queue for pending ones, slow queue for all)."""
     from crm.scoring.jobs import score_all, score_pending
 
     if all_leads:
-        done = _run("slow", score_all, wait=wait, timeout=3600)
+        done = _run("slow", score_all, True, rewrite, wait=wait, timeout=3600)
     else:
         done = _run("quick", score_pending, wait=wait, timeout=600)
     if done is not None:

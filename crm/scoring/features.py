@@ -368,22 +368,25 @@ NUMERIC = ("source_rate", "planned_log", "land", "intensity", "tax_per_mu", "out
            "screening_rounds", "screening_rejects", "days_since_move")
 COLUMNS = CATEGORICAL + NUMERIC
 
-# Explanations move groups of columns together ("without knowing the tech indicators").
+# Explanations move groups of columns together ("without knowing the tech indicators"): at most
+# eight groups, as the exact Shapley values take every one of the 2^groups sets (crm.scoring.shapley).
 GROUPS = {
-    "chain": ("chain", "node"),
-    "source": ("source_kind", "source_rate"),
-    "region": ("origin_region",),
-    "scale": ("planned_log", "land"),
-    "intensity": ("intensity",),
-    "tax_per_mu": ("tax_per_mu",),
-    "output_per_mu": ("output_per_mu",),
+    "scale": ("planned_log", "land", "jobs"),
+    "intensity": ("intensity", "tax_per_mu", "output_per_mu"),
     "tech": ("high_tech", "specialized", "patents", "rd_ratio"),
-    "jobs": ("jobs",),
-    "follow_up": ("activities", "days_since_activity"),
+    "chain": ("chain", "node"),
+    "source": ("source_kind", "source_rate", "origin_region"),
     "stage": ("stage_reached", "days_since_move"),
+    "follow_up": ("activities", "days_since_activity"),
     "screening": ("screening_result", "screening_rounds", "screening_rejects"),
 }
 GROUP_LABELS = {
+    "scale": _l("Investment, land and jobs"), "intensity": _l("Per-mu figures"), "tech": _l("Tech content"),
+    "chain": _l("Industry chain and node"), "source": _l("Source and investor's region"),
+    "stage": _l("Stage and time in it"), "follow_up": _l("Follow-ups"), "screening": _l("Pre-screening"),
+}
+# The groups of the first explanations (each figure on its own), for scores and importances stored then.
+LEGACY_GROUP_LABELS = {
     "chain": _l("Industry chain"), "source": _l("Source"), "region": _l("Investor's region"),
     "scale": _l("Investment scale"), "intensity": _l("Investment intensity"), "tax_per_mu": _l("Tax per mu"),
     "output_per_mu": _l("Output per mu"), "tech": _l("Tech content"), "jobs": _l("Jobs"),
@@ -499,5 +502,5 @@ def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     return out
 
 
-__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "COLUMNS", "GROUPS", "GROUP_LABELS",
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "COLUMNS", "GROUPS", "GROUP_LABELS", "LEGACY_GROUP_LABELS",
            "days_since_move"]

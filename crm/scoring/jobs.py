@@ -55,13 +55,14 @@ def rescore_lead(lead_id: int) -> bool:
     return True
 
 
-def score_all(explain: bool = True) -> int:
-    """Every lead, in batches (after a version activates, nightly, `crm score --all`)."""
+def score_all(explain: bool = True, force: bool = False) -> int:
+    """Every lead, in batches (after a version activates, nightly, `crm score --all`); `force`
+    writes every score again with its factors (`crm score --all --rewrite`)."""
     set_actor(None)
     ids = list(db.session.scalars(select(Lead.id).order_by(Lead.id)))
     done = 0
     for start in range(0, len(ids), 20000):
-        done += scoring.score_leads(ids[start:start + 20000], explain=explain)
+        done += scoring.score_leads(ids[start:start + 20000], explain=explain, force=force)
         db.session.commit()
         _progress({"done": done, "total": len(ids)})
     return done

@@ -97,6 +97,25 @@ class LeadScore(Base):
 
         return factor_lines(self.factors, target)
 
+    def breakdown(self, target: str = "sign") -> dict | None:
+        """The base chance, the factors and the chance, shown so that they add up (None for
+        scores stored before the factors did)."""
+        from crm.scoring.wording import breakdown
+
+        return breakdown(self.factors, target)
+
+    @property
+    def background_size(self) -> int:
+        from crm.scoring.shapley import BACKGROUND_SIZE
+
+        return BACKGROUND_SIZE
+
+    @property
+    def group_count(self) -> int:
+        from crm.scoring.features import GROUPS
+
+        return len(GROUPS)
+
     @staticmethod
     def target_label(target: str) -> str:
         return str(TARGET_LABELS.get(target, target))

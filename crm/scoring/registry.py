@@ -73,8 +73,10 @@ def warm() -> dict:
 
     The worker calls this before each fork (crm.queue.AppWorker): a job's forked horse then
     inherits the libraries and models instead of importing and loading them itself (about a
-    second per job). One query when nothing changed; a newly activated version (another id or
-    SHA-256) is loaded then, so the next job already has it. Nothing here predicts: OpenMP is
+    second per job), with the explainer of its factors (crm.scoring.shapley: for a version trained
+    before backgrounds were kept, its background is read from the leads once). One query when
+    nothing changed; a newly activated version (another id or SHA-256) is loaded then, so the next
+    job already has it. Nothing here predicts: OpenMP is
     not started before a fork. A file that does not load is left to the job, which refuses it
     and falls back as usable_active says. The county's signing rate (the source rates'
     smoothing prior) is counted here too, at most every ten minutes, so that a rescore counts only
@@ -96,11 +98,25 @@ def warm() -> dict:
         if entry.target not in {t.value for t in Target}:
             continue
         try:
-            load_model(entry)
+            model, spec = load_model(entry)
             loaded[entry.target] = entry.label
+            _warm_explainer(entry, model, spec)
         except ModelFileError as exc:
             current_app.logger.warning("worker: not preloading %s: %s", entry.label, exc)
     return loaded
+
+
+def _warm_explainer(entry, model, spec) -> None:
+    """The factors' explainer of a version (its background, the trees as tables; nothing is
+    predicted, so no thread pool starts before the fork). A failure is left to the job."""
+    from flask import current_app
+
+    from crm.scoring.scoring import group_explainer
+
+    try:
+        group_explainer(entry, model, spec)
+    except Exception as exc:  # noqa: BLE001  (the job builds it again and reports)
+        current_app.logger.warning("worker: no explainer preloaded for %s: %s", entry.label, exc)
 
 
 def usable_active(target: str):

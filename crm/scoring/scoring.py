@@ -1,21 +1,25 @@
 """Scoring leads: the active models (or the rule-based prior), grades, and the factors.
 
-Factors: for each group of features (features.GROUPS) the score is computed again as if that
-group were unknown; the difference is the group's contribution in points (1 point = 1%).
-The largest ups and downs are kept with the lead's figures behind them, and worded when shown
-(factor_lines), in the reader's language. With too little history (no active model) the prior
-below is used and labelled as such.
+Factors add up: the county's base chance (the model's mean chance over the background rows kept
+with the version) plus each group's exact Shapley value (features.GROUPS, in percentage points)
+is the lead's chance (crm.scoring.shapley). They are computed in the scoring job for the leads
+whose score is written, stored as figures with the score, and worded when shown, in the reader's
+language (crm.scoring.wording). With too little history (no active model) the prior below is
+used and labelled as such; it is additive by construction.
 
 The prior (transparent, from the screening thresholds): sign = 20% + 10 points per indicator
 that meets its threshold − 10 per indicator below it, + 5 points per stage reached beyond
 negotiation, within 2%..95%; land = 60% of sign.
+
+The leave-one-group-out contributions (the score minus the score with a group unknown, tree by
+tree: _TreeExplainer, contributions) remain for the models page's importances (training).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from crm import clock
@@ -26,7 +30,6 @@ from crm.scoring import features as F
 from crm.scoring.models import LeadScore, Target
 
 DEFAULT_CUTOFFS = {"A": 0.6, "B": 0.35, "C": 0.15}  # p_sign at least this → grade; else D
-TOP_FACTORS = 3
 
 
 def grade_for(p_sign: float, cutoffs: dict | None = None) -> str:
@@ -55,9 +58,11 @@ class Scored:
 
 # --- the factors, stored as data ---------------------------------------------------------------
 #
-# A score's factors are stored as figures, not sentences: {"sign": [{"group", "points"}, …],
-# "land": […], "values": {the lead's figures those groups are about}}, and worded when shown,
-# in the reader's language (factor_lines). Scores stored before this carry a ready "text".
+# A score's factors are stored as figures, not sentences, and worded when shown in the reader's
+# language (crm.scoring.wording): {"method", "base": {target: chance}, "sign": [{"group",
+# "points"}, …], "land": […], "values": {the lead's figures}, "reference": {the county's medians}}.
+# base + the points (percentage points) = the chance: exact Shapley values over features.GROUPS
+# against the model's background rows (crm.scoring.shapley). Older scores carry the earlier form.
 
 def _r(value, places=2):
     return None if value is None else round(float(value), places)
@@ -71,154 +76,76 @@ def _threshold(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _values_for(group: str, row: F.LeadRow, thresholds, out: dict) -> None:
-    """The lead's figures behind one group, added to `out` (what factor_lines words)."""
+def _values_for(group: str, row: F.LeadRow, thresholds, names: dict, out: dict) -> None:
+    """The lead's figures behind one group, added to `out` (what the wording shows)."""
     if group == "intensity":
         out["intensity"] = _r(_per_mu(row.fixed, row.land))
         out["intensity_threshold"] = _threshold(thresholds.min_intensity_wan_per_mu)
-    elif group == "tax_per_mu":
         out["tax_per_mu"] = _r(_per_mu(row.tax, row.land))
         out["tax_per_mu_threshold"] = _threshold(thresholds.min_tax_per_mu_wan)
-    elif group == "output_per_mu":
         out["output_per_mu"] = _r(_per_mu(row.output, row.land))
         out["output_per_mu_threshold"] = _threshold(thresholds.min_output_per_mu_wan)
     elif group == "scale":
-        out["planned"] = _r(row.planned)
-    elif group == "chain":
-        out["chain"], out["node"] = row.chain, row.node
+        out.update(planned=_r(row.planned), land=_r(row.land), jobs=row.jobs)
+    elif group == "chain":  # by name, never the code
+        out["chain"] = names["chains"].get(row.chain_id)
+        out["node"] = row.node
     elif group == "source":
+        from crm.leads.models import SOURCE_KIND_LABELS
+
+        out["source"] = names["sources"].get(row.source_id)
+        out["source_kind"] = row.source_kind
+        out["source_kind_label"] = str(SOURCE_KIND_LABELS.get(row.source_kind, row.source_kind or "")) or None
         out["source_rate"] = _r(row.source_rate, 4)
-    elif group == "region":
         out["region"] = row.origin_region
     elif group == "tech":
         out.update(high_tech=row.high_tech, specialized=row.specialized, patents=row.patents,
                    rd_ratio=_r(row.rd_ratio))
-    elif group == "jobs":
-        out["jobs"] = row.jobs
     elif group == "follow_up":
         out["activities"] = row.activities
+        out["days_since_activity"] = (row.cutoff - row.last_activity).days if row.last_activity else None
     elif group == "stage":
         out["stage"] = F.MAIN_LINE[row.stage_reached].value
         out["days_in_stage"] = F.days_since_move(row) if row.history_known else None
     elif group == "screening":
-        out["screening_result"] = row.screening_result
-
-
-def _fmt(value, places=0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _with_threshold(label, value, unit, threshold) -> str:
-    if value is None:
-        return f"{label} —"
-    text = f"{label} {_fmt(value, 1)} {unit}"
-    if threshold is not None:
-        word = _("above") if value >= float(threshold) else _("below")
-        text += _(" (%(word)s the %(t)s threshold)", word=word, t=_fmt(float(threshold), 1))
-    return text
-
-
-def describe(group: str, values: dict) -> str:
-    """The group's name with the lead's values, e.g. "投资强度 420 万元/亩（高于 300 的标准）"."""
-    label = str(F.GROUP_LABELS.get(group, group))
-    v = values.get
-    if group in ("intensity", "tax_per_mu", "output_per_mu"):
-        return _with_threshold(label, v(group), _("10k yuan/mu"), v(f"{group}_threshold"))
-    if group == "scale":
-        unit = _("10k yuan")
-        return f"{label} {_fmt(v('planned'))} {unit}"
-    if group == "chain":
-        node = v("node")
-        return f"{label} {v('chain') or '—'}{(' · ' + node) if node else ''}"
-    if group == "source":
-        rate = "—" if v("source_rate") is None else f"{v('source_rate') * 100:.0f}%"
-        return _("%(label)s (signing rate of the source %(rate)s)", label=label, rate=rate)
-    if group == "region":
-        return f"{label} {v('region') or '—'}"
-    if group == "tech":
-        parts = []
-        if v("high_tech"):
-            parts.append(_("high-tech"))
-        if v("specialized"):
-            parts.append(_("specialised"))
-        if v("patents") is not None:
-            parts.append(_("%(n)s patents", n=v("patents")))
-        if v("rd_ratio") is not None:
-            parts.append(_("R&D %(r)s%%", r=_fmt(v("rd_ratio"), 1)))
-        return f"{label} {'、'.join(parts) or '—'}"
-    if group == "jobs":
-        return f"{label} {_fmt(v('jobs'))}"
-    if group == "follow_up":
-        return _("%(label)s: %(n)s", label=label, n=v("activities", 0))
-    if group == "stage":
-        from crm.leads.pipeline import stage_label
-
-        text = f"{label} {stage_label(v('stage')) if v('stage') else '—'}"
-        if v("days_in_stage") is not None:
-            text += _(", %(n)s days without moving", n=v("days_in_stage"))
-        return text
-    if group == "screening":
-        from crm.screening.models import RESULT_LABELS
-
-        result = v("screening_result")
-        return f"{label} {str(RESULT_LABELS.get(result, result)) if result else '—'}"
-    return label
-
-
-def _prior_label(key: str) -> str:
-    from flask_babel import lazy_gettext as _l
-
-    labels = {"total_investment": _l("Total investment"), "intensity": _l("Investment intensity"),
-              "tax_per_mu": _l("Tax per mu"), "output_per_mu": _l("Output per mu"), "tech_score": _l("Tech score")}
-    return str(labels.get(key, key))
+        out.update(screening_result=row.screening_result, screening_rounds=row.screening_rounds,
+                   screening_rejects=row.screening_rejects)
 
 
 def factor_lines(factors: dict | None, target: str = "sign") -> list[dict]:
-    """A stored score's factors for `target`, worded now: [{group, points, text}], the ups
-    first, each "<what> <the lead's value> (<against the threshold>): <±points> 分"."""
-    factors = factors or {}
-    values = factors.get("values") or {}
-    prior = factors.get("basis") == "prior"
-    lines = []
-    for item in factors.get(target) or []:
-        group, points = item.get("group"), float(item.get("points") or 0)
-        if "text" in item:  # stored before the factors were kept as figures
-            text = item["text"]
-        elif prior and group != "stage":
-            word = _("meets the threshold") if points > 0 else _("below the threshold")
-            text = f"{_prior_label(group)} {_fmt(values.get(group), 1)}: {points:+.0f} ({word})"
-        else:
-            text = f"{describe(group, values)}: {points:+.0f} {_('points')}"
-        lines.append({"group": group, "points": points, "text": text})
-    return lines
+    """A stored score's factors for `target`, worded now: [{group, points, text}] (crm.scoring.wording)."""
+    from crm.scoring.wording import factor_lines as lines
+
+    return lines(factors, target)
 
 
-def _select(contribs: np.ndarray) -> list[list[tuple[int, float]]]:
-    """Per row, the TOP_FACTORS largest ups (≥ 0.5 points) then downs (≤ −0.5), each ranked by
-    size (ties in GROUPS order): [(group index, points)]."""
-    n, g = contribs.shape
-    order = np.argsort(-np.abs(contribs), axis=1, kind="stable")
-    ranked = np.take_along_axis(contribs, order, axis=1)
-    up, down = ranked >= 0.5, ranked <= -0.5
-    up &= np.cumsum(up, axis=1) <= TOP_FACTORS
-    down &= np.cumsum(down, axis=1) <= TOP_FACTORS
-    rows, cols = np.nonzero(up | down)
-    key = rows * (2 * g) + down[rows, cols] * g + cols  # per row: the ups, then the downs
-    sort = np.argsort(key, kind="stable")
-    rows, cols = rows[sort], cols[sort]
-    groups = order[rows, cols].tolist()
-    points = np.round(ranked[rows, cols], 1).tolist()
-    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
-    pairs = list(zip(groups, points))
-    return [pairs[bounds[i]:bounds[i + 1]] for i in range(n)]
+def _names(rows: list[F.LeadRow]) -> dict:
+    """Chain and source names of these rows (factors name them, never by code)."""
+    from crm.chains.models import Chain
+    from crm.leads.models import Source
+
+    chain_ids = {r.chain_id for r in rows if r.chain_id}
+    source_ids = {r.source_id for r in rows if r.source_id}
+    chains = dict(db.session.execute(select(Chain.id, Chain.name).where(Chain.id.in_(chain_ids))).all()) \
+        if chain_ids else {}
+    sources = {}
+    for chunk in F.id_chunks(sorted(source_ids)):
+        sources.update(db.session.execute(select(Source.id, Source.name).where(Source.id.in_(chunk))).all())
+    return {"chains": chains, "sources": sources}
+
+
+FACTOR_KEYS = list(F.GROUPS) + ["total_investment", "tax_per_mu", "output_per_mu", "tech_score", "cap", "clip"]
 
 
 # --- the prior ---------------------------------------------------------------------------------
 
+PRIOR_BASE = 20.0  # the prior's starting chance of signing, in percent
+PRIOR_LAND_SHARE = 0.6
+
+
 def prior_scores(rows: list[F.LeadRow]) -> list[Scored]:
+    """The rule-based prior: additive by construction, so its items add up from its base (20%;
+    12% for landing, 60% of it) to the chance, with the clip to 2%–95% as an item of its own."""
     from crm.screening import services as screening
     from crm.screening.indicators import FAIL, PASS, compute
 
@@ -227,7 +154,7 @@ def prior_scores(rows: list[F.LeadRow]) -> list[Scored]:
     for row in rows:
         lead = leads[row.id]
         thresholds = screening.thresholds_for(lead.chain_id, None)
-        items, values, points = [], {}, 20.0
+        items, values, points = [], {}, PRIOR_BASE
         for indicator in compute(lead, thresholds):
             if indicator.status in (PASS, FAIL):
                 delta = 10.0 if indicator.status == PASS else -10.0
@@ -239,15 +166,20 @@ def prior_scores(rows: list[F.LeadRow]) -> list[Scored]:
         if beyond:
             points += 5 * beyond
             items.append({"group": "stage", "points": 5.0 * beyond})
-            _values_for("stage", row, thresholds, values)
+            values["stage"] = F.MAIN_LINE[row.stage_reached].value
         p_sign = min(0.95, max(0.02, points / 100))
-        p_land = p_sign * 0.6
+        if round(p_sign * 100 - points, 6):
+            items.append({"group": "clip", "points": round(p_sign * 100 - points, 6)})
+        p_land = p_sign * PRIOR_LAND_SHARE
+        land_items = [{"group": i["group"], "points": round(i["points"] * PRIOR_LAND_SHARE, 6)} for i in items]
+        base = {"sign": PRIOR_BASE / 100, "land": PRIOR_BASE * PRIOR_LAND_SHARE / 100}
         if row.signed is not None:  # the outcome is known: nothing to estimate
             p_sign, items = float(row.signed), []
         if row.landed is not None:
-            p_land = float(row.landed)
+            p_land, land_items = float(row.landed), []
         out.append(Scored(row.id, p_sign, p_land, "prior", "prior",
-                          {"basis": "prior", "sign": items, "land": items, "values": values}))
+                          {"method": "prior", "basis": "prior", "base": base, "sign": items, "land": land_items,
+                           "values": values}))
     return out
 
 
@@ -452,10 +384,12 @@ def split_decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
     return decided, rest
 
 
-def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
+def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scored]:
     """Scores of these leads. A lead whose outcome is known has no chance left to estimate:
     signed is 1 and lost is 0, without factors; only the open parts are computed (the chance of
-    signing of an open lead, the chance of starting of an open or signed one)."""
+    signing of an open lead, the chance of starting of an open or signed one).
+    `explain_if`: given the scores without factors, the ids worth explaining (those whose score
+    will be written, see score_leads); the others keep no factors."""
     from crm.scoring.registry import usable_active
     from crm.screening import services as screening
 
@@ -483,43 +417,108 @@ def compute_scores(lead_ids, explain: bool = True) -> list[Scored]:
     open_land = np.array([r.landed is None for r in rows])
     p_sign = np.array([np.nan if r.signed is None else float(r.signed) for r in rows])
     p_land = np.array([np.nan if r.landed is None else float(r.landed) for r in rows])
-    c_sign = np.zeros((n, len(GROUP_NAMES)))
-    c_land = np.zeros((n, len(GROUP_NAMES)))
+    X_sign = X_land = None
     if open_sign.any():
-        part = [r for r, o in zip(rows, open_sign) if o]
-        p, c = model_scores(part, sign[2], sign[1], explain, numeric[open_sign])
-        p_sign[open_sign] = np.clip(p, *OPEN_RANGE)
-        if c is not None:
-            c_sign[open_sign] = c
+        X_sign = sign[2].matrix([r for r, o in zip(rows, open_sign) if o], numeric[open_sign])
+        p_sign[open_sign] = np.clip(sign[1].predict_proba(X_sign)[:, 1], *OPEN_RANGE)
+    land_model = np.full(n, np.nan)  # the land model's own (clipped) chance, before the cap
     if land is not None and open_land.any():
-        part = [r for r, o in zip(rows, open_land) if o]
-        p, c = model_scores(part, land[2], land[1], explain, numeric[open_land])
-        p_land[open_land] = np.minimum(np.clip(p, *OPEN_RANGE), p_sign[open_land])  # unconditional: not above signing's
-        if c is not None:
-            c_land[open_land] = c
+        X_land = land[2].matrix([r for r, o in zip(rows, open_land) if o], numeric[open_land])
+        land_model[open_land] = np.clip(land[1].predict_proba(X_land)[:, 1], *OPEN_RANGE)
+        p_land[open_land] = np.minimum(land_model[open_land], p_sign[open_land])  # unconditional: not above signing's
     elif open_land.any():
         p_land[open_land] = p_sign[open_land] * 0.6
     p_sign_list, p_land_list = p_sign.tolist(), p_land.tolist()
+    plain = [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {}) for i, row in enumerate(rows)]
     if not explain:
-        return out + [Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, {})
-                      for i, row in enumerate(rows)]
+        return out + plain
+    if explain_if is not None:
+        wanted = explain_if(plain)
+        keep = np.array([row.id in wanted for row in rows], dtype=bool)
+        if not keep.all():
+            out += [s for s, k in zip(plain, keep) if not k]
+            rows = [r for r, k in zip(rows, keep) if k]
+            if not rows:
+                return out
+            X_sign = X_sign[keep[open_sign]] if X_sign is not None else None
+            X_land = X_land[keep[open_land]] if X_land is not None else None
+            open_sign, open_land = open_sign[keep], open_land[keep]
+            p_sign, p_land, land_model = p_sign[keep], p_land[keep], land_model[keep]
+            p_sign_list, p_land_list = p_sign.tolist(), p_land.tolist()
+            n = len(rows)
+            if X_sign is not None and not len(X_sign):
+                X_sign = None
+            if X_land is not None and not len(X_land):
+                X_land = None
+    groups = len(GROUP_NAMES)
+    c_sign, c_land = np.zeros((n, groups)), np.zeros((n, groups))
+    base = {"sign": None, "land": None}
+    clip = _clip_open
+    if X_sign is not None:
+        b, c = group_explainer(*sign).explain(X_sign, p_sign[open_sign], post=clip)
+        base["sign"], c_sign[open_sign] = (None if math.isnan(b) else b), c
+    if X_land is not None:
+        b, c = group_explainer(*land).explain(X_land, land_model[open_land], post=clip)
+        base["land"], c_land[open_land] = (None if math.isnan(b) else b), c
+    elif land is None and base["sign"] is not None:  # landing is 60% of signing: so are its base and factors
+        base["land"] = base["sign"] * 0.6
+        c_land[open_land & open_sign] = c_sign[open_land & open_sign] * 0.6
+    reference = {}
+    for entry in (sign, land):
+        if entry is not None:
+            reference = {**group_explainer(*entry).reference, **reference}
+    names = _names(rows)
     thresholds_cache: dict = {}
-    sign_sel = _select(c_sign)
-    land_sel = _select(c_land) if land is not None else [[] for _ in rows]
+    sign_lists = _items(c_sign)
+    land_lists = _items(c_land)
     for i, row in enumerate(rows):
         t = thresholds_cache.get(row.chain_id)
         if t is None:
             t = thresholds_cache[row.chain_id] = screening.thresholds_for(row.chain_id, None)
-        sign_items = sign_sel[i] if open_sign[i] else []  # a known outcome has no factors
-        land_items = land_sel[i] if open_land[i] else []
+        sign_items = sign_lists[i] if open_sign[i] else []  # a known outcome has no factors
+        land_items = land_lists[i] if open_land[i] else []
+        if open_land[i] and land is not None and p_land_list[i] < land_model[i]:
+            land_items = land_items + [{"group": "cap", "points": round((p_land_list[i] - land_model[i]) * 100, 4)}]
         values: dict = {}
-        for k in {g for g, _p in sign_items} | {g for g, _p in land_items}:
-            _values_for(GROUP_NAMES[k], row, t, values)
-        factors = {"sign": [{"group": GROUP_NAMES[g], "points": c} for g, c in sign_items],
-                   "land": [{"group": GROUP_NAMES[g], "points": c} for g, c in land_items],
-                   "values": values}
+        for group in {item["group"] for item in sign_items + land_items} - {"cap"}:
+            _values_for(group, row, t, names, values)
+        factors = {"method": "shapley", "base": {"sign": base["sign"] if open_sign[i] else None,
+                                                 "land": base["land"] if open_land[i] else None},
+                   "sign": sign_items, "land": land_items, "values": values, "reference": reference}
         out.append(Scored(row.id, p_sign_list[i], p_land_list[i], "model", version, factors))
     return out
+
+
+def _clip_open(p: np.ndarray) -> np.ndarray:
+    return np.clip(p, *OPEN_RANGE)
+
+
+def _items(contribs: np.ndarray) -> list[list[dict]]:
+    """Per row, every group's points (rounded to 1/10,000 of a point; exact zeros left out), the
+    largest first."""
+    rounded = np.round(contribs, 4)
+    order = np.argsort(-np.abs(rounded), axis=1, kind="stable")
+    out = []
+    for row, idx in zip(rounded.tolist(), order.tolist()):
+        out.append([{"group": GROUP_NAMES[k], "points": row[k]} for k in idx if row[k] != 0.0])
+    return out
+
+
+_group_explainers: dict = {}  # (model id, sha256) → GroupExplainer
+
+
+def group_explainer(entry, model, spec):
+    """The Shapley explainer of an active version (its background and the county's medians),
+    built once per process and version."""
+    from crm.scoring.shapley import GroupExplainer
+
+    key = (entry.id, entry.sha256)
+    found = _group_explainers.get(key)
+    if found is None:
+        if len(_group_explainers) >= 4:
+            _group_explainers.clear()
+        found = _group_explainers[key] = GroupExplainer.for_entry(entry, model, spec)
+    return found
 
 
 BULK_FROM = 2000  # changed leads from which their latest columns go through a temporary table
@@ -550,12 +549,36 @@ def _update_from_batch(latest: list[dict], now) -> None:
     _batch_table.drop(conn)
 
 
-def store(scored: list[Scored]) -> int:
+def _stored(lead_ids) -> tuple[dict, set]:
+    """{lead id: (p_sign, p_land, grade, source, version) as stored}, and the ids marked pending."""
+    t = Lead.__table__.c
+    stored, pending = {}, set()
+    for lead_id, is_pending, *values in F.rows_for_ids(
+            select(t.id, t.score_pending, t.p_sign, t.p_land, t.score_grade, t.score_source, t.score_model_version),
+            t.id, list(lead_ids)):
+        stored[lead_id] = tuple(values)
+        if is_pending:
+            pending.add(lead_id)
+    return stored, pending
+
+
+def _state(s: Scored, cutoffs: dict) -> tuple:
+    return (round(s.p_sign, 4), round(s.p_land, 4), grade_for(s.p_sign, cutoffs), s.source, s.model_version)
+
+
+def changed_ids(scored: list[Scored]) -> set[int]:
+    """The leads whose score differs from the stored one (store() writes those)."""
+    cutoffs = current_cutoffs()
+    stored, _pending = _stored([s.lead_id for s in scored])
+    return {s.lead_id for s in scored if stored.get(s.lead_id) != _state(s, cutoffs)}
+
+
+def store(scored: list[Scored], force: bool = False) -> int:
     """Write the scores. A lead whose score changed (either chance, the grade, the source or the
     model version) gets a history row and its latest columns, `scored_at` being when the score
     took that value. An unchanged one is left alone, unless it was marked pending (edited since:
-    the mark is cleared), so the nightly run writes only what moved. Returns how many were
-    scored."""
+    the mark is cleared), so the nightly run writes only what moved; `force` writes every one
+    (e.g. once after the factors' method changed). Returns how many were scored."""
     if not scored:
         return 0
     from sqlalchemy import bindparam
@@ -563,18 +586,12 @@ def store(scored: list[Scored]) -> int:
     now = clock.now()
     cutoffs = current_cutoffs()
     t = Lead.__table__.c
-    stored, pending = {}, set()
-    for lead_id, is_pending, *values in F.rows_for_ids(
-            select(t.id, t.score_pending, t.p_sign, t.p_land, t.score_grade, t.score_source, t.score_model_version),
-            t.id, [s.lead_id for s in scored]):
-        stored[lead_id] = tuple(values)
-        if is_pending:
-            pending.add(lead_id)
+    stored, pending = _stored([s.lead_id for s in scored])
     history, latest, unchanged = [], [], []
     for s in scored:
-        p_sign, p_land = round(s.p_sign, 4), round(s.p_land, 4)
-        grade = grade_for(s.p_sign, cutoffs)
-        if stored.get(s.lead_id) == (p_sign, p_land, grade, s.source, s.model_version):
+        state = _state(s, cutoffs)
+        p_sign, p_land, grade = state[:3]
+        if not force and stored.get(s.lead_id) == state:
             if s.lead_id in pending:
                 unchanged.append(s.lead_id)
             continue
@@ -598,5 +615,7 @@ def store(scored: list[Scored]) -> int:
     return len(scored)
 
 
-def score_leads(lead_ids, explain: bool = True) -> int:
-    return store(compute_scores(lead_ids, explain))
+def score_leads(lead_ids, explain: bool = True, force: bool = False) -> int:
+    """Score and store these leads; the factors (2^groups model evaluations per lead, the slow
+    part) are computed only for the leads whose score will be written."""
+    return store(compute_scores(lead_ids, explain, explain_if=None if force else changed_ids), force)

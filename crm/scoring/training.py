@@ -263,6 +263,19 @@ def group_importances(model, X, y, base_auc: float | None, spec: FeatureSpec) ->
     return out
 
 
+def background_spec(model, X_train, spec: FeatureSpec) -> dict:
+    """What the factors are explained against, kept with the version: the background rows (the
+    training rows at evenly spaced quantiles of the model's chance; their mean chance is the
+    county's base), the county's medians of the figures the wording compares with, and the
+    groups (crm.scoring.shapley)."""
+    from crm.scoring.features import GROUPS
+    from crm.scoring.shapley import background_json, choose_background, reference_figures
+
+    p = model.predict_proba(X_train)[:, 1]
+    return {"background": background_json(X_train[choose_background(p)]),
+            "reference": reference_figures(X_train, spec), "groups": list(GROUPS)}
+
+
 def library_versions() -> dict:
     import sklearn
     import skops
@@ -313,6 +326,7 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     p_hold = model.predict_proba(X_hold)[:, 1]
     metrics = evaluate(data.y_holdout, p_hold)
     importances = group_importances(model, X_hold, data.y_holdout, metrics["roc_auc"], spec)
+    explanation = background_spec(model, X_train, spec)
     labels = [r.label(target) for r in rows if r.label(target) is not None]
     positives = sum(labels)
     negatives = len(labels) - positives
@@ -326,7 +340,7 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
         window_end=max(created), positives=positives, negatives=negatives, holdout_size=len(data.holdout),
         roc_auc=metrics["roc_auc"], pr_auc=metrics["pr_auc"], brier=metrics["brier"],
         calibration=calibration_table(data.y_holdout, p_hold), importances=importances,
-        feature_spec={**spec.to_json(), "setting": best},
+        feature_spec={**spec.to_json(), "setting": best, **explanation},
         training_seconds=round(time.perf_counter() - started, 2), library_versions=library_versions())
     reasons = []
     if positives < MIN_PER_CLASS or negatives < MIN_PER_CLASS:

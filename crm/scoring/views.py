@@ -13,13 +13,20 @@ from crm.extensions import db
 from crm.queue import get_queue
 from crm.request_guard import refuse
 from crm.scoring import settings as scoring_settings
-from crm.scoring.features import GROUP_LABELS
+from crm.scoring.features import GROUP_LABELS, LEGACY_GROUP_LABELS
 from crm.scoring.models import TARGET_LABELS, ScoringModel
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what rq accepts as a job id
 
 TRAIN_STEPS = 6
+
+
+def group_label(model: ScoringModel, group: str) -> str:
+    """A group's name as that version grouped its fields (versions trained before issue 17 each
+    figure on its own)."""
+    labels = GROUP_LABELS if (model.feature_spec or {}).get("groups") else LEGACY_GROUP_LABELS
+    return str(labels.get(group, group))
 
 
 def chart_points(calibration: list[dict], size: int = 200, pad: int = 24) -> list[tuple[float, float, dict]]:
@@ -42,7 +49,7 @@ def models():
         if state["status"] != "running":
             job_id, outcome = None, state.get("outcome") or {"": {"error": _("The training job failed.")}}
     return render_template("scoring/models.html", rows=rows, active=active, targets=TARGET_LABELS,
-                           group_labels=GROUP_LABELS, chart_points=chart_points,
+                           group_label=group_label, chart_points=chart_points,
                            cutoffs=scoring_settings.get_cutoffs(), job_id=job_id, outcome=outcome)
 
 

@@ -14,6 +14,7 @@ from crm.auth.permissions import acting_user, can_read_unit_records, require_per
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
 from crm.extensions import db
+from crm.formatting import deadline
 from crm.forms import attach_error
 from crm.leads import services as lead_services
 from crm.leads.models import Lead
@@ -125,8 +126,8 @@ def submit(lead_id: int):
                         "for %(year)s is not entered. The administrators have been told.",
                         year=case.due_problem_year), "warning")
             else:
-                flash(_("Sent to pre-screening. The member units answer by %(due)s.",
-                        due=case.due_on.isoformat()), "success")
+                flash(_("Sent to pre-screening. The member units answer %(due)s.",
+                        due=deadline(case.due_on)), "success")
             return redirect(url_for("screening.case", case_id=case.id))
     elif request.method == "POST":
         status = 400
