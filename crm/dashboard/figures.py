@@ -145,7 +145,7 @@ def headline(ctx: Context) -> dict:
                 leads_link(ctx, stage.value), unit=_("100 million yuan"), previous=yi(row[3])))
     paid = invested_amounts(ctx, now, then)
     figures.append(figure(
-        "invested", _("Investment made (到资)"), yi(paid[0]),
+        "invested", _("Investment arrived"), yi(paid[0]),
         _("Investment entries (到资) paid from %(start)s to %(end)s, projects in scope.", **period),
         projects_link(ctx), unit=_("100 million yuan"), previous=yi(paid[1])))
     return {"figures": figures, "period": now.as_json(), "compared_with": then.as_json(),
