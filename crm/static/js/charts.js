@@ -50,7 +50,7 @@
     var categoryAxis = { type: 'category', data: categories,
                          axisLabel: { interval: 0, hideOverlap: true, width: horizontal ? 110 : 80, overflow: 'truncate' } };
     var valueAxis = { type: 'value', axisLabel: { formatter: withUnit(unit) } };
-    base.grid = { left: 8, right: 16, top: named ? 32 : 12, bottom: 8, containLabel: true };
+    base.grid = { left: 8, right: horizontal ? 56 : 16, top: named ? 32 : 16, bottom: 8, containLabel: true };
     base.xAxis = horizontal ? valueAxis : categoryAxis;
     base.yAxis = horizontal ? categoryAxis : valueAxis;
     if (horizontal) { base.yAxis.inverse = true; }
