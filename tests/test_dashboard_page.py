@@ -253,3 +253,69 @@ def test_a_viewer_can_change_nothing(client, signed_lead):
     db.session.expire_all()
     assert _counts() == before
     assert db.session.get(Lead, lead_id).stage == stage
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def cache_on(app):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 600
+    yield
+    app.config.pop("DASHBOARD_CACHE_SECONDS", None)
+
+
+def _cached_keys(app):
+    from crm.extensions import redis_store
+
+    with app.app_context():
+        return sorted(k.decode() for k in redis_store.client.scan_iter(
+            match=f"{app.config['REDIS_PREFIX']}:dashboard:v:*"))
+
+
+def _signed_figure(text):
+    card = re.search(r'data-testid="figure-signed".*?</div>\s*</div>\s*</div>', text, re.S).group(0)
+    return re.search(r'data-testid="figure-link">([^<]*)<', card).group(1)
+
+
+def test_cached_sections_are_kept_until_the_data_changes(app, client, signed_lead, cache_on):
+    lead_id = signed_lead.id
+    login(client, "viewer")
+    assert _signed_figure(page(client)[1]) == "1"
+    keys = _cached_keys(app)
+    assert {k.split(":")[-2] for k in keys} == {"headline", "rates", "funnel"}  # only the sections that say so
+    assert _signed_figure(page(client)[1]) == "1" and _cached_keys(app) == keys  # read back, not stored again
+    # A write the figures read (here: another signed lead), flushed by the app: a new data version.
+    with app.app_context():
+        first = db.session.get(Lead, lead_id)
+        other = factories.lead(unit_=first.owner_unit, owner=first.owner)
+        factories.stage_reached(other, "signed", date(2026, 5, 1))
+        db.session.commit()  # (the test's savepoint; the outer transaction is still rolled back)
+    assert _signed_figure(page(client)[1]) == "2"
+    assert len(_cached_keys(app)) == 6
+
+
+def test_writes_no_figure_reads_keep_the_cache(app, client, signed_lead, cache_on):
+    from crm.dashboard import cache
+    from crm.notifications.models import Notification
+
+    lead_id = signed_lead.id
+    user_id = login(client, "viewer").id
+    page(client)
+    with app.app_context():
+        before = cache.version()
+        db.session.add(Notification(user_id=user_id, kind="test", params={}))
+        db.session.flush()
+        assert cache.version() == before
+        db.session.get(Lead, lead_id).note = "changed"
+        db.session.flush()
+        assert cache.version() == before + 1
+
+
+def test_the_cache_can_be_turned_off(app, client, signed_lead):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    try:
+        login(client, "viewer")
+        page(client)
+        assert _cached_keys(app) == []
+    finally:
+        app.config.pop("DASHBOARD_CACHE_SECONDS", None)

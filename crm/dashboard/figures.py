@@ -15,6 +15,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
+from crm.dashboard import sql
 from crm.dashboard.period import Period, _shift_year, format_day
 from crm.dashboard.sections import Context, figure
 from crm.extensions import db
@@ -91,18 +92,27 @@ def _both(window: Window, other: Window, column, value=1):
 
 
 def stage_counts(ctx: Context, now: Window, then: Window) -> dict[str, tuple]:
-    """{stage: (count now, count then, amount now, amount then)} — the amount (万元) is the
-    agreement's total investment, else the lead's planned investment."""
-    amount = func.coalesce(Agreement.total_investment_wan, Lead.planned_investment_wan, 0)
-    stmt = (select(StageReached.stage, *_both(now, then, StageReached.reached_on),
-                   *_both(now, then, StageReached.reached_on, amount))
-            .join(Lead, Lead.id == StageReached.lead_id)
-            .outerjoin(Agreement, Agreement.lead_id == StageReached.lead_id)
-            .where(StageReached.stage.in_([s.value for s in HEADLINE_STAGES]),
-                   or_(now.holds(StageReached.reached_on), then.holds(StageReached.reached_on)),
-                   *ctx.scope.lead_conditions())
+    """{stage: (count now, count then, amount now, amount then)}. Counts: stage_reached alone (its
+    index) unless the scope needs the leads; the amount (万元, signed only) is the agreement's total
+    investment, else the lead's planned investment."""
+    either = or_(now.holds(StageReached.reached_on), then.holds(StageReached.reached_on))
+    stmt = (select(StageReached.stage, *_both(now, then, StageReached.reached_on))
+            .where(StageReached.stage.in_([s.value for s in HEADLINE_STAGES]), either)
             .group_by(StageReached.stage))
-    return {row[0]: tuple(row[1:]) for row in db.session.execute(stmt)}
+    if ctx.scope.is_filtered:
+        stmt = stmt.join(Lead, Lead.id == StageReached.lead_id).where(*ctx.scope.lead_conditions())
+    counts = {row[0]: (row[1], row[2]) for row in db.session.execute(stmt)}
+    amount = func.coalesce(Agreement.total_investment_wan, Lead.planned_investment_wan, 0)
+    signed = db.session.execute(
+        select(*_both(now, then, StageReached.reached_on, amount))
+        .select_from(StageReached)
+        .join(Lead, Lead.id == StageReached.lead_id)
+        .outerjoin(Agreement, Agreement.lead_id == StageReached.lead_id)
+        .where(StageReached.stage == Stage.SIGNED.value, either, *ctx.scope.lead_conditions())).one()
+    out = {stage: (c[0], c[1], 0, 0) for stage, c in counts.items()}
+    now_count, then_count = counts.get(Stage.SIGNED.value, (0, 0))
+    out[Stage.SIGNED.value] = (now_count, then_count, signed[0] or 0, signed[1] or 0)
+    return out
 
 
 def created_counts(ctx: Context, now: Window, then: Window) -> tuple[int, int]:
@@ -122,6 +132,7 @@ def invested_amounts(ctx: Context, now: Window, then: Window) -> tuple:
 
 
 def headline(ctx: Context) -> dict:
+    sql.plain_planning()
     now, then = current_window(ctx), year_earlier(ctx)
     period = {"start": format_day(now.start), "end": format_day(now.end)}
     figures = []

@@ -1,7 +1,7 @@
 """Cockpit section 'funnel' (转化率): for each main-line stage from 线索 to 投产, of the leads that
 reached it in the period, the share that reached the next main-line stage so far, and the median
-days it took. Two SQL queries whatever the number of leads: the counts (GROUP BY stage) and the
-medians (window functions: ROW_NUMBER and COUNT over each stage, the middle one or two averaged).
+days it took. One SQL query whatever the number of leads: window functions over each stage give
+the counts and the median (ROW_NUMBER over the seen days, the middle one or two averaged).
 
 线索 is reached on the lead's creation day (leads.created_on); the other stages on their
 stage_reached day. A step whose either end is implied (a stage skipped, dated like the later
@@ -37,36 +37,40 @@ def _steps(ctx: Context, window: Window):
                .where(window.holds(Lead.created_on), *scope))
     cohort = StageReached.__table__.alias("cohort")
     next_stage = case({stage: NEXT[stage] for stage in FUNNEL_STAGES[1:]}, value=cohort.c.stage)
+    source = cohort.join(Lead, Lead.id == cohort.c.lead_id) if ctx.scope.is_filtered else cohort
     reached = (select(cohort.c.stage, cohort.c.reached_on, cohort.c.implied,
                       following.c.reached_on.label("next_on"), following.c.implied.label("next_implied"))
-               .select_from(cohort.join(Lead, Lead.id == cohort.c.lead_id)
-                            .outerjoin(following, and_(following.c.lead_id == cohort.c.lead_id,
-                                                       following.c.stage == next_stage)))
+               .select_from(source.outerjoin(following, and_(following.c.lead_id == cohort.c.lead_id,
+                                                             following.c.stage == next_stage)))
                .where(cohort.c.stage.in_(FUNNEL_STAGES[1:]), window.holds(cohort.c.reached_on), *scope))
     return union_all(created, reached).subquery("steps")
 
 
 def funnel(ctx: Context) -> dict:
+    sql.plain_planning()
     window = Window(ctx.period.start, ctx.period.end)
     steps = _steps(ctx, window)
-    counts = {row.stage: (int(row.reached), int(row.converted)) for row in db.session.execute(
-        select(steps.c.stage, func.count().label("reached"), func.count(steps.c.next_on).label("converted"))
-        .group_by(steps.c.stage))}
-    # The median of the days each seen step took, per stage, in SQL on both backends.
-    days = (select(steps.c.stage, sql.days_between(steps.c.reached_on, steps.c.next_on).label("days"))
-            .where(steps.c.next_on.is_not(None), steps.c.implied.is_(False), steps.c.next_implied.is_(False))
-            .subquery("days"))
-    ranked = select(days.c.stage, days.c.days,
-                    func.row_number().over(partition_by=days.c.stage, order_by=days.c.days).label("n"),
-                    func.count().over(partition_by=days.c.stage).label("total")).subquery("ranked")
-    medians = {row.stage: (float(row.median), int(row.seen)) for row in db.session.execute(
-        select(ranked.c.stage, func.avg(ranked.c.days).label("median"), func.max(ranked.c.total).label("seen"))
-        .where(ranked.c.n.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
-        .group_by(ranked.c.stage))}
+    # One pass: per stage, the leads counted, those gone on, and the median of the days each seen
+    # step took — ROW_NUMBER over the seen days (sorted), the middle one or the two middle ones.
+    seen_days = case((and_(steps.c.next_on.is_not(None), steps.c.implied.is_(False),
+                           steps.c.next_implied.is_(False)), sql.days_between(steps.c.reached_on, steps.c.next_on)))
+    ranked = select(
+        steps.c.stage, seen_days.label("days"),
+        func.row_number().over(partition_by=[steps.c.stage, seen_days.is_(None)], order_by=seen_days).label("n"),
+        func.count(seen_days).over(partition_by=steps.c.stage).label("seen"),
+        func.count().over(partition_by=steps.c.stage).label("reached"),
+        func.count(steps.c.next_on).over(partition_by=steps.c.stage).label("converted")).subquery("ranked")
+    middle = and_(ranked.c.days.is_not(None), ranked.c.n.in_([(ranked.c.seen + 1) // 2, (ranked.c.seen + 2) // 2]))
+    rows = db.session.execute(
+        select(ranked.c.stage, func.max(ranked.c.reached).label("reached"),
+               func.max(ranked.c.converted).label("converted"), func.max(ranked.c.seen).label("seen"),
+               func.avg(case((middle, ranked.c.days))).label("median"))
+        .group_by(ranked.c.stage))
+    counts = {row.stage: (int(row.reached), int(row.converted), int(row.seen),
+                          None if row.median is None else float(row.median)) for row in rows}
     result = []
     for stage in FUNNEL_STAGES:
-        reached, converted = counts.get(stage, (0, 0))
-        median, seen = medians.get(stage, (None, 0))
+        reached, converted, seen, median = counts.get(stage, (0, 0, 0, None))
         result.append({
             "key": stage, "stage": stage, "label": stage_label(stage), "next": NEXT[stage],
             "next_label": stage_label(NEXT[stage]), "reached": reached, "converted": converted,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 
 from crm.dashboard import sql
 from crm.dashboard.figures import Window, leads_link, projects_link, yi
@@ -42,10 +42,10 @@ def conversion(ctx: Context, stage: str, next_stage: str, window: Window) -> tup
     """(reached `stage` in the window, of those reached `next_stage` so far), leads in scope."""
     reached = StageReached.__table__.alias("cohort")
     following = StageReached.__table__.alias("following")
+    source = reached.join(Lead, Lead.id == reached.c.lead_id) if ctx.scope.is_filtered else reached
     stmt = (select(func.count(), func.count(following.c.lead_id))
-            .select_from(reached.join(Lead, Lead.id == reached.c.lead_id)
-                         .outerjoin(following, and_(following.c.lead_id == reached.c.lead_id,
-                                                    following.c.stage == next_stage)))
+            .select_from(source.outerjoin(following, and_(following.c.lead_id == reached.c.lead_id,
+                                                          following.c.stage == next_stage)))
             .where(reached.c.stage == stage, window.holds(reached.c.reached_on), *ctx.scope.lead_conditions()))
     den, num = db.session.execute(stmt).one()
     return int(den or 0), int(num or 0)
@@ -97,14 +97,31 @@ def start_rate(ctx: Context) -> dict:
                  projects_link(ctx, **cohort, reached="started", reached_to=stop.isoformat()))
 
 
-def keeping_rate(ctx: Context) -> dict:
+def tracking_counts(ctx: Context) -> dict:
+    """履约率's and 到资率's figures in one statement (their CTEs are computed once)."""
     stop = until(ctx)
     pct = peek_settings().investment_met_pct
-    due = (sql.keeping(ctx.period.start, stop, pct)
-           .where(tracked_condition(), *ctx.scope.lead_conditions()).subquery("kept"))
-    den, num = (int(v or 0) for v in db.session.execute(select(func.count(), func.sum(due.c.met))).one())
+    shared = sql.commitments(ctx.period.start, stop, pct)
+    conditions = [tracked_condition(), *ctx.scope.lead_conditions()]
+    kept = shared.kept.where(*conditions).subquery("kept")
+    keeping = select(func.count().label("due"), func.sum(kept.c.met).label("met")).subquery("keeping")
+    investing, paid = shared.investing, shared.paid
+    invest = (select(func.sum(investing.c.planned).label("planned"),
+                     func.sum(func.coalesce(paid.c.invested, 0)).label("paid"))
+              .select_from(investing.join(Lead, Lead.id == investing.c.lead_id)
+                           .outerjoin(paid, paid.c.lead_id == investing.c.lead_id))
+              .where(*conditions).subquery("invest"))
+    row = db.session.execute(select(keeping.c.due, keeping.c.met, invest.c.planned, invest.c.paid)
+                             .select_from(keeping.join(invest, true()))).one()
+    return {"stop": stop, "pct": pct, "due": int(row.due or 0), "met": int(row.met or 0),
+            "planned": float(row.planned or 0), "paid": float(row.paid or 0)}
+
+
+def keeping_rate(ctx: Context, counts: dict | None = None) -> dict:
+    counts = counts or tracking_counts(ctx)
+    stop, pct = counts["stop"], counts["pct"]
     cohort = {"kept_from": ctx.period.start.isoformat(), "kept_to": stop.isoformat()}
-    return _rate("keeping", _("Performance rate"), num, den,
+    return _rate("keeping", _("Performance rate"), counts["met"], counts["due"],
                  _("Of the projects with a commitment due from %(start)s to %(until)s — a current planned milestone "
                    "date in those days, or 到资 planned by %(until)s — the share that met every one: each milestone "
                    "reached on or before its planned date, and 到资 up to %(until)s at least %(pct)s%% of the plan "
@@ -112,16 +129,9 @@ def keeping_rate(ctx: Context) -> dict:
                  projects_link(ctx, **cohort), projects_link(ctx, **cohort, kept="met"), met_pct=pct)
 
 
-def investment_rate(ctx: Context) -> dict:
-    stop = until(ctx)
-    planned = sql.investment_plan(stop)
-    paid = sql.invested_by(stop)
-    stmt = (select(func.sum(planned.c.planned), func.sum(func.coalesce(paid.c.invested, 0)))
-            .select_from(Lead.__table__.join(planned, planned.c.lead_id == Lead.id)
-                         .outerjoin(paid, paid.c.lead_id == Lead.id))
-            .where(tracked_condition(), *ctx.scope.lead_conditions()))
-    den, num = db.session.execute(stmt).one()
-    den, num = float(den or 0), float(num or 0)
+def investment_rate(ctx: Context, counts: dict | None = None) -> dict:
+    counts = counts or tracking_counts(ctx)
+    stop, den, num = counts["stop"], counts["planned"], counts["paid"]
     url = projects_link(ctx, invest_plan="1")
     return figure("investment", _("Investment rate"), rate(num, den),
                   _("到资 made up to %(until)s ÷ 到资 the agreements planned by %(until)s (the fixed-asset investment, "
@@ -132,6 +142,8 @@ def investment_rate(ctx: Context) -> dict:
 
 
 def rates(ctx: Context) -> dict:
-    return {"rates": [signing_rate(ctx), landing_rate(ctx), start_rate(ctx), keeping_rate(ctx),
-                      investment_rate(ctx)],
+    sql.plain_planning()
+    counts = tracking_counts(ctx)
+    return {"rates": [signing_rate(ctx), landing_rate(ctx), start_rate(ctx), keeping_rate(ctx, counts),
+                      investment_rate(ctx, counts)],
             "until": until(ctx).isoformat()}
