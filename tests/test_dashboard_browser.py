@@ -131,6 +131,41 @@ def test_a_chart_click_follows_its_link(seeded, browser):
     page.close()
 
 
+def test_every_chart_type_draws_without_errors(seeded, browser):
+    """bar, hbar, line, pie and funnel, with named series, a null value and links — drawn by
+    charts.js into elements made like the macro's (no style attribute anywhere)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = _watch(page)
+    csp = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+    _login_viewer(page, seeded)
+    if "/dashboard" not in page.url:
+        page.goto(seeded + "/dashboard")
+    _charts_drawn(page)
+    drawn = page.evaluate("""() => {
+        const out = {};
+        for (const type of ['bar', 'hbar', 'line', 'pie', 'funnel']) {
+            const el = document.createElement('div');
+            el.className = 'crm-chart';
+            el.setAttribute('data-height', '220');
+            el.setAttribute('data-chart', JSON.stringify({type: type, unit: type === 'line' ? '%' : '',
+                categories: ['甲', '乙', '丙'], links: ['/leads', null, '/projects'],
+                series: [{name: '本期', data: [3, null, 5]}, {name: '上年同期', data: [1, 2, 4]}]}));
+            document.querySelector('main').appendChild(el);
+            const chart = window.crmCharts.draw(el);
+            out[type] = {canvas: el.querySelectorAll('canvas').length, height: el.getBoundingClientRect().height,
+                         series: chart.getOption().series.length, styled: el.hasAttribute('style') &&
+                         el.getAttribute('style').includes('height: 220px')};
+        }
+        return out;
+    }""")
+    for type_, got in drawn.items():
+        assert got["canvas"] >= 1 and got["height"] == 220, (type_, got)
+    assert drawn["bar"]["series"] == 2 and drawn["pie"]["series"] == 1
+    assert problems == [] and csp == [], problems + csp
+    page.close()
+
+
 def test_the_cockpit_on_a_phone(seeded, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     problems = _watch(page)

@@ -64,18 +64,19 @@
   }
 
   var charts = [];
-  document.querySelectorAll('.crm-chart[data-chart]').forEach(function (el) {
+  function draw(el) {
     var spec;
     try {
       spec = JSON.parse(el.getAttribute('data-chart'));
     } catch (e) {
-      return;  // the table beside it still says everything
+      return null;  // the table beside it still says everything
     }
     el.style.height = (parseInt(el.getAttribute('data-height'), 10) || 280) + 'px';
     el.style.width = '100%';
-    var chart = window.echarts.init(el, null, { renderer: 'canvas' });
-    chart.setOption(option(spec));
+    var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: 'canvas' });
+    chart.setOption(option(spec), true);
     var links = spec.links || [];
+    chart.off('click');
     if (links.some(function (l) { return l; })) {
       chart.on('click', function (p) {
         var url = links[p.dataIndex];
@@ -86,8 +87,12 @@
       });
     }
     el.setAttribute('data-rendered', '1');
-    charts.push(chart);
-  });
+    if (charts.indexOf(chart) < 0) { charts.push(chart); }
+    return chart;
+  }
+  document.querySelectorAll('.crm-chart[data-chart]').forEach(draw);
+  // For pages that add a chart later (and for the browser tests of every chart type).
+  window.crmCharts = { draw: draw };
   var pending = null;
   window.addEventListener('resize', function () {
     if (pending) { window.clearTimeout(pending); }
