@@ -46,4 +46,5 @@ def _authenticate():
 from crm.api import attachments, chains, decisions, exports, imports, leads, openapi, scoring, screening  # noqa: E402,F401,E501  (routes register on bp)
 from crm.api import letters, lights, problems, tracking, tracking_steps  # noqa: E402,F401  (after issue 15)
 from crm.api import ranking  # noqa: E402,F401  (issue 16)
+from crm.api import dashboard  # noqa: E402,F401  (issue 16: the cockpit)
 from crm.api import validation  # noqa: E402,F401  (after _authenticate: a 401 comes before a 422)

@@ -6,16 +6,18 @@ bulletin (督查通报) are their own packages, crm.ranking and crm.bulletins.""
 def init_app(app) -> None:
     """Called once from create_app: the blueprint, the sections and the stage-dates projection."""
     from crm.dashboard import breakdowns, figures, funnel, rates, targets, timeliness, watch
+    from crm.dashboard import cache
     from crm.dashboard.sections import Section, register_section
     from crm.dashboard.stage_dates import connect
     from crm.dashboard.views import bp
 
     app.register_blueprint(bp)
     connect()
+    cache.connect()
     for section in (
-        Section("headline", "dashboard/_headline.html", figures.headline, order=10),
-        Section("rates", "dashboard/_rates.html", rates.rates, order=20),
-        Section("funnel", "dashboard/_funnel.html", funnel.funnel, order=30),
+        Section("headline", "dashboard/_headline.html", figures.headline, order=10, cache=True),
+        Section("rates", "dashboard/_rates.html", rates.rates, order=20, cache=True),
+        Section("funnel", "dashboard/_funnel.html", funnel.funnel, order=30, cache=True),
         Section("watch", "dashboard/_watch.html", watch.watch, order=40),
         Section("by_origin", "dashboard/_by_origin.html", breakdowns.by_origin, order=50),
         Section("screening", "dashboard/_screening.html", timeliness.screening, order=60),

@@ -36,6 +36,16 @@ def cockpit(ctx: Context, only: set[str] | None = None) -> dict[str, dict]:
     return compute_all(ctx, only)
 
 
+def as_json(ctx: Context, only: set[str] | None = None) -> dict:
+    """The cockpit as /api/v1/dashboard answers it: the period, the scope and every section's dict."""
+    period, scope = ctx.period, ctx.scope
+    return {"period": {"kind": period.kind, "start": period.start.isoformat(), "end": period.end.isoformat(),
+                       "until": period.until(ctx.today).isoformat(), "label": str(period.label)},
+            "scope": {"unit_id": scope.unit_id, "unit_name": scope.unit_name,
+                      "chain_id": scope.chain_id, "chain_name": scope.chain_name},
+            "sections": cockpit(ctx, only)}
+
+
 def filter_choices(user) -> dict:
     """The units and chains the filter offers this user."""
     units = list(db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name)))

@@ -30,6 +30,9 @@ class Section:
     template: str
     compute: Callable[[Context], dict]
     order: int = 100
+    # True: the dict depends only on ctx.period, ctx.scope and ctx.today (not on ctx.user) and is
+    # JSON as it is (no date objects) — crm.dashboard.cache may keep it until the data changes.
+    cache: bool = False
 
 
 def register_section(app: Flask, section: Section) -> None:
@@ -42,7 +45,9 @@ def sections() -> list[Section]:
 
 
 def compute_all(ctx: Context, only: set[str] | None = None) -> dict[str, dict]:
-    return {s.key: s.compute(ctx) for s in sections() if only is None or s.key in only}
+    from crm.dashboard import cache
+
+    return cache.compute(ctx, [s for s in sections() if only is None or s.key in only])
 
 
 def rate(numerator: int, denominator: int) -> float | None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.dashboard import queries
+from crm.dashboard.period import format_day
 from crm.dashboard.sections import sections
 
 bp = Blueprint("dashboard", __name__)
@@ -21,4 +22,5 @@ def index():
     req = queries.read(request.args, current_user)
     data = queries.cockpit(req.ctx) if req.ctx else {}
     return render_template("dashboard/index.html", req=req, ctx=req.ctx, data=data, sections=sections(),
-                           choices=queries.filter_choices(current_user), args=request.args), req.status
+                           choices=queries.filter_choices(current_user), args=request.args,
+                           format_day=format_day), req.status

@@ -65,6 +65,19 @@ class ProjectFilters:
     stage: str = ""
     overdue: bool = False
     open_problems: bool = False
+    # The records behind a cockpit rate (crm.dashboard.rates): a current planned date of `planned`
+    # in [planned_from, planned_to]; `reached` (a stage) in [reached_from, reached_to]; a commitment
+    # due in [kept_from, kept_to] (kept=met: and every one met); an agreement that plans 到资.
+    planned: str = ""
+    planned_from: date | None = None
+    planned_to: date | None = None
+    reached: str = ""
+    reached_from: date | None = None
+    reached_to: date | None = None
+    kept_from: date | None = None
+    kept_to: date | None = None
+    kept: str = ""
+    invest_plan: bool = False
     page: int = 1
     per_page: int = PER_PAGE
     errors: list[str] = field(default_factory=list)
@@ -87,7 +100,31 @@ class ProjectFilters:
                 setattr(f, name, _int(args.get(name)))
             except ValueError:
                 f.errors.append(name)
-        for name in ("overdue", "open_problems"):
+        planned = args.get("planned") or ""
+        if planned and planned not in {m.value for m in MILESTONE_ORDER}:
+            f.errors.append("planned")
+        else:
+            f.planned = planned
+        reached = args.get("reached") or ""
+        if reached and reached not in {s.value for s in Stage}:
+            f.errors.append("reached")
+        else:
+            f.reached = reached
+        kept = args.get("kept") or ""
+        if kept and kept != "met":
+            f.errors.append("kept")
+        else:
+            f.kept = kept
+        for name in ("planned_from", "planned_to", "reached_from", "reached_to", "kept_from", "kept_to"):
+            value = (args.get(name) or "").strip()
+            if value:
+                try:
+                    setattr(f, name, date.fromisoformat(value))
+                except ValueError:
+                    f.errors.append(name)
+        if f.kept and (f.kept_from is None or f.kept_to is None):
+            f.errors.append("kept")
+        for name in ("overdue", "open_problems", "invest_plan"):
             value = (args.get(name) or "").lower()
             if value not in ("", "0", "1", "true", "false", "on"):
                 f.errors.append(name)
@@ -106,7 +143,43 @@ class ProjectFilters:
         """The filters as query arguments (for the export link and the pager)."""
         out = {"colour": self.colour, "chain_id": self.chain_id, "unit_id": self.unit_id, "stage": self.stage,
                "overdue": "1" if self.overdue else "", "open_problems": "1" if self.open_problems else ""}
+        out.update(self.cockpit_args())
         return {k: v for k, v in out.items() if v not in (None, "")}
+
+    def cockpit_args(self) -> dict:
+        """The filters a cockpit rate links with (kept through the list's own form as hidden fields)."""
+        out = {"planned": self.planned, "reached": self.reached, "kept": self.kept,
+               "invest_plan": "1" if self.invest_plan else ""}
+        for name in ("planned_from", "planned_to", "reached_from", "reached_to", "kept_from", "kept_to"):
+            value = getattr(self, name)
+            out[name] = value.isoformat() if value else None
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+    def cockpit_notes(self) -> list[str]:
+        """The cockpit's filters in words, shown above the list they narrowed."""
+        from flask_babel import gettext as _
+
+        from crm.leads.pipeline import stage_label
+
+        def span(start, end):
+            return _("from %(start)s to %(end)s", start=start.isoformat() if start else "…",
+                     end=end.isoformat() if end else "…")
+
+        notes = []
+        if self.planned or self.planned_from or self.planned_to:
+            notes.append(_("Current planned %(milestone)s %(span)s",
+                           milestone=milestone_label(self.planned) if self.planned else _("milestone"),
+                           span=span(self.planned_from, self.planned_to)))
+        if self.reached:
+            notes.append(_("Reached %(stage)s %(span)s", stage=stage_label(self.reached),
+                           span=span(self.reached_from, self.reached_to)))
+        if self.kept_from and self.kept_to:
+            notes.append(_("Met every commitment due %(span)s", span=span(self.kept_from, self.kept_to))
+                         if self.kept == "met" else
+                         _("A commitment due %(span)s", span=span(self.kept_from, self.kept_to)))
+        if self.invest_plan:
+            notes.append(_("The agreement plans 到资"))
+        return notes
 
 
 def project_query(user, filters: ProjectFilters):
@@ -126,7 +199,42 @@ def project_query(user, filters: ProjectFilters):
         stmt = stmt.where(overdue_condition(clock.today()))
     if filters.open_problems:
         stmt = stmt.where(open_problems_condition())
-    return stmt
+    return stmt.where(*cockpit_conditions(filters))
+
+
+def cockpit_conditions(filters: ProjectFilters) -> list:
+    """The conditions of the cockpit's filters: the same SQL its rates count with."""
+    from crm.dashboard import sql
+    from crm.leads.models import StageReached
+    from crm.tracking.settings import peek_settings
+
+    conds = []
+    if filters.planned or filters.planned_from or filters.planned_to:
+        plan = [MilestonePlan.lead_id == Lead.id, MilestonePlan.superseded_at.is_(None)]
+        if filters.planned:
+            plan.append(MilestonePlan.milestone == filters.planned)
+        if filters.planned_from:
+            plan.append(MilestonePlan.planned_on >= filters.planned_from)
+        if filters.planned_to:
+            plan.append(MilestonePlan.planned_on <= filters.planned_to)
+        conds.append(exists().where(*plan))
+    if filters.reached:
+        reached = [StageReached.lead_id == Lead.id, StageReached.stage == filters.reached]
+        if filters.reached_from:
+            reached.append(StageReached.reached_on >= filters.reached_from)
+        if filters.reached_to:
+            reached.append(StageReached.reached_on <= filters.reached_to)
+        conds.append(exists().where(*reached))
+    if filters.kept_from and filters.kept_to:
+        kept = sql.keeping(filters.kept_from, filters.kept_to, peek_settings().investment_met_pct).subquery("kept")
+        ids = select(kept.c.lead_id)
+        if filters.kept == "met":
+            ids = ids.where(kept.c.met == 1)
+        conds.append(Lead.id.in_(ids))
+    if filters.invest_plan:
+        planned = sql.investment_plan(clock.today())
+        conds.append(Lead.id.in_(select(planned.c.lead_id)))
+    return conds
 
 
 @dataclass
