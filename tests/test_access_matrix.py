@@ -138,6 +138,12 @@ _TABLE = """
 /problems/<int:problem_id> own = officer team_lead screener leader viewer admin
 /problems/stats any = leader viewer admin
 /dashboard any = team_lead secretariat leader viewer admin
+/api/v1/dashboard any = team_lead secretariat leader viewer admin
+/api/v1/ranking any = team_lead secretariat leader viewer admin
+/bulletins/<int:bulletin_id> any = leader viewer admin
+/bulletins/<int:bulletin_id>.docx any = leader viewer admin
+/follow-ups any = officer team_lead officer_b secretariat
+/ranking.xlsx any = team_lead secretariat leader viewer admin
 /ranking any = team_lead secretariat leader viewer admin
 /bulletins any = leader viewer admin
 /profile any = officer team_lead officer_b screener secretariat leader viewer admin
@@ -268,6 +274,13 @@ def county(app, db_session):
              for side, unit, u in (("own", member, "officer"), ("other", elsewhere, "officer_b"))}
     ids["problem_id"] = (found["own"].id, found["other"].id)
     ids["step_id"] = (db.session.scalars(select(StepDefinition.id).order_by(StepDefinition.position)).first(),)
+    from crm.bulletins import services as bulletins
+    from crm.dashboard.period import Period
+
+    with app.test_request_context():  # the bulletin's words need a request's language
+        bulletin = bulletins.make(Period.month(2026, 11), users["admin"])
+        db.session.commit()
+        ids["bulletin_id"] = (bulletin.id,)
     return users, ids
 
 
