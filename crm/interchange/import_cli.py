@@ -67,6 +67,8 @@ def import_leads_command(path, mode, unit_name, username, valid_rows_only, histo
         click.echo(f"  {batch.error}")
     if batch.report_path:
         click.echo(f"  rejected rows: {batch.report_path}")
+        for line in _report_lines(batch.report_path):
+            click.echo(f"    {line}")
     if status != "done":
         raise SystemExit(1)
 
@@ -110,3 +112,25 @@ def _check_new_references(batch, user) -> None:
                          ("sources", list(plan.new_sources))):
         if names:
             click.echo(f"  new {label}: {', '.join(names)}", err=True)
+
+
+def _report_lines(path: str, limit: int = 10) -> list[str]:
+    """The first rejected rows of the report, each with its reasons (the report's last columns:
+    原行号, 错误列, 错误原因)."""
+    import openpyxl
+
+    lines = []
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return []
+        for values in rows:
+            if len(lines) == limit:
+                lines.append("…")
+                break
+            lines.append(f"row {values[len(header) - 3]}: {values[len(header) - 1]}")
+    finally:
+        book.close()
+    return lines

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import xlsxwriter
 
+from crm import clock
 from crm.interchange.columns import COLUMNS
 from crm.interchange.export import _KIND_WIDTH, _display_width
 from crm.leads.models import SOURCE_KIND_CHINESE
@@ -39,7 +40,7 @@ EXAMPLE = {
     "rd_ratio": Decimal("3.5"),
     "jobs": 150,
     "owner_unit": "古镛镇",
-    "created_on": date(2026, 3, 5),
+    "created_on": None,  # the day the template is downloaded (a recording date is never in the future)
     "stage": "洽谈",
     "contact_name": "张建国",
     "contact_title": "董事长",
@@ -95,7 +96,7 @@ def write_template() -> bytes:
             width = max(width, 36)
         sheet.set_column(col, col, width)
         sheet.write_string(0, col, column.header, bold)
-        value = EXAMPLE.get(column.key)
+        value = EXAMPLE.get(column.key) if column.key != "created_on" else clock.today()
         if isinstance(value, date):
             sheet.write_datetime(1, col, value, example_date)
         elif isinstance(value, (int, Decimal)):
