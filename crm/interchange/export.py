@@ -219,6 +219,7 @@ def write_csv(rows: Iterable[list], fh: BinaryIO) -> int:
 # and other long digit strings (Excel keeps 15 digits and shows 12 and more in E-notation), or
 # digits with a leading 0 (a landline, 0598…, would lose it).
 _KEEP_AS_TEXT = re.compile(r"[0-9A-Z]{18}|[0-9]{11,}|0[0-9]+")
+_CODE_START = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def csv_text(value: str) -> str:
@@ -231,7 +232,7 @@ def csv_text(value: str) -> str:
     typed when it comes from a CSV. Only codes of digits and capitals are written so (nothing a
     formula could run), and our import reads ="…" back as the text inside
     (crm.interchange.readers._unwrap_text)."""
-    if _KEEP_AS_TEXT.fullmatch(value):
+    if value[:1] in _CODE_START and _KEEP_AS_TEXT.fullmatch(value):  # the test first: most text is Chinese
         return f'="{value}"'
     return safe_cell(value)
 
