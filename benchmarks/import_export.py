@@ -176,9 +176,11 @@ def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
     from crm.interchange.columns import COLUMNS
 
     def cells(lead):
+        # An ordinary import creates leads up to 洽谈 (or 终止) and writes no 签约/开工 date (a lead
+        # terminated after signing keeps its dates only through the ledger import).
+        lead = {**lead, "signed_on": None, "started_on": None}
         if lead.get("stage") not in ("lead", "negotiating", "lost"):
-            # An ordinary import creates leads up to 洽谈 (or 终止); outcomes come by the ledger import.
-            lead = {**lead, "stage": "negotiating", "signed_on": None, "started_on": None}
+            lead["stage"] = "negotiating"
         out = []
         for column in COLUMNS:
             value = lead.get(column.key)

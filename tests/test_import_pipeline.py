@@ -133,13 +133,14 @@ def test_an_ordinary_import_does_not_write_milestone_dates_without_the_move(clie
 
 # --- finding 5: units -----------------------------------------------------------------------------
 
-def test_a_team_lead_cannot_create_a_unit(client, db_session):
+def test_a_team_lead_creates_no_unit_for_a_rejected_row(client, db_session):
+    # Issue 17: team leads create the units their office's sheet names, by confirming the
+    # preview; a row that is not imported still leaves no unit behind (finding 5).
     team_lead = factories.user(roles=["team_lead"])
     factories.source("上海将乐商会", kind="chamber")
     client.login(team_lead)
-    content = xlsx([row() + ["探针伪造局"]], HEADERS + ["责任单位"])
+    content = xlsx([row(stage="同意落地") + ["探针伪造局"]], HEADERS + ["责任单位"])
     page, batch_id = _preview(client, team_lead, content)
-    assert "未知的单位“探针伪造局”：只有管理员可以新建。" in page
     assert 'data-testid="new-references"' not in page
     _run(client, batch_id, valid_rows_only="y")
     assert _count(Unit, Unit.name == "探针伪造局") == 0

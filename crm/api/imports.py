@@ -26,7 +26,9 @@ def _batch_json(batch: ImportBatch) -> dict:
 @require_permission(Permission.LEADS_IMPORT)
 def create_import():
     """Importers, into their own unit. Form fields: file, mode (create|upsert), valid_rows_only,
-    history (the historical ledger import: administrators only, 403 for anyone else).
+    history (the historical ledger import: administrators only, 403 for anyone else),
+    create_missing (team leads and administrators: create the chains, nodes and units the file
+    names and nobody has; a unit whose name does not tell its kind is refused, 400, by name).
     The file is checked at once (400 with the reason when it cannot be read) and imported by a job."""
     user = acting_user()
     history = _flag("history")
@@ -37,7 +39,8 @@ def create_import():
         raise ApiError(400, _("Send the file as the form field “file”."))
     try:
         batch = services.store_upload(upload.stream, upload.filename, user, user.unit,
-                                      request.form.get("mode", "create"), history=history)
+                                      request.form.get("mode", "create"), history=history,
+                                      create_missing=_flag("create_missing") and importer.can_create_references(user))
     except services.ImportError_ as exc:
         raise ApiError(400, str(exc))
     try:
@@ -47,7 +50,10 @@ def create_import():
         services.finish(batch, ImportStatus.FAILED, str(exc))
         db.session.commit()
         raise ApiError(400, str(exc))
-    services.confirm(batch, {}, _flag("valid_rows_only"))
+    try:
+        services.confirm(batch, {}, _flag("valid_rows_only"))
+    except services.ImportError_ as exc:  # a new unit whose kind its name does not tell
+        raise ApiError(400, str(exc))
     body = _batch_json(batch)
     body["planned"] = plan.counts
     body["unknown_columns"] = plan.table.unknown

@@ -177,9 +177,11 @@ DOCUMENT["paths"]["/imports"] = {"post": {
         "type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"}, "mode": {"enum": ["create", "upsert"]},
             "valid_rows_only": {"type": "boolean"},
-            "history": {"type": "boolean", "description": "historical ledger import (administrators only)"}}}}}},
+            "history": {"type": "boolean", "description": "historical ledger import (administrators only)"},
+            "create_missing": {"type": "boolean", "description": "team leads and administrators: create the "
+                               "industry chains, chain nodes and units the file names and nobody has"}}}}}},
     "responses": {"202": _resp("accepted; follow it at /imports/{id}", {"$ref": "#/components/schemas/Import"}),
-                  "400": _resp("the file cannot be read (the reason is given)"),
+                  "400": _resp("the file cannot be read, or a new unit's kind is not told by its name (the reason is given)"),
                   "413": _resp("larger than the upload limit"), **_ERRORS}}}
 DOCUMENT["paths"]["/imports/{batch_id}"] = {
     "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Column:
     key: str
     header: str
-    kind: str  # text, uscc, chain, node, source_kind, amount, area, bool, int, percent, unit, date, stage
+    kind: str  # text, note, uscc, chain, node, source_kind, amount, area, bool, int, percent, probability, unit, date, stage
     required: bool = False
 
 
@@ -42,14 +42,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("signed_on", "签约日期", "date"),
     Column("started_on", "开工日期", "date"),
     Column("lost_reason", "终止原因", "text"),
+    Column("note", "备注", "note"),
 )
 
-# Written by exports after the interchange columns; ignored by imports.
+# Written by exports after the interchange columns; ignored by imports. 线索编号 is the lead's id,
+# the number the 招商作战表 (crm.chains.columns, lead_id) and the lead page show.
 DERIVED_COLUMNS: tuple[Column, ...] = (
+    Column("lead_number", "线索编号", "int"),
+    Column("officer", "责任人", "text"),              # the owner officer's name
+    Column("last_follow_up", "最近跟进", "text"),      # date and kind of the latest follow-up
+    Column("next_follow_up", "下次跟进", "date"),      # the next date that follow-up set
     Column("investment_intensity", "投资强度(万元/亩)", "amount"),
     Column("tax_per_mu", "亩均税收(万元/亩)", "amount"),
-    Column("p_sign", "签约概率", "percent"),
-    Column("p_land", "落地概率", "percent"),
+    Column("p_sign", "签约概率", "probability"),   # 0–1; a percentage format in .xlsx
+    Column("p_land", "落地概率", "probability"),
     Column("score_grade", "评级", "text"),
     Column("model_version", "模型版本", "text"),
 )

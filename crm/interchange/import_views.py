@@ -3,18 +3,21 @@ progress → result with the report of rejected rows and undo. Officers and team
 into their own unit; administrators into any unit."""
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.auth.models import Unit
+from crm.auth.models import UNIT_KIND_LABELS, Unit
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.interchange import bp, importer, services
 from crm.interchange.forms import ConfirmForm, UploadForm
-from crm.interchange.models import ImportBatch, ImportStatus
+from crm.chains.models import TIER_LABELS
+from crm.interchange.models import PENDING, ImportBatch, ImportStatus
 from crm.interchange.readers import FileError
 
 
@@ -56,8 +59,11 @@ def upload():
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         try:
+            # The preview lists what the file names and nobody has; team leads and administrators
+            # create it by confirming (officers import only into what exists).
             batch = services.store_upload(form.file.data.stream, form.file.data.filename, current_user,
-                                          unit, form.mode.data, history=bool(form.history.data))
+                                          unit, form.mode.data, history=bool(form.history.data),
+                                          create_missing=importer.can_create_references(current_user))
         except services.ImportError_ as exc:
             form.file.errors.append(str(exc))
         else:
@@ -89,7 +95,7 @@ def _render_preview(batch: ImportBatch, form: ConfirmForm, status: int = 200):
                                can_undo=False), 400
     return render_template("interchange/preview.html", batch=batch, plan=plan, form=form,
                            may_create=importer.can_create_references(current_user),
-                           may_create_units=importer.can_create_units(current_user)), status
+                           unit_kinds=UNIT_KIND_LABELS, tiers=TIER_LABELS), status
 
 
 @bp.route("/imports/<int:batch_id>/confirm", methods=["POST"])
@@ -101,11 +107,40 @@ def confirm_import(batch_id: int):
     if not form.validate_on_submit():
         return _render_preview(batch, form, 400)
     decisions = {key[len("action-"):]: value for key, value in request.form.items() if key.startswith("action-")}
+    unit_kinds, node_tiers = _reference_choices(batch)
     try:
-        services.confirm(batch, decisions, form.valid_rows_only.data)
+        services.confirm(batch, decisions, form.valid_rows_only.data, unit_kinds, node_tiers)
     except services.ImportError_ as exc:
         flash(str(exc), "danger")
     return redirect(url_for("interchange.show_import", batch_id=batch.id))
+
+
+def _reference_choices(batch: ImportBatch) -> tuple[dict, dict]:
+    """The preview's selects: unit_kind-<i> and node_tier-<i>, i the place of the new unit or node
+    in the list the preview kept (crm.interchange.importer.preview)."""
+    pending = (batch.decisions or {}).get(PENDING) or {}
+    unit_kinds = {}
+    for i, (name, _kind) in enumerate(pending.get("units") or []):
+        value = (request.form.get(f"unit_kind-{i}") or "").strip()
+        if value:
+            unit_kinds[name] = value
+    node_tiers = {}
+    for i, (chain, node) in enumerate(pending.get("nodes") or []):
+        value = (request.form.get(f"node_tier-{i}") or "").strip()
+        if value:
+            node_tiers[(chain, node)] = value
+    return unit_kinds, node_tiers
+
+
+@bp.get("/imports/template.xlsx")
+@require_permission(Permission.LEADS_IMPORT)
+def import_template():
+    """Importers: a blank interchange file to fill in (Chinese headers, one example row, lists for
+    阶段 and 线索来源类型)."""
+    from crm.interchange.template import write_template
+
+    return send_file(io.BytesIO(write_template()), as_attachment=True, download_name="线索导入模板.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/imports/<int:batch_id>/progress")

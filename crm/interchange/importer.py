@@ -7,19 +7,22 @@ from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from crm import clock, signals
 from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
-from crm.auth.models import Unit, User
+from crm.auth.models import Unit, UnitKind, User
 from crm.auth.roles import Permission, Role
 from crm.database import bulk_insert, utcnow
 from crm.extensions import db
 from crm.interchange import stages
-from crm.interchange.models import ImportBatch, ImportedLead, ImportMode
+from crm.interchange.models import OPTIONS, PENDING, TOTALS, ImportBatch, ImportedLead, ImportMode
 from crm.interchange.readers import Table, open_table
-from crm.interchange.rows import CheckedRow, DuplicateIndex, Lookups, Match, check_row, company_identity
+from crm.chains.models import Chain, ChainNode, Tier
+from crm.interchange.rows import (CheckedRow, DuplicateIndex, Lookups, Match, check_row, company_identity,
+                                  unknown_message)
+from crm.interchange.totals import TotalsDetector
 from crm.leads.models import Lead, LeadStageChange, Source, normalize_company_name
 from crm.leads.services import LeadError
 from crm.leads.pipeline import Stage
@@ -32,19 +35,16 @@ BATCH = 1000
 class ImportRejected(Exception):
     """Rows were rejected and the user did not choose to import only the valid rows."""
 
-    def __init__(self, rejected: list[CheckedRow]):
+    def __init__(self, rejected: list[CheckedRow], totals: list | None = None):
         super().__init__(f"{len(rejected)} rows rejected")
         self.rejected = rejected
+        self.totals = totals or []  # (row number, label) of the totals rows skipped
 
 
 def can_create_references(user: User) -> bool:
-    """New sources named in a file: team leads and administrators."""
+    """New chains, chain nodes, sources and units named in a file: team leads and administrators
+    (officers import only into what exists)."""
     return user.has_role(Role.TEAM_LEAD) or user.has_role(Role.ADMIN)
-
-
-def can_create_units(user: User) -> bool:
-    """New units (which then appear as owners and pre-screening members): administrators only."""
-    return user.has_role(Role.ADMIN)
 
 
 def can_import_history(user: User) -> bool:
@@ -53,13 +53,30 @@ def can_import_history(user: User) -> bool:
 
 
 def _unit_kind(name: str) -> str | None:
-    """Kind of a new unit from its name's suffix (镇/乡, 园区/开发区, 局/委/办, 招商组/中心)."""
+    """Kind of a new unit from its name (镇/乡, 园区/开发区, 局/委/办, 招商组/中心, 招商一组);
+    None when the name does not say: the importer chooses."""
     for suffixes, kind in ((("镇", "乡", "街道"), "town"), (("园区", "开发区", "园"), "park"),
                            (("招商组", "中心", "专班"), "investment_group"),
                            (("局", "委", "办", "办公室", "委员会"), "department")):
         if name.endswith(suffixes):
             return kind
+    if "招商" in name and name.endswith(("组", "队", "分队")):
+        return "investment_group"
     return None
+
+
+DEFAULT_TIER = "midstream"
+
+
+def reference_options(batch: ImportBatch) -> dict:
+    return dict((batch.decisions or {}).get(OPTIONS) or {})
+
+
+def set_decision(batch: ImportBatch, key: str, value) -> None:
+    """One reserved entry of the batch's decisions (a new dict: the JSON column sees the change)."""
+    decisions = dict(batch.decisions or {})
+    decisions[key] = value
+    batch.decisions = decisions
 
 
 @dataclass
@@ -72,9 +89,16 @@ class Plan:
     first_rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     matches: list = field(default_factory=list)
-    new_units: dict = field(default_factory=dict)     # name → kind
+    new_units: dict = field(default_factory=dict)     # name → kind (None: the importer chooses)
     new_sources: dict = field(default_factory=dict)   # name → kind
+    new_chains: dict = field(default_factory=dict)    # name → the chain (None in a preview)
+    new_nodes: dict = field(default_factory=dict)     # (chain name, node name) → tier
+    totals: list = field(default_factory=list)        # (row number, label) of totals rows, skipped
     notes: int = 0
+
+    @property
+    def unclear_units(self) -> list[str]:
+        return [name for name, kind in self.new_units.items() if not kind]
 
 
 class Walker:
@@ -83,11 +107,15 @@ class Walker:
     def __init__(self, batch: ImportBatch, user: User, persist: bool):
         self.batch, self.user, self.persist = batch, user, persist
         self.history = bool(batch.history)
-        self.lookups = Lookups()
+        options = reference_options(batch)
+        self.may_create = can_create_references(user)
+        self.lookups = Lookups(self.may_create, bool(options.get("create")))
+        self.unit_kinds = {name: kind for name, kind in (options.get("unit_kinds") or {}).items()
+                           if kind in {k.value for k in UnitKind}}
+        self.node_tiers = {(chain, node): tier for chain, node, tier in options.get("node_tiers") or []
+                           if tier in {t.value for t in Tier}}
         self.index = DuplicateIndex.from_database()
         self.all_units = user.can(Permission.LEADS_READ_ALL)
-        self.may_create = can_create_references(user)
-        self.may_create_units = can_create_units(user)
         self.handled: dict[int, int] = {}  # stored lead id → the row of this file that matched it
 
     def decide(self, row: CheckedRow) -> str:
@@ -127,9 +155,10 @@ class Walker:
         return action
 
     def _keep_new_references(self, row: CheckedRow) -> None:
-        """Units and sources a passing row names and nobody has yet: created with its import."""
+        """Units, sources, chains and nodes a passing row names and nobody has yet: created with
+        its import (audited as any change), once each."""
         unit, source = row.values.get("owner_unit"), row.values.get("source")
-        if unit is not None and unit.id is None and self.lookups.units.get(unit.name) is not unit:
+        if unit is not None and unit.id is None and unit.name not in self._new_units:
             if self.persist:
                 db.session.add(unit)
             self.lookups.units[unit.name] = unit
@@ -139,6 +168,40 @@ class Walker:
                 db.session.add(source)
             self.lookups.sources[source.name] = source
             self._new_sources[source.name] = source.kind
+        if row.new_chain:
+            chain = self._new_chain(row.new_chain)
+            row.values["chain_id"] = chain.id if chain is not None else None
+        if row.new_node:
+            node = self._new_node(*row.new_node)
+            if node is not None:
+                row.values["chain_node_id"], row.values["chain_id"] = node.id, node.chain_id
+
+    def _new_chain(self, name: str):
+        if name in self._new_chains:
+            return self._new_chains[name]
+        chain = None
+        if self.persist:
+            from crm.chains import services as chain_services
+
+            chain = chain_services.save_chain(None, _free_chain_code(), name, _next_position(Chain), None)
+        self._new_chains[name] = chain
+        return chain
+
+    def _new_node(self, chain_name: str, node_name: str):
+        key = (chain_name, node_name)
+        if key in self._new_nodes_made:
+            return self._new_nodes_made[key]
+        tier = self.node_tiers.get(key, DEFAULT_TIER)
+        node = None
+        if self.persist:
+            from crm.chains import services as chain_services
+
+            chain = self.lookups.chains.get(chain_name) or self._new_chain(chain_name)
+            node = chain_services.save_node(None, chain, node_name, tier,
+                                            _next_position(ChainNode, ChainNode.chain_id == chain.id), None, None)
+        self._new_nodes_made[key] = node
+        self._new_nodes[key] = tier
+        return node
 
     def _unit_for(self, row: CheckedRow):
         name = row.unit_name
@@ -147,18 +210,22 @@ class Walker:
             return self.batch.unit
         unit = self.lookups.units.get(name)
         if unit is None:
-            kind = _unit_kind(name)
-            if not self.may_create_units:
-                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: only an administrator can create it.", v=name)))
-            elif kind is None:
-                row.errors.append(("责任单位", _("Unknown unit “%(v)s”: its kind cannot be told from the name; create it on the units page first.", v=name)))
-            else:
-                unit = Unit(name=name, kind=kind)  # kept only if the row passes (_keep_new_references)
-        if unit is not None and not self.all_units and unit.name != self.user.unit.name:
+            if not self.lookups.create_missing:
+                row.errors.append(("责任单位", unknown_message(_("unit"), name, self.lookups)))
+                return None
+            kind = self.unit_kinds.get(name) or _unit_kind(name)
+            if kind is None and self.persist:
+                row.errors.append(("责任单位", _("The kind of the new unit “%(v)s” cannot be told from its name: "
+                                                "choose it (town, department, investment group or park).", v=name)))
+                return None
+            unit = Unit(name=name, kind=kind)  # kept only if the row passes (_keep_new_references)
+        # Importers without every unit's leads bring their own unit's, and those of units this
+        # import creates (an office's sheet names its groups before anyone belongs to them).
+        if not self.all_units and unit.name != self.user.unit.name and not (
+                unit.id is None or unit.name in self._new_units):
             row.errors.append(("责任单位", _("You can import leads of your own unit (%(unit)s) only.", unit=self.user.unit.name)))
             return None
-        if unit is not None:
-            row.values["owner_unit"] = unit
+        row.values["owner_unit"] = unit
         return unit
 
     def _source_for(self, row: CheckedRow) -> None:
@@ -183,12 +250,23 @@ class Walker:
 
     _new_units: dict
     _new_sources: dict
+    _new_chains: dict
+    _new_nodes: dict
+    _new_nodes_made: dict
 
     def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None) -> Plan:
-        self._new_units, self._new_sources = {}, {}
         table = open_table(Path(self.batch.stored_path), self.batch.filename)
-        plan = Plan(table=table, new_units=self._new_units, new_sources=self._new_sources)
+        plan = Plan(table=table)
+        self._new_units, self._new_sources = plan.new_units, plan.new_sources
+        self._new_chains, self._new_nodes, self._new_nodes_made = plan.new_chains, plan.new_nodes, {}
+        company = next((pos for pos, col in table.columns.items() if col.key == "company_name"), None)
+        totals = TotalsDetector(company, table.sum_cells)
         for number, cells in table.rows:
+            label = totals.check(number, cells)
+            if label is not None:
+                plan.totals.append((number, label))
+                continue
+            totals.add(cells)
             row = check_row(number, cells, table.columns, self.lookups)
             action = self.decide(row)
             plan.total += 1
@@ -202,6 +280,19 @@ class Walker:
 
             raise FileError(_("The file has headers but no rows."))
         return plan
+
+
+def _free_chain_code() -> str:
+    """A code for a chain created by an import (chains are named by name; the code is for URLs
+    and the API): imported_1, imported_2 … the first not taken."""
+    n = (db.session.scalar(select(func.count()).select_from(Chain)) or 0) + 1
+    while db.session.scalar(select(Chain.id).where(Chain.code == f"imported_{n}")) is not None:
+        n += 1
+    return f"imported_{n}"
+
+
+def _next_position(model, *where) -> int:
+    return (db.session.scalar(select(func.max(model.position)).where(*where)) or 0) + 1
 
 
 def preview(batch: ImportBatch, user: User) -> Plan:
@@ -219,13 +310,17 @@ def preview(batch: ImportBatch, user: User) -> Plan:
     plan = Walker(batch, user, persist=False).walk(keep)
     plan.first_rows, plan.problems, plan.matches = first_rows, problems, matches
     batch.total_rows = plan.total
+    # What the confirm form's choices refer to (a unit's kind, a node's tier), in the page's order.
+    set_decision(batch, PENDING, {"units": [[name, kind] for name, kind in plan.new_units.items()],
+                                  "nodes": [list(key) for key in plan.new_nodes]})
+    set_decision(batch, TOTALS, [list(t) for t in plan.totals[:PREVIEW_LIMIT]])
     return plan
 
 
 _LEAD_FIELDS = ("company_name", "uscc", "project_name", "chain_id", "chain_node_id", "source_kind",
                 "origin_region", "planned_investment_wan", "fixed_asset_investment_wan", "land_area_mu",
                 "expected_output_wan", "expected_tax_wan", "high_tech", "specialized", "patents",
-                "rd_ratio", "jobs", "stage", "created_on", "signed_on", "started_on", "lost_reason")
+                "rd_ratio", "jobs", "stage", "created_on", "signed_on", "started_on", "lost_reason", "note")
 
 
 def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
@@ -279,8 +374,9 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
     batch.total_rows = plan.total
     flush_creates()
     flush_updates()
+    set_decision(batch, TOTALS, [list(t) for t in plan.totals])
     if rejected and not batch.valid_rows_only:
-        raise ImportRejected(rejected)
+        raise ImportRejected(rejected, plan.totals)
     batch.created_count, batch.updated_count = counts["create"], counts["update"]
     batch.skipped_count, batch.rejected_count = counts["skip"], len(rejected)
     return rejected

@@ -37,7 +37,8 @@ def execute(batch: ImportBatch, echo=None) -> str:
         db.session.rollback()
         batch = db.session.get(ImportBatch, batch.id)
         headers = _headers(batch)
-        services.write_report(batch, headers, exc.rejected)
+        importer.set_decision(batch, importer.TOTALS, [list(t) for t in exc.totals])
+        services.write_report(batch, headers, exc.rejected, exc.totals)
         batch.rejected_count = len(exc.rejected)
         services.finish(batch, ImportStatus.FAILED, f"{len(exc.rejected)} rows rejected; nothing imported")
         db.session.commit()
@@ -50,7 +51,7 @@ def execute(batch: ImportBatch, echo=None) -> str:
         return batch.status
     finally:
         set_actor(None)
-    services.write_report(batch, _headers(batch), rejected)
+    services.write_report(batch, _headers(batch), rejected, (batch.decisions or {}).get(importer.TOTALS) or [])
     services.finish(batch, ImportStatus.DONE)
     db.session.commit()
     redis_store.client.set(key, batch.total_rows, ex=86400)

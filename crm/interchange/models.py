@@ -24,6 +24,12 @@ class ImportMode(StrEnum):
     UPSERT = "upsert"         # matching leads of the importer's unit are updated
 
 
+# Reserved entries of ImportBatch.decisions (JSON), beside the per-row choices keyed by row number:
+OPTIONS = "_references"   # {"create": bool, "unit_kinds": {name: kind}, "node_tiers": [[chain, node, tier]]}
+PENDING = "_pending"      # the preview's new units [[name, kind told by the name]] and nodes [[chain, node]]
+TOTALS = "_totals"        # [[row number, label]] of the totals rows skipped (合计, 小计 …)
+
+
 class ImportBatch(Base):
     """One uploaded file: who, when, what it held, what became of each row."""
 

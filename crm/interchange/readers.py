@@ -33,6 +33,10 @@ class Table:
     header_row: int                            # 1-based row number of the headers
     rows: Iterator[tuple[int, list]]           # (row number, cells)
     headers: list[str] = field(default_factory=list)
+    # .xlsx: row number → positions of the cells holding a SUM/SUBTOTAL formula (a totals row's
+    # cells, which may carry no value when the file was written by a program that does not
+    # compute formulas).
+    sum_cells: dict[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS) -> Ta
         raw_rows = _csv_rows(path)
     else:
         raise FileError(_("Upload an .xlsx or .csv file."))
-    return _with_headers(raw_rows, merged=_merged_header_cells(path) if suffix == ".xlsx" else [], spec=spec)
+    scan = _scan_sheet(path) if suffix == ".xlsx" else SheetScan()
+    return _with_headers(raw_rows, merged=scan.merged, spec=spec, sum_cells=scan.sum_cells)
 
 
 def _check_zip(path: Path) -> zipfile.ZipFile:
@@ -82,21 +87,59 @@ def _first_sheet_name(archive: zipfile.ZipFile) -> str | None:
     return names[0] if names else None
 
 
-def _merged_header_cells(path: Path) -> list[str]:
-    """Ranges merged within the first rows (read_only mode cannot see merges; scan the XML)."""
+@dataclass
+class SheetScan:
+    merged: list[str] = field(default_factory=list)               # merged ranges in the first rows
+    sum_cells: dict[int, frozenset[int]] = field(default_factory=dict)
+
+
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# A cell with a formula: <c r="F12" …><f …>SUM(F2:F11)</f> or a shared one, <f t="shared" si="0"/>.
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f((?:\s[^>]*?)?)(/>|>([^<]*)</f>)')
+_SHARED_INDEX = re.compile(rb'si="(\d+)"')
+_SUM_FORMULA = re.compile(rb'^\s*(?:_xlfn\.)?(?:SUM|SUBTOTAL|AGGREGATE)\s*\(', re.IGNORECASE)
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ch - 64)
+    return index - 1
+
+
+def _scan_sheet(path: Path) -> SheetScan:
+    """One streamed pass over the first sheet's XML (read_only mode sees neither merges nor
+    formulas): ranges merged within the first rows, and the cells holding a sum."""
+    scan = SheetScan()
     with zipfile.ZipFile(path) as archive:
         name = _first_sheet_name(archive)
         if name is None:
-            return []
-        found, tail = [], b""
+            return scan
+        found, sums, shared, tail = set(), {}, {}, b""
         with archive.open(name) as fh:
             while chunk := fh.read(1 << 20):
+                # The previous chunk's tail is read again, so a tag cut in two is seen whole
+                # (a tag seen twice changes nothing: every finding goes into a set).
                 data = tail + chunk
-                for match in re.finditer(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', data):
+                for match in _MERGE.finditer(data):
                     if int(match.group(2)) <= HEADER_SEARCH_ROWS:
-                        found.append(match.group(0).decode())
-                tail = data[-200:]
-        return sorted(set(found))
+                        found.add(match.group(0).decode())
+                for match in _FORMULA_CELL.finditer(data):
+                    attributes, text = match.group(3), match.group(5)
+                    index = _SHARED_INDEX.search(attributes or b"")
+                    if text:  # a formula of its own, or the master of a shared one
+                        is_sum = bool(_SUM_FORMULA.match(text))
+                        if index:
+                            shared[index.group(1)] = is_sum
+                    else:     # a shared formula's other cells: the master's kind
+                        is_sum = bool(index) and shared.get(index.group(1), False)
+                    if is_sum:
+                        row = int(match.group(2))
+                        sums.setdefault(row, set()).add(_column_index(match.group(1)))
+                tail = data[-4096:]
+        scan.merged = sorted(found)
+        scan.sum_cells = {row: frozenset(cols) for row, cols in sums.items()}
+        return scan
 
 
 def _xlsx_rows(path: Path) -> Iterator[list]:
@@ -137,7 +180,8 @@ def _csv_rows(path: Path) -> Iterator[list]:
     def rows():  # streamed: a large file is never held in memory whole
         with path.open(encoding=encoding, newline="") as fh:
             try:
-                yield from csv.reader(fh)
+                for values in csv.reader(fh):
+                    yield [_unwrap_text(v) for v in values]
             except UnicodeDecodeError:
                 raise FileError(_("The CSV file mixes encodings: save it again as UTF-8 or GB18030 text."))
             except csv.Error:
@@ -146,13 +190,27 @@ def _csv_rows(path: Path) -> Iterator[list]:
     return rows()
 
 
+_KEPT_TEXT = re.compile(r'^="([^"]*)"$')
+
+
+def _unwrap_text(value: str) -> str:
+    """="0123…" is how a CSV keeps a long digit string text in Excel and WPS (our exports write
+    codes so, crm.interchange.export.csv_text); it reads back as the text inside."""
+    if value.startswith('="'):
+        match = _KEPT_TEXT.match(value)
+        if match:
+            return match.group(1)
+    return value
+
+
 def _looks_like_headers(values: list, spec: HeaderSpec) -> bool:
     keys = [header_key(v) for v in values if v is not None]
     known = [k for k in keys if k in spec.lookup]
     return len(known) >= 2 or any(spec.lookup[k].key == spec.required for k in known)
 
 
-def _with_headers(raw_rows: Iterator[list], merged: list[str], spec: HeaderSpec = LEAD_HEADERS) -> Table:
+def _with_headers(raw_rows: Iterator[list], merged: list[str], spec: HeaderSpec = LEAD_HEADERS,
+                  sum_cells: dict[int, frozenset[int]] | None = None) -> Table:
     numbered = enumerate(raw_rows, start=1)
     buffered = []
     for number, values in numbered:
@@ -185,11 +243,15 @@ def _with_headers(raw_rows: Iterator[list], merged: list[str], spec: HeaderSpec 
         if column.required and column.key not in seen:
             raise FileError(_("The required column %(header)s (%(key)s) is missing.",
                               header=column.header, key=column.key))
+    sum_cells = sum_cells or {}
     return Table(columns=columns, unknown=unknown, header_row=header_row,
-                 rows=_non_empty(numbered), headers=[str(h or "") for h in headers])
+                 rows=_non_empty(numbered, sum_cells), headers=[str(h or "") for h in headers],
+                 sum_cells=sum_cells)
 
 
-def _non_empty(raw_rows):
+def _non_empty(raw_rows, sum_cells=None):
+    """Rows with a value, and rows of sums whose formulas carry no stored value (a totals row
+    is reported as such rather than dropped without a word)."""
     for number, values in raw_rows:
-        if any(v is not None and str(v).strip() != "" for v in values):
+        if any(v is not None and str(v).strip() != "" for v in values) or (sum_cells and number in sum_cells):
             yield number, values

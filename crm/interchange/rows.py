@@ -29,6 +29,8 @@ class CheckedRow:
     notes: list[str] = field(default_factory=list)
     unit_name: str | None = None
     source_name: str | None = None
+    new_chain: str | None = None                    # a chain the file names and nobody has yet
+    new_node: tuple[str, str] | None = None         # (chain name, node name), likewise
     match: "Match | None" = None
 
     @property
@@ -93,9 +95,15 @@ class DuplicateIndex:
 
 
 class Lookups:
-    """Chains, nodes, sources and units by name, loaded once per file."""
+    """Chains, nodes, sources and units by name, loaded once per file.
 
-    def __init__(self):
+    may_create: the importer may create what the file names and nobody has (team leads and
+    administrators); create_missing: this import was asked to (the web preview always asks for
+    those who may; the CLI and the API when told). Without both, an unknown chain, node or unit
+    is a row error that names it."""
+
+    def __init__(self, may_create: bool = False, create_missing: bool = False):
+        self.may_create, self.create_missing = may_create, may_create and create_missing
         self.chains = {}
         for chain in db.session.scalars(select(Chain)):
             self.chains[chain.code.lower()] = chain
@@ -108,6 +116,7 @@ class Lookups:
         self.units = {u.name: u for u in db.session.scalars(select(Unit))}
 
 
+NOTE_LIMIT = 5000  # as the lead form's note (crm.leads.forms)
 _SIMPLE = {"amount", "area", "int", "percent", "bool", "date", "stage", "source_kind", "uscc"}
 _PARSERS = {"area": parsing.parse_area, "int": parsing.parse_int, "percent": parsing.parse_percent,
             "bool": parsing.parse_bool, "date": parsing.parse_date, "stage": parsing.parse_stage,
@@ -138,6 +147,8 @@ def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Loo
                 row.unit_name = parsing.parse_text(value, 100)
             elif key == "source_name":
                 row.source_name = parsing.parse_text(value, 120)
+            elif key == "note":
+                row.values[key] = parsing.parse_text(value, NOTE_LIMIT)
             else:
                 row.values[key] = parsing.parse_text(value, 500 if key == "lost_reason" else 200)
         except parsing.CellError as exc:
@@ -149,6 +160,15 @@ def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Loo
     return row
 
 
+def unknown_message(what: str, name: str, lookups: Lookups) -> str:
+    """Why an unknown chain, node or unit named in a row is not created (what: its kind, in
+    the user's language)."""
+    if not lookups.may_create:
+        return _("Unknown %(what)s “%(v)s”: only a team lead or administrator can create it.", what=what, v=name)
+    return _("Unknown %(what)s “%(v)s”: add it first, or ask the import to create what is missing "
+             "(crm import-leads --create-missing; create_missing=1 in the API).", what=what, v=name)
+
+
 def _resolve_chain(row: CheckedRow, lookups: Lookups) -> None:
     chain_name = row.values.pop("industry", None)
     node_name = row.values.pop("chain_node", None)
@@ -156,20 +176,31 @@ def _resolve_chain(row: CheckedRow, lookups: Lookups) -> None:
     if chain_name:
         chain = lookups.chains.get(chain_name) or lookups.chains.get(chain_name.lower())
         if chain is None:
-            row.errors.append(("产业链", _("Unknown industry chain “%(v)s”.", v=chain_name)))
+            if not lookups.create_missing:
+                row.errors.append(("产业链", unknown_message(_("industry chain"), chain_name, lookups)))
+                return
+            row.new_chain = chain_name  # created with the row if it passes (crm.interchange.importer)
+            if node_name:
+                row.new_node = (chain_name, node_name)
             return
         row.values["chain_id"] = chain.id
-    if node_name:
-        if chain is not None:
-            node = lookups.nodes.get((chain.id, node_name))
-            candidates = [node] if node else []
+    if not node_name:
+        return
+    if chain is not None:
+        node = lookups.nodes.get((chain.id, node_name))
+        if node is not None:
+            row.values["chain_node_id"] = node.id
+        elif lookups.create_missing:
+            row.new_node = (chain.name, node_name)
         else:
-            candidates = lookups.nodes_by_name.get(node_name, [])
-        if len(candidates) != 1:
-            row.errors.append(("产业链环节", _("Unknown chain node “%(v)s” (give the industry chain too).", v=node_name)))
-            return
-        row.values["chain_node_id"] = candidates[0].id
-        row.values["chain_id"] = candidates[0].chain_id
+            row.errors.append(("产业链环节", unknown_message(_("chain node"), f"{chain.name} · {node_name}", lookups)))
+        return
+    candidates = lookups.nodes_by_name.get(node_name, [])
+    if len(candidates) != 1:
+        row.errors.append(("产业链环节", _("Unknown chain node “%(v)s” (give the industry chain too).", v=node_name)))
+        return
+    row.values["chain_node_id"] = candidates[0].id
+    row.values["chain_id"] = candidates[0].chain_id
 
 
 def _check_dates_and_stage(row: CheckedRow) -> None:

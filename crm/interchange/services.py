@@ -14,7 +14,8 @@ from crm import signals
 from crm.auth.models import Unit, User
 from crm.database import utcnow
 from crm.extensions import db, redis_store
-from crm.interchange.models import ImportBatch, ImportedLead, ImportMode, ImportStatus
+from crm.interchange.models import OPTIONS, PENDING, TOTALS, ImportBatch, ImportedLead, ImportMode, ImportStatus
+from crm.interchange.totals import SUMS_ONLY
 from crm.leads.models import Lead, LeadStageChange
 from crm.leads.pipeline import Stage
 
@@ -37,9 +38,12 @@ def _safe_name(filename: str) -> str:
 
 
 def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
-                 valid_rows_only: bool = False, history: bool = False) -> ImportBatch:
+                 valid_rows_only: bool = False, history: bool = False, create_missing: bool = False,
+                 unit_kinds: dict | None = None) -> ImportBatch:
     """`history`: the historical ledger import, an administrator's only (checked by every door
-    too; this is the rule's own guard)."""
+    too; this is the rule's own guard). `create_missing`: create the chains, nodes and units the
+    file names and nobody has (only for team leads and administrators, crm.interchange.importer),
+    units of the kinds given in `unit_kinds` (name → kind) or told by their names."""
     from crm.interchange.importer import can_import_history
 
     if history and not can_import_history(user):
@@ -58,20 +62,46 @@ def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
             fh.write(chunk)
     batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=str(path),
                         sha256=digest.hexdigest(), mode=mode, valid_rows_only=valid_rows_only, history=history,
-                        status=ImportStatus.PREVIEWED.value, decisions={})
+                        status=ImportStatus.PREVIEWED.value,
+                        decisions={OPTIONS: {"create": bool(create_missing), "unit_kinds": dict(unit_kinds or {}),
+                                             "node_tiers": []}})
     db.session.add(batch)
     db.session.flush()
     return batch
 
 
-def confirm(batch: ImportBatch, decisions: dict, valid_rows_only: bool) -> None:
-    """Queue the import; the job starts once this transaction commits."""
+def confirm(batch: ImportBatch, decisions: dict, valid_rows_only: bool, unit_kinds: dict | None = None,
+            node_tiers: dict | None = None) -> None:
+    """Queue the import; the job starts once this transaction commits. unit_kinds / node_tiers:
+    the preview's choices for the units and chain nodes it would create (name → kind, (chain,
+    node) → tier); every new unit whose name does not tell its kind needs one."""
+    from crm.auth.models import UnitKind
+    from crm.chains.models import Tier
+    from crm.interchange.importer import DEFAULT_TIER, _unit_kind
     from crm.interchange.jobs import run_import_job
     from crm.queue import enqueue_after_commit
 
     if batch.status != ImportStatus.PREVIEWED:
         raise ImportError_(_("This import was already started."))
-    batch.decisions = {str(k): v for k, v in decisions.items() if v in ("create", "update", "skip")}
+    stored = batch.decisions or {}
+    options = dict(stored.get(OPTIONS) or {})
+    pending = stored.get(PENDING) or {}
+    kinds, unit_kinds = dict(options.get("unit_kinds") or {}), unit_kinds or {}
+    for name, guessed in pending.get("units") or []:
+        kind = unit_kinds.get(name) or kinds.get(name) or guessed or _unit_kind(name)
+        if kind not in {k.value for k in UnitKind}:
+            raise ImportError_(_("Choose the kind of the new unit “%(v)s” (town, department, investment group "
+                                 "or park).", v=name))
+        kinds[name] = kind
+    tiers, node_tiers = [], node_tiers or {}
+    for chain, node in pending.get("nodes") or []:
+        tier = node_tiers.get((chain, node)) or DEFAULT_TIER
+        if tier not in {t.value for t in Tier}:
+            raise ImportError_(_("Choose upstream, midstream or downstream."))
+        tiers.append([chain, node, tier])
+    options.update(unit_kinds=kinds, node_tiers=tiers)
+    batch.decisions = {**{str(k): v for k, v in decisions.items() if v in ("create", "update", "skip")},
+                       OPTIONS: options, PENDING: pending, TOTALS: stored.get(TOTALS) or []}
     batch.valid_rows_only = valid_rows_only
     batch.status = ImportStatus.QUEUED.value
     batch.job_id = f"{current_app.config['REDIS_PREFIX']}-import-{batch.id}"
@@ -169,10 +199,11 @@ def _restore(column, value):
     return value
 
 
-def write_report(batch: ImportBatch, headers: list[str], rejected) -> str | None:
+def write_report(batch: ImportBatch, headers: list[str], rejected, totals=()) -> str | None:
     """An .xlsx of every rejected row: the original columns (fix and upload again), then the row
-    number and the reasons (unknown columns, ignored on the next import)."""
-    if not rejected:
+    number and the reasons (unknown columns, ignored on the next import); and on a second sheet
+    the totals rows (合计, 小计 …) that were skipped, neither errors nor imported."""
+    if not rejected and not totals:
         return None
     import xlsxwriter
 
@@ -199,6 +230,15 @@ def write_report(batch: ImportBatch, headers: list[str], rejected) -> str | None
         sheet.write_string(r, len(headers) + 1, "；".join(dict.fromkeys(h for h, _m in row.errors)))
         sheet.write_string(r, len(headers) + 2, "；".join(f"{h}：{m}" for h, m in row.errors))
     sheet.freeze_panes(1, 0)
+    if totals:
+        skipped = workbook.add_worksheet("跳过的合计行")
+        for col, text in enumerate(("原行号", "合计行", "说明")):
+            skipped.write_string(0, col, text, bold)
+        for r, (number, label) in enumerate(totals, start=1):
+            skipped.write_number(r, 0, number)
+            skipped.write_string(r, 1, "（只有求和数）" if label == SUMS_ONLY else str(safe_cell(str(label))))
+            skipped.write_string(r, 2, "合计/小计行：已跳过，未导入，不算错误")
+        skipped.set_column(1, 2, 30)
     workbook.close()
     batch.report_path = str(path)
     return str(path)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -126,8 +128,11 @@ class LeadFilters:
             conds.append(visible)
         if self.q:
             like = f"%{self.q}%"
-            conds.append(or_(Lead.company_name.ilike(like), Lead.project_name.ilike(like),
-                             Lead.uscc == self.q.upper()))
+            matches = [Lead.company_name.ilike(like), Lead.project_name.ilike(like), Lead.uscc == self.q.upper()]
+            number = lead_number(self.q)
+            if number is not None:
+                matches.append(Lead.id == number)
+            conds.append(or_(*matches))
         if self.stage:
             conds.append(Lead.stage == self.stage)
         if self.chain_id:
@@ -158,6 +163,18 @@ class LeadFilters:
                "then_by": self.then_by.isoformat() if self.then_by else None}
         out.update(overrides)
         return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+_LEAD_NUMBER = re.compile(r"^(?:编号|线索编号|No\.?|#)?\s*(\d{1,10})$", re.IGNORECASE)
+
+
+def lead_number(text: str) -> int | None:
+    """The lead number a search names ("1234", "编号 1234", "#1234"), or None."""
+    match = _LEAD_NUMBER.match(unicodedata.normalize("NFKC", text).strip())
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if 0 < number <= DB_INT_MAX else None
 
 
 def _reached_condition(stage: str, start: date | None, end: date | None):
