@@ -181,6 +181,11 @@ def create_lead():
     contacts = payload.get("contacts") or []
     if not isinstance(contacts, list):
         raise ApiError(422, _("Some fields are invalid."), fields={"contacts": [_("Send a list of contacts.")]})
+    for index, contact in enumerate(contacts):
+        unknown = sorted(set(contact) - _CONTACT_KEYS) if isinstance(contact, dict) else []
+        if unknown:
+            raise ApiError(422, _("Unknown fields: %(names)s.", names=", ".join(unknown)),
+                           fields={f"contacts[{index}]": [_("Unknown fields: %(names)s.", names=", ".join(unknown))]})
     try:
         lead = services.create_lead(data, user.unit, user, confirmed_duplicate=bool(payload.get("confirm_duplicate")),
                                     contacts=contacts)

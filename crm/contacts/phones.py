@@ -70,7 +70,7 @@ def normalize_phone(value) -> str | None:
         raise _problem(raw)
     area_length = 3 if compact.startswith(_THREE_DIGIT_AREAS) else 4
     area, number = compact[:area_length], compact[area_length:]
-    if len(number) not in (7, 8) or number[0] in "01":
+    if len(number) not in (7, 8) or number[0] == "0":
         raise _problem(raw)
     return f"{area}-{number}" + (f"转{extension}" if extension else "")
 
@@ -85,7 +85,9 @@ def mask(value: str | None) -> str | None:
         return (local[:1] or "") + "***@" + domain
     digits = re.sub(r"\D", "", value)
     if re.fullmatch(r"[\d\-+ 转]+", value) and len(digits) >= 7:
-        return digits[:3] + "****" + digits[-4:] if len(digits) == 11 else digits[:4] + "****" + digits[-3:]
+        if len(digits) == 11 and digits[0] == "1":  # a mobile number
+            return digits[:3] + "****" + digits[-4:]
+        return digits[:4] + "****" + digits[-3:]
     if len(value) <= 2:
         return "**"
     return value[0] + "***" + value[-1]

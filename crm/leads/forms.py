@@ -91,9 +91,12 @@ class LeadForm(FlaskForm):
 
     CONTACT_FIELDS = ("contact_name", "contact_title", "contact_phone", "contact_wechat", "contact_email")
 
-    def validate_contact_name(self, field):
-        if not field.data and any(getattr(self, f).data for f in self.CONTACT_FIELDS[1:]):
-            raise ValidationError(_l("Give the contact's name."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.contact_name.data and any(getattr(self, f).data for f in self.CONTACT_FIELDS[1:]):
+            self.contact_name.errors = list(self.contact_name.errors) + [_l("Give the contact's name.")]
+            valid = False
+        return valid
 
     def first_contact(self) -> dict | None:
         """The contact entered with a new lead, or None."""
