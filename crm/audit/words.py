@@ -264,8 +264,9 @@ def describe(entries, reader) -> list[Described]:
                 batch_ids.update(v for v in pair if isinstance(v, int))
             elif key in fks and isinstance(pair, list):
                 wanted.setdefault(fks[key], set()).update(v for v in pair if v is not None)
+    lead_ids = wanted.pop("leads")
     names = _load_names(wanted)
-    units_of_leads = _lead_units(wanted["leads"])
+    names["leads"], units_of_leads = _load_leads(lead_ids)
     batches = _load_batches(batch_ids, reader)
 
     out = []
@@ -282,8 +283,11 @@ def describe(entries, reader) -> list[Described]:
             before, after = pair
             if masked and key in PERSONAL_FIELDS:
                 before, after = mask(before), mask(after)
-            lines.append(Line(field_label(key, contact), _value(key, before, table, names, fks),
-                              _value(key, after, table, names, fks), changed=before != after))
+            shown_before, shown_after = _value(key, before, table, names, fks), _value(key, after, table, names, fks)
+            changed = shown_before != shown_after
+            if not changed and entry.action in ("update", "stage"):
+                continue  # None → "" and the like: nothing a reader would call a change
+            lines.append(Line(field_label(key, contact), shown_before, shown_after, changed=changed))
         is_update = entry.action in ("update", "contact_update")
         if is_update and not any(line.changed for line in lines):
             continue  # bookkeeping only: not a person's change
@@ -305,12 +309,18 @@ def _batch_of(entry) -> int | None:
     return None
 
 
-def _lead_units(lead_ids: set[int]) -> dict[int, int]:
+def _load_leads(lead_ids: set[int]) -> tuple[dict[int, str], dict[int, int]]:
+    """The leads' company names and owner units, in one query."""
+    lead_ids = {i for i in lead_ids if isinstance(i, int) and not isinstance(i, bool)}
     if not lead_ids:
-        return {}
+        return {}, {}
     from crm.leads.models import Lead
 
-    return dict(db.session.execute(select(Lead.id, Lead.owner_unit_id).where(Lead.id.in_(lead_ids))).all())
+    names, units = {}, {}
+    for lead_id, company, unit_id in db.session.execute(
+            select(Lead.id, Lead.company_name, Lead.owner_unit_id).where(Lead.id.in_(lead_ids))):
+        names[lead_id], units[lead_id] = company, unit_id
+    return names, units
 
 
 def _load_batches(ids: set[int], reader) -> dict[int, ImportRef]:
