@@ -30,6 +30,7 @@ class LeadContact(Base):
     # so the lead's history shows it, named in every entry.
     __audit_parent__ = ("leads", "lead_id", "contact")
     __audit_always__ = ("name",)
+    __audit_ignore__ = frozenset({"import_batch_id"})  # bookkeeping of the import's undo
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
