@@ -99,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.chains.views import bp as chains_bp
+    from crm.contacts.views import bp as contacts_bp
     from crm.decisions.views import bp as decisions_bp
     from crm.scoring.views import bp as scoring_bp
     from crm.api import bp as api_bp
@@ -112,7 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.sources.views import bp as sources_bp
 
     for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, interchange_bp, api_bp, screening_bp,
-               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp):
+               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp, contacts_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
 

@@ -19,3 +19,4 @@ from crm.lights.models import LightChange, ProjectLight  # noqa: F401
 from crm.letters.models import Letter  # noqa: F401
 from crm.problems.models import Problem  # noqa: F401
 from crm.bulletins.models import Bulletin  # noqa: F401
+from crm.contacts.models import LeadContact  # noqa: F401

@@ -177,4 +177,4 @@ def test_edit_records_before_and_after_in_the_audit_log(client, officer):
     assert entry.changes["planned_investment_wan"] == ["100", "250"]
     assert entry.actor_id == officer.id
     page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
-    assert "计划总投资(万元)" in page and "100 → 250" in page
+    assert "计划总投资" in page and "100 万元 → 250 万元" in page

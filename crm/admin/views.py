@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from crm.admin.forms import UnitForm, UserForm
 from crm.audit.models import AuditEntry
+from crm.audit.words import describe, entity_label
 from crm.auth import services, throttle
 from crm.auth.models import Unit, User
 from crm.auth.permissions import require_permission
@@ -139,6 +141,9 @@ def audit():
     entries = db.session.scalars(stmt).all()
     entity_types = db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)).all()
     actors = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/audit.html", entries=entries, entity_types=entity_types,
+    # In words (field labels, names for ids, masked personal data); the page's last raw id pages on.
+    return render_template("admin/audit.html", history=describe(entries, current_user),
+                           last_id=entries[-1].id if len(entries) == 100 else None,
+                           entity_types=[(t, entity_label(t)) for t in entity_types],
                            actors=actors, entity_type=entity_type, entity_id=entity_id,
                            actor_id=actor_id)

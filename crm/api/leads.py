@@ -13,6 +13,7 @@ from crm.api import bp
 from crm.api.errors import ApiError, api_error
 from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
+from crm.contacts.services import ContactError
 from crm.extensions import db
 from crm.leads import services
 from crm.leads.forms import LeadForm, fill_lead_choices
@@ -30,7 +31,32 @@ def _num(value):
     return value
 
 
-def lead_json(lead: Lead) -> dict:
+def contact_json(contact, personal: bool) -> dict:
+    """A contact; phone, WeChat, e-mail and note only for readers who may see personal data
+    (crm.contacts.access): for the others the keys are absent, not empty."""
+    out = {"id": contact.id, "name": contact.name, "title": contact.title, "is_primary": contact.is_primary}
+    if personal:
+        out.update(phone=contact.phone, wechat=contact.wechat, email=contact.email, note=contact.note)
+    return out
+
+
+def _contacts_json(lead: Lead, contacts=None) -> dict:
+    from crm.contacts.access import sees_personal_data
+    from crm.contacts.services import contacts_for
+
+    if contacts is None:
+        contacts = contacts_for([lead.id])[lead.id]
+    personal = sees_personal_data(acting_user(), lead.owner_unit_id)
+    return {"contacts": [contact_json(c, personal) for c in contacts], "contacts_personal_data": personal}
+
+
+def lead_json(lead: Lead, contacts=None) -> dict:
+    """The lead as the API shows it; `contacts`: its contacts loaded already (a page of leads
+    loads them in one query)."""
+    return {**_lead_fields(lead), **_contacts_json(lead, contacts)}
+
+
+def _lead_fields(lead: Lead) -> dict:
     return {
         "id": lead.id, "company_name": lead.company_name, "uscc": lead.uscc,
         "project_name": lead.project_name,
@@ -72,11 +98,11 @@ def _as_formdata(payload: dict) -> MultiDict:
 def _validated(payload, base: dict | None = None, unit_id: int | None = None) -> tuple[LeadForm, dict]:
     if not isinstance(payload, dict):
         raise ApiError(400, _("Send a JSON object."))
-    unknown = sorted(set(payload) - set(LeadForm.LEAD_FIELDS) - {"version", "confirm_duplicate"})
+    unknown = sorted(set(payload) - set(LeadForm.LEAD_FIELDS) - {"version", "confirm_duplicate", "contacts"})
     if unknown:
         raise ApiError(400, _("Unknown fields: %(names)s.", names=", ".join(unknown)))
     merged = dict(base or {})
-    merged.update(payload)
+    merged.update({k: v for k, v in payload.items() if k != "contacts"})
     form = LeadForm(formdata=_as_formdata(merged), meta={"csrf": False})
     fill_lead_choices(form, unit_id, acting_user())
     if not form.validate():
@@ -117,7 +143,10 @@ def list_leads():
         return api_error(400, _("Invalid filter: %(names)s.", names=", ".join(filters.errors)))
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), 200)
     page = lead_page(acting_user(), filters, per_page=per_page)
-    return jsonify({"items": [lead_json(l) for l in page.leads], "total": page.total,
+    from crm.contacts.services import contacts_for
+
+    contacts = contacts_for(l.id for l in page.leads)  # one query for the page
+    return jsonify({"items": [lead_json(l, contacts[l.id]) for l in page.leads], "total": page.total,
                     "next_cursor": page.next_cursor})
 
 
@@ -152,8 +181,19 @@ def create_lead():
     user = acting_user()
     payload = request.get_json(silent=True)
     form, data = _validated(payload, unit_id=user.unit_id)
+    contacts = payload.get("contacts") or []
+    if not isinstance(contacts, list):
+        raise ApiError(422, _("Some fields are invalid."), fields={"contacts": [_("Send a list of contacts.")]})
+    for index, contact in enumerate(contacts):
+        unknown = sorted(set(contact) - _CONTACT_KEYS) if isinstance(contact, dict) else []
+        if unknown:
+            raise ApiError(422, _("Unknown fields: %(names)s.", names=", ".join(unknown)),
+                           fields={f"contacts[{index}]": [_("Unknown fields: %(names)s.", names=", ".join(unknown))]})
     try:
-        lead = services.create_lead(data, user.unit, user, confirmed_duplicate=bool(payload.get("confirm_duplicate")))
+        lead = services.create_lead(data, user.unit, user, confirmed_duplicate=bool(payload.get("confirm_duplicate")),
+                                    contacts=contacts)
+    except ContactError as exc:  # the answer's status rolls the lead back too
+        return _contact_error(exc)
     except services.LeadError as exc:
         return _rule_error(exc)
     return jsonify(lead_json(lead)), 201
@@ -166,6 +206,8 @@ def update_lead(lead_id: int):
     user = acting_user()
     lead = get_lead_or_404(lead_id, write=True)
     payload = request.get_json(silent=True)
+    if isinstance(payload, dict) and "contacts" in payload:
+        raise ApiError(400, _("Change contacts through /leads/%(id)s/contacts.", id=lead_id))
     form, data = _validated(payload, base=_base_of(lead), unit_id=lead.owner_unit_id)
     return _run_rule(lead_id, lambda: services.update_lead(
         lead, data, user, payload.get("version"), confirmed_duplicate=bool(payload.get("confirm_duplicate"))))
@@ -188,3 +230,78 @@ def change_stage(lead_id: int):
             return api_error(422, _("The date must look like 2024-03-05."), fields={"date": ["invalid"]})
     return _run_rule(lead_id, lambda: services.change_stage(
         lead, str(payload.get("stage") or ""), user, payload.get("reason"), on_date, payload.get("version")))
+
+
+# --- contacts (crm.contacts): read with the lead, written here --------------------------------
+_CONTACT_KEYS = {"name", "title", "phone", "wechat", "email", "note", "is_primary"}
+
+
+def _contact_error(exc: ContactError):
+    key = f"contacts[{exc.index}].{exc.field}" if exc.index is not None else (exc.field or "contact")
+    return api_error(422, str(exc), fields={key: [str(exc)]})
+
+
+def _contact_payload(partial: bool) -> dict:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ApiError(400, _("Send a JSON object."))
+    unknown = sorted(set(payload) - _CONTACT_KEYS)
+    if unknown:
+        raise ApiError(400, _("Unknown fields: %(names)s.", names=", ".join(unknown)))
+    if "is_primary" in payload and not isinstance(payload["is_primary"], bool):
+        raise ApiError(422, _("Some fields are invalid."), fields={"is_primary": [_("true or false")]})
+    return payload
+
+
+def _contact_or_404(lead: Lead, contact_id: int):
+    from crm.contacts.services import contact_of
+
+    contact = contact_of(lead, contact_id)
+    if contact is None:
+        raise ApiError(404, _("No such contact on this lead."))
+    return contact
+
+
+@bp.post("/leads/<int:lead_id>/contacts")
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def add_contact(lead_id: int):
+    """Officers and team leads of the owning unit: add a contact (the lead's first is primary)."""
+    from crm.contacts import services as contacts
+
+    lead = get_lead_or_404(lead_id, write=True)
+    payload = _contact_payload(partial=False)
+    try:
+        contact = contacts.add_contact(lead, payload, acting_user(), primary=payload.get("is_primary"))
+    except ContactError as exc:
+        return _contact_error(exc)
+    return jsonify(contact_json(contact, personal=True)), 201
+
+
+@bp.route("/leads/<int:lead_id>/contacts/<int:contact_id>", methods=["PATCH", "PUT"])
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def update_contact(lead_id: int, contact_id: int):
+    """Officers and team leads of the owning unit: change the fields sent; is_primary: true
+    makes it the primary contact."""
+    from crm.contacts import services as contacts
+
+    lead = get_lead_or_404(lead_id, write=True)
+    contact = _contact_or_404(lead, contact_id)
+    payload = _contact_payload(partial=True)
+    try:
+        contacts.update_contact(contact, {k: v for k, v in payload.items() if k != "is_primary"},
+                                primary=payload.get("is_primary"))
+    except ContactError as exc:
+        return _contact_error(exc)
+    return jsonify(contact_json(contact, personal=True))
+
+
+@bp.delete("/leads/<int:lead_id>/contacts/<int:contact_id>")
+@require_permission(Permission.LEADS_EDIT_UNIT)
+def remove_contact(lead_id: int, contact_id: int):
+    """Officers and team leads of the owning unit: remove a contact (if it was the primary, the
+    oldest remaining one becomes primary). Answers the lead's contacts."""
+    from crm.contacts import services as contacts
+
+    lead = get_lead_or_404(lead_id, write=True)
+    contacts.remove_contact(_contact_or_404(lead, contact_id))
+    return jsonify(_contacts_json(lead))

@@ -30,8 +30,24 @@ _LEAD_INPUT = {
     },
 }
 assert set(LeadForm.LEAD_FIELDS) <= set(_LEAD_INPUT["properties"])
+# Contacts (crm.contacts): phone, WeChat, e-mail and note are personal data, sent only to the
+# owner unit, leaders and administrators (contacts_personal_data says which); for other readers
+# those keys are absent.
+_CONTACT_INPUT = {"type": "object", "properties": {
+    "name": {"type": "string", "maxLength": 60}, "title": {**_STR, "maxLength": 60},
+    "phone": {**_STR, "description": "mobile (11 digits starting with 1) or landline with area code; spaces, "
+                                     "dashes and +86/0086 are accepted and normalised (13812345678, 0598-1234567)"},
+    "wechat": {**_STR, "maxLength": 60}, "email": {**_STR, "format": "email"}, "note": _STR,
+    "is_primary": {"type": "boolean", "description": "make it the primary contact (a lead's first contact is)"}}}
+_CONTACT = {"type": "object", "required": ["id", "name", "is_primary"], "properties": {
+    "id": {"type": "integer"}, **_CONTACT_INPUT["properties"]}}
+_CONTACTS_OF_LEAD = {
+    "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"},
+                 "description": "primary first; phone, wechat, email and note only when contacts_personal_data"},
+    "contacts_personal_data": {"type": "boolean",
+                               "description": "whether the caller sees the contacts' personal data"}}
 _LEAD = {"type": "object", "properties": {
-    **_LEAD_INPUT["properties"], "id": {"type": "integer"}, "industry": _STR, "chain_node": _STR,
+    **_LEAD_INPUT["properties"], **_CONTACTS_OF_LEAD, "id": {"type": "integer"}, "industry": _STR, "chain_node": _STR,
     "source_name": _STR, "owner_unit_id": {"type": "integer"}, "owner_unit": {"type": "string"},
     "stage": {"enum": [s.value for s in Stage]}, "stage_label": {"type": "string"},
     "signed_on": _STR, "started_on": _STR, "lost_reason": _STR,
@@ -93,7 +109,8 @@ DOCUMENT = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token from the profile page"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session",
                         "description": "browser session; changes also need the X-CSRFToken header"}},
-        "schemas": {"Lead": _LEAD, "LeadDetail": _LEAD_DETAIL, "LeadInput": _LEAD_INPUT, "Error": _ERROR},
+        "schemas": {"Lead": _LEAD, "LeadDetail": _LEAD_DETAIL, "LeadInput": _LEAD_INPUT, "Error": _ERROR,
+                    "Contact": _CONTACT, "ContactInput": _CONTACT_INPUT},
     },
     "paths": {
         "/leads": {
@@ -137,6 +154,30 @@ DOCUMENT = {
 
 DOCUMENT["paths"]["/leads/{lead_id}"]["put"] = {
     **DOCUMENT["paths"]["/leads/{lead_id}"]["patch"], "summary": "The same as PATCH (for clients that only PUT)"}
+
+# --- contacts (crm.api.leads) --------------------------------------------------------------------
+_CONTACT_ID = _ID + [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_CONTACT_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ContactInput"}}}}
+_CONTACT_REF = {"$ref": "#/components/schemas/Contact"}
+DOCUMENT["paths"]["/leads"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+    "allOf": [{"$ref": "#/components/schemas/LeadInput"}, {"type": "object", "properties": {
+        "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/ContactInput"},
+                     "description": "the lead's first contacts (the first, or the one with is_primary, is primary); "
+                                    "a refused one refuses the lead, naming contacts[i].field"}}}]}
+DOCUMENT["paths"]["/leads/{lead_id}/contacts"] = {"parameters": _ID, "post": {
+    "summary": "Add a contact (officers and team leads of the owning unit)", "requestBody": _CONTACT_BODY,
+    "responses": {"201": _resp("added", _CONTACT_REF), "422": _resp("invalid fields (e.g. a phone number)"),
+                  **_ERRORS}}}
+DOCUMENT["paths"]["/leads/{lead_id}/contacts/{contact_id}"] = {
+    "parameters": _CONTACT_ID,
+    "patch": {"summary": "Change a contact's fields; is_primary: true makes it the primary contact",
+              "requestBody": _CONTACT_BODY,
+              "responses": {"200": _resp("changed", _CONTACT_REF), "422": _resp("invalid fields"), **_ERRORS}},
+    "delete": {"summary": "Remove a contact (if primary, the oldest remaining one becomes primary)",
+               "responses": {"200": _resp("the lead's contacts now", {"type": "object", "properties": _CONTACTS_OF_LEAD}),
+                             **_ERRORS}}}
+DOCUMENT["paths"]["/leads/{lead_id}/contacts/{contact_id}"]["put"] = {
+    **DOCUMENT["paths"]["/leads/{lead_id}/contacts/{contact_id}"]["patch"], "summary": "The same as PATCH"}
 
 
 @bp.get("/openapi.json")

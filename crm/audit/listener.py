@@ -2,6 +2,17 @@
 
 Done in the session's after_flush, where ids exist and attribute history is still there, so no
 service can forget it; rows go in through the same connection and transaction as the change.
+
+A model may also declare:
+- `__audit_secret__`: columns stored as *** (password hashes, tokens);
+- `__audit_ignore__`: bookkeeping columns that are not a change of their own (a lead's score,
+  its score-pending flag, its normalised name key): left out, so an update touching only them
+  writes no entry;
+- `__audit_parent__ = (entity_type, fk column, prefix)`: entries filed under the parent record
+  (a lead's contact: entity "leads", the lead's id, action contact_create/_update/_delete, the
+  contact's own id as `contact_id`), so the parent's history shows them;
+- `__audit_always__`: columns named in every update entry, changed or not (which contact).
+Personal data (crm.contacts) is stored as it is and masked when shown (crm.audit.words).
 """
 from __future__ import annotations
 
@@ -17,10 +28,15 @@ from crm.database import utcnow
 
 # The acting user's id when there is no request (CLI, jobs); requests use Flask-Login.
 _cli_actor: contextvars.ContextVar[int | None] = contextvars.ContextVar("audit_actor", default=None)
+# Added to every entry written meanwhile, e.g. {"import_batch": 12} while an import runs.
+_note: contextvars.ContextVar[dict] = contextvars.ContextVar("audit_note", default={})
 _SKIP = {"updated_at", "version", "created_at"}
 
 
-def set_actor(user_id: int | None):
+def set_actor(user_id: int | None, **note):
+    """The actor (and a note such as import_batch=…) of the entries written without a request;
+    set_actor(None) clears both."""
+    _note.set(dict(note))
     return _cli_actor.set(user_id)
 
 
@@ -59,9 +75,10 @@ def _columns(obj):
 
 def _snapshot(obj) -> dict:
     secret = getattr(obj, "__audit_secret__", ())
+    ignore = getattr(obj, "__audit_ignore__", ())
     out = {}
     for key, _attr in _columns(obj):
-        if key in _SKIP or key == "id":
+        if key in _SKIP or key == "id" or key in ignore:
             continue
         value = getattr(obj, key)
         if value is not None:
@@ -72,9 +89,10 @@ def _snapshot(obj) -> dict:
 def _diff(obj) -> dict:
     state = inspect(obj)
     secret = getattr(obj, "__audit_secret__", ())
+    ignore = getattr(obj, "__audit_ignore__", ())
     out = {}
     for key, _attr in _columns(obj):
-        if key in _SKIP:
+        if key in _SKIP or key in ignore:
             continue
         hist = state.attrs[key].history
         if not hist.has_changes():
@@ -94,6 +112,7 @@ def _diff(obj) -> dict:
 def _write_audit(session: Session, _flush_context) -> None:
     rows = []
     actor = current_actor_id()
+    note = {key: [None, value] for key, value in _note.get().items()}
     now = utcnow()
     for obj, action in ([(o, "create") for o in session.new] + [(o, "update") for o in session.dirty]
                         + [(o, "delete") for o in session.deleted]):
@@ -111,9 +130,19 @@ def _write_audit(session: Session, _flush_context) -> None:
                 continue
             if "stage" in changes:
                 action = "stage"
+            for key in getattr(obj, "__audit_always__", ()):
+                if key not in changes:
+                    changes[key] = [plain_value(getattr(obj, key))] * 2
+        entity_type, entity_id = obj.__tablename__, getattr(obj, "id", None)
+        parent = getattr(type(obj), "__audit_parent__", None)
+        if parent is not None:
+            parent_type, fk, prefix = parent
+            changes[f"{prefix}_id"] = [entity_id, entity_id]
+            entity_type, entity_id, action = parent_type, getattr(obj, fk, None), f"{prefix}_{action}"
+        if note:
+            changes.update(note)
         rows.append({"at": now, "actor_id": actor, "action": action,
-                     "entity_type": obj.__tablename__, "entity_id": getattr(obj, "id", None),
-                     "changes": changes})
+                     "entity_type": entity_type, "entity_id": entity_id, "changes": changes})
     if rows:
         session.connection().execute(AuditEntry.__table__.insert(), rows)
 

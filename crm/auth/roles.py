@@ -57,6 +57,7 @@ class Permission(StrEnum):
     DASHBOARD_READ_ALL = "dashboard.read_all"  # the cockpit, the ranking and the bulletins for the whole county
     DASHBOARD_READ_UNIT = "dashboard.read_unit"  # the cockpit for the own unit, and the county's ranking
     BULLETINS_MAKE = "bulletins.make"          # make a 督查通报 on demand for any period
+    CONTACTS_READ_ALL = "contacts.read_all"    # the personal data (phone, WeChat, e-mail) of every unit's contacts
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -73,12 +74,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Screeners read a lead only through the cases sent to their unit.
     # A department's liaison also answers the letters and solves the problems addressed to it.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER, Permission.TRACKING_RESPOND}),
-    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.API_TOKENS, Permission.SCREENING_READ_ALL,
+    Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.CONTACTS_READ_ALL, Permission.API_TOKENS,
+                            Permission.SCREENING_READ_ALL,
                             Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ,
                             Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
     Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ,
                             Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
-    Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.LEADS_IMPORT, Permission.MANAGE_ACCOUNTS,
+    Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.CONTACTS_READ_ALL, Permission.LEADS_IMPORT,
+                           Permission.MANAGE_ACCOUNTS,
                            Permission.AUDIT_READ, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                            Permission.SCREENING_READ_ALL, Permission.SCREENING_SETTINGS,
                            Permission.DECISIONS_READ, Permission.DECISIONS_MANAGE, Permission.DECISIONS_SETTINGS,

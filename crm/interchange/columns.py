@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Column:
     key: str
     header: str
-    kind: str  # text, note, uscc, chain, node, source_kind, amount, area, bool, int, percent, probability, unit, date, stage
+    kind: str  # text, note, uscc, chain, node, source_kind, amount, area, bool, int, percent, probability, unit, date, stage, phone
     required: bool = False
 
 
@@ -43,6 +43,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("started_on", "开工日期", "date"),
     Column("lost_reason", "终止原因", "text"),
     Column("note", "备注", "note"),
+    # The primary contact (crm.contacts.interchange); the phone is personal data.
+    Column("contact_name", "联系人", "text"),
+    Column("contact_title", "职务", "text"),
+    Column("contact_phone", "联系电话", "phone"),
 )
 
 # Written by exports after the interchange columns; ignored by imports. 线索编号 is the lead's id,

@@ -39,6 +39,8 @@ from sqlalchemy import func, select
 from crm.auth.models import Unit, User
 from crm.auth.roles import Permission
 from crm.chains.models import Chain, ChainNode
+from crm.contacts.interchange import export_columns as contact_columns, primary_contact_join
+from crm.contacts.models import LeadContact
 from crm.extensions import db
 from crm.interchange.columns import COLUMNS, DERIVED_COLUMNS, Column, safe_cell
 from crm.leads.models import SOURCE_KIND_CHINESE, ActivityKind, Lead, LeadActivity, Source
@@ -66,6 +68,8 @@ _SQL = {
     "jobs": Lead.jobs, "owner_unit": Unit.name, "created_on": Lead.created_on, "stage": Lead.stage,
     "signed_on": Lead.signed_on, "started_on": Lead.started_on, "lost_reason": Lead.lost_reason,
     "note": Lead.note,
+    # The primary contact; the phone only where the reader may see it (export_query).
+    "contact_name": LeadContact.name, "contact_title": LeadContact.title, "contact_phone": LeadContact.phone,
 }
 assert list(_SQL) == [c.key for c in COLUMNS], "export query out of step with the column spec"
 # Each row of the query: the lead's id and its officer's name, the interchange columns, the scores.
@@ -87,7 +91,7 @@ class CountyWideReader:
     unit_id = None
 
     def can(self, *perms) -> bool:
-        return Permission.LEADS_READ_ALL in perms or Permission.LEADS_READ_UNIT in perms
+        return bool({Permission.LEADS_READ_ALL, Permission.LEADS_READ_UNIT, Permission.CONTACTS_READ_ALL} & set(perms))
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -99,13 +103,15 @@ def export_query(user, filters: LeadFilters):
     """The list page's visibility, filters and sort (crm.leads.queries), every row."""
     key, desc, _value_of = SORTS[filters.sort]
     order = (key.desc(), Lead.id.desc()) if desc else (key.asc(), Lead.id.asc())
-    return (select(Lead.id, _OFFICER, *_SQL.values(), *_SCORES)
+    columns = {**_SQL, **contact_columns(user, Lead.owner_unit_id)}
+    return (select(Lead.id, _OFFICER, *columns.values(), *_SCORES)
             .select_from(Lead)
             .join(Unit, Unit.id == Lead.owner_unit_id)
             .outerjoin(Chain, Chain.id == Lead.chain_id)
             .outerjoin(ChainNode, ChainNode.id == Lead.chain_node_id)
             .outerjoin(Source, Source.id == Lead.source_id)
             .outerjoin(User, User.id == Lead.owner_id)
+            .outerjoin(LeadContact, primary_contact_join(Lead.id))
             .where(*filters.conditions(user))
             .order_by(*order))
 

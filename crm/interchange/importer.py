@@ -14,6 +14,7 @@ from crm.audit.listener import plain_value
 from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, UnitKind, User
 from crm.auth.roles import Permission, Role
+from crm.contacts import interchange as contact_rows
 from crm.database import bulk_insert, utcnow
 from crm.extensions import db
 from crm.interchange import stages
@@ -408,6 +409,7 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
     bulk_insert(db.session, ImportedLead.__table__, [
         {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
         for i in ids])
+    contact_rows.insert_created(batch.id, user.id, rows, ids, now)  # 联系人/职务/联系电话
     signals.leads_bulk_changed.send(lead_ids=ids)  # their stage dates (crm.dashboard), before the commit
 
 
@@ -453,7 +455,8 @@ def _update_lead(batch: ImportBatch, user: User, row: CheckedRow) -> bool:
             stages.move(lead, row, user, bool(batch.history))
     else:
         before = _update_fields(lead, row)
-    if not before:
+    added_contact = contact_rows.add_to_updated(lead, row, batch.id, user)
+    if not before and not added_contact:
         return False
     lead.company_key = normalize_company_name(lead.company_name)
     lead.updated_by = user

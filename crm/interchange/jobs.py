@@ -20,7 +20,7 @@ def run_import_job(batch_id: int) -> str:
 def execute(batch: ImportBatch, echo=None) -> str:
     """Run one import to its end; the lead writes commit together or not at all."""
     user = batch.created_by
-    set_actor(user.id)
+    set_actor(user.id, import_batch=batch.id)  # its entries name the import (crm.audit.words)
     key = services.progress_key(batch.id)
     redis_store.client.set(key, 0, ex=86400)
     batch.status = ImportStatus.RUNNING.value

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from crm import clock
 from crm.auth.models import Unit
 from crm.chains.models import Chain, ChainNode
+from crm.contacts.interchange import check_row_contact, parse_phone
 from crm.extensions import db
 from crm.interchange import parsing
 from crm.interchange.columns import Column
@@ -120,7 +121,7 @@ NOTE_LIMIT = 5000  # as the lead form's note (crm.leads.forms)
 _SIMPLE = {"amount", "area", "int", "percent", "bool", "date", "stage", "source_kind", "uscc"}
 _PARSERS = {"area": parsing.parse_area, "int": parsing.parse_int, "percent": parsing.parse_percent,
             "bool": parsing.parse_bool, "date": parsing.parse_date, "stage": parsing.parse_stage,
-            "source_kind": parsing.parse_source_kind, "uscc": parsing.parse_uscc}
+            "source_kind": parsing.parse_source_kind, "uscc": parsing.parse_uscc, "phone": parse_phone}
 
 
 def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Lookups) -> CheckedRow:
@@ -157,6 +158,7 @@ def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Loo
         row.errors.append(("企业名称", _("The company name is required.")))
     _resolve_chain(row, lookups)
     _check_dates_and_stage(row)
+    check_row_contact(row)
     return row
 
 

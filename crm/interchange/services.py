@@ -163,6 +163,9 @@ def undo(batch: ImportBatch, actor: User | None = None) -> int:
     if left_workflow:
         raise ImportError_(_("This import moved leads out of pre-screening or the collective decision (%(ids)s); "
                              "it can no longer be undone.", ids=", ".join(f"#{i}" for i in left_workflow[:10])))
+    from crm.contacts.services import remove_import_contacts
+
+    remove_import_contacts(batch.id)  # the contacts it added (crm.contacts.interchange)
     leads = {lead.id: lead for lead in db.session.scalars(
         select(Lead).where(Lead.id.in_([r.lead_id for r in records])))}
     for record in records:

@@ -11,6 +11,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from crm.contacts import forms as contact_fields
 from crm.forms import AmountField
 from crm.leads.models import ACTIVITY_KIND_LABELS, SOURCE_KIND_LABELS
 from crm.validation import AmountInRange, CleanText, DateInRange
@@ -80,7 +81,27 @@ class LeadForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
     version = HiddenField()
     confirm_duplicate = BooleanField(_l("I know another unit follows this company; record it anyway"))
+    # The first contact, on the new-lead form only (later ones on the lead page: crm.contacts).
+    contact_name = contact_fields.name_field(required=False)
+    contact_title = contact_fields.title_field()
+    contact_phone = contact_fields.phone_field()
+    contact_wechat = contact_fields.wechat_field()
+    contact_email = contact_fields.email_field()
     submit = SubmitField(_l("Save"))
+
+    CONTACT_FIELDS = ("contact_name", "contact_title", "contact_phone", "contact_wechat", "contact_email")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.contact_name.data and any(getattr(self, f).data for f in self.CONTACT_FIELDS[1:]):
+            self.contact_name.errors = list(self.contact_name.errors) + [_l("Give the contact's name.")]
+            valid = False
+        return valid
+
+    def first_contact(self) -> dict | None:
+        """The contact entered with a new lead, or None."""
+        data = {f[len("contact_"):]: getattr(self, f).data for f in self.CONTACT_FIELDS}
+        return data if data["name"] else None
 
     def validate_uscc(self, field):
         field.data = validate_uscc(field.data)

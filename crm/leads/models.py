@@ -83,6 +83,10 @@ Money = Numeric(14, 2)
 class Lead(Base):
     __tablename__ = "leads"
     __audit__ = True
+    # Bookkeeping, not a person's change (crm.audit.listener): the name key follows the name, the
+    # scores and their pending mark follow the scoring job, the editor is the entry's actor.
+    __audit_ignore__ = frozenset({"company_key", "score_pending", "p_sign", "p_land", "score_grade",
+                                  "score_source", "score_model_version", "scored_at", "updated_by_id"})
     __table_args__ = (
         # Keyset pagination: each sort key with id as the tie-breaker, filters first.
         Index("ix_leads_unit_updated", "owner_unit_id", "updated_at", "id"),

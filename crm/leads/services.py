@@ -125,7 +125,10 @@ def check_company_elsewhere(data: dict, unit_id: int, confirmed: bool, exclude_l
                           "it anyway.", unit=other.name), "company_name")
 
 
-def create_lead(data: dict, unit: Unit, actor: User, confirmed_duplicate: bool = False) -> Lead:
+def create_lead(data: dict, unit: Unit, actor: User, confirmed_duplicate: bool = False,
+                contacts=()) -> Lead:
+    """A new lead in `unit`, with its contacts (crm.contacts: the first is the primary unless
+    another says is_primary; a refused one raises ContactError with its `index`)."""
     data = dict(data)
     check_values(data)
     _check_references(data, unit.id)
@@ -137,6 +140,10 @@ def create_lead(data: dict, unit: Unit, actor: User, confirmed_duplicate: bool =
     db.session.add(lead)
     lead.stage_changes.append(LeadStageChange(from_stage=None, to_stage=Stage.LEAD.value, changed_by=actor))
     db.session.flush()
+    if contacts:
+        from crm.contacts.services import add_contacts
+
+        add_contacts(lead, contacts, actor)
     return lead
 
 

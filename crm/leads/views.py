@@ -11,10 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm import clock
 from crm.audit.models import AuditEntry
+from crm.audit.words import describe
 from crm.auth.models import Unit
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.chains.models import Chain
+from crm.contacts.panel import contacts_panel
 from crm.extensions import db
 from crm.forms import attach_error
 from crm.leads import services
@@ -60,10 +62,14 @@ def create():
         form.created_on.data = clock.today()
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
+        contact = form.first_contact()
         try:
             lead = services.create_lead(form.lead_data(), current_user.unit, current_user,
-                                        confirmed_duplicate=form.confirm_duplicate.data)
+                                        confirmed_duplicate=form.confirm_duplicate.data,
+                                        contacts=[contact] if contact else ())
         except services.LeadError as exc:
+            if exc.field and getattr(exc, "index", None) is not None:  # the contact's (crm.contacts)
+                exc.field = f"contact_{exc.field}"
             attach_error(form, exc)
         else:
             flash(_("Lead saved."), "success")
@@ -72,15 +78,18 @@ def create():
 
 
 def _render_show(lead: Lead, stage_form: StageForm | None = None,
-                 activity_form: ActivityForm | None = None, status: int = 200):
+                 activity_form: ActivityForm | None = None, status: int = 200, contact_form=None,
+                 contact_id: int | None = None):
+    """The lead page; `contact_form` (with `contact_id`, None for a new one) is a contact form
+    refused, shown again with its messages."""
     can_edit = current_user.can(Permission.LEADS_EDIT_UNIT) and current_user.unit_id == lead.owner_unit_id
     stage_form = stage_form or StageForm(version=lead.version)
     stage_form.version.data = lead.version
     stage_form.to_stage.choices = [(s.value, STAGE_LABELS[s]) for s in TRANSITIONS[Stage(lead.stage)]]
     activity_form = activity_form or ActivityForm(occurred_on=clock.today())
-    history = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
-                                                          AuditEntry.entity_id == lead.id)
-                                 .order_by(AuditEntry.id.desc()).limit(100)).all()
+    history = describe(db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "leads",
+                                                                   AuditEntry.entity_id == lead.id)
+                                          .order_by(AuditEntry.id.desc()).limit(100)).all(), current_user)
     from crm.screening.queries import can_submit_lead, returned_materials
     from crm.screening.services import SUBMITTABLE, cases_for_lead
     from crm.chains.queries import targets_for_lead
@@ -91,6 +100,7 @@ def _render_show(lead: Lead, stage_form: StageForm | None = None,
                                 .order_by(LeadScore.scored_at.desc(), LeadScore.id.desc()).limit(20)).all()
     return render_template("leads/show.html", lead=lead, can_edit=can_edit, stage_form=stage_form,
                            activity_form=activity_form, history=history, scores=scores,
+                           contacts=contacts_panel(lead, current_user, can_edit, contact_form, contact_id),
                            screening_cases=cases_for_lead(lead.id), chain_targets=targets_for_lead(lead.id),
                            missing_materials=returned_materials(lead),
                            can_submit=can_submit_lead(current_user, lead) and lead.stage in SUBMITTABLE), status
