@@ -271,6 +271,8 @@ def _export(client, fmt="csv"):
     assert response.status_code == 200
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+        # Long digit strings are written ="…" so Excel keeps them text (crm.interchange.export).
+        rows = [[c[2:-1] if c.startswith('="') and c.endswith('"') else c for c in r] for r in rows]
     else:
         rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True)]
     header = rows[0]
