@@ -45,8 +45,16 @@ ACTION_LABELS = {
 
 ENTITY_LABELS = {
     "leads": _l("Lead"), "lead_activities": _l("Follow-ups"), "sources": _l("Source"),
-    "users": _l("User"), "units": _l("Unit"), "import_batches": _l("Import"),
-    "chains": _l("Industry chain"), "chain_nodes": _l("Chain node"),
+    "users": _l("User"), "user_roles": _l("Roles"), "units": _l("Unit"), "import_batches": _l("Import"),
+    "chains": _l("Industry chain"), "chain_nodes": _l("Chain node"), "chain_targets": _l("Target company"),
+    "chain_enterprises": _l("Local firm"), "screening_cases": _l("Pre-screening case"),
+    "screening_opinions": _l("Pre-screening opinion"), "meetings": _l("Decision meeting"),
+    "agenda_items": _l("Agenda item"), "votes": _l("Vote"), "decision_proposals": _l("Proposal for the agenda"),
+    "agreements": _l("Investment agreement"), "milestone_plans": _l("Milestone plan"),
+    "milestone_actuals": _l("Milestone reached"), "investment_entries": _l("Investment made (daozi)"),
+    "step_records": _l("Step reached"), "yearly_results": _l("Yearly output and tax"),
+    "project_problems": _l("Problem"), "tracking_letters": _l("Letter"), "attachments": _l("Attachment"),
+    "api_tokens": _l("API token"),
 }
 
 # Labels of fields outside the lead form, by key (the lead form's own labels come first).
