@@ -129,8 +129,7 @@ def cockpit_paths(today: date, units: list[int], chains: list[int], n: int) -> l
 
 def ranking_paths(today: date, n: int) -> list[str]:
     y = today.year
-    sorts = ("points", "signed", "signed_yi", "started", "completed", "producing", "above_scale",
-             "screening_on_time", "letters", "problems_solved")
+    from crm.ranking.queries import SORT_KEYS as sorts  # every column the page sorts by
     periods = [f"period=month&year={y}&month={m}" for m in range(1, today.month + 1)]
     periods += [f"period=quarter&year={y}&quarter={q}" for q in range(1, (today.month - 1) // 3 + 2)]
     periods += [f"period=year&year={y}", f"period=year&year={y - 1}"]
