@@ -39,7 +39,7 @@ def upgrade():
         sa.Column('content', sa.JSON(), nullable=False),
         sa.Column('made_by_job', sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=True),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_bulletins_created_by_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletins')),
         sa.UniqueConstraint('period_start', 'period_end', name=op.f('uq_bulletins_period_start_period_end')),
