@@ -270,7 +270,7 @@ def test_the_lead_page_shows_the_base_the_factors_the_chance_the_method_and_the_
     assert 'data-group="tax_per_mu" data-sign="1"><td class="text-success">亩均税收 8 万元/亩（达到标准 5）' in card
     assert "+10.0" in card
     assert "评级按签约概率划分：A 为 55% 及以上，B 为 30% 及以上，C 为 12.5% 及以上，低于 12.5% 为 D。" in page
-    assert "各因素如何计算" in page and "规则先验" in page
+    assert "计算方法：规则先验，各项相加即为概率" in page and "从 20% 起" in page
     listing = client.get("/leads").get_data(as_text=True)
     assert 'data-testid="grade-cutoffs"' in listing and "A 为 55% 及以上" in listing
     api = client.get(f"/api/v1/leads/{lead_id}").get_json()["score_factors"]

@@ -68,7 +68,7 @@ def test_officer_submits_and_the_deadline_skips_national_day(client, county, clo
     assert case.submitted_by_id == county["officer"].id and case.round == 1
     assert factories.reload(county["lead"]).stage == "screening"
     page = client.get(f"/screening/cases/{case.id}").get_data(as_text=True)
-    assert "2024-10-08" in page and "县发改局" in page
+    assert "2024年10月8日（星期二）24:00 前" in page and "县发改局" in page  # the end of the day, one way
     told = db.session.scalars(select(Notification.user_id).where(Notification.kind == "screening_asked")).all()
     assert sorted(told) == sorted(s.id for s in county["screeners"])
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(

@@ -61,7 +61,7 @@ def test_reminder_once_then_closing_at_the_deadline(app, committed):
     _sweep(app, REMINDER_TIME)
     reminders = _notes("screening_reminder")
     assert [n.user_id for n in reminders] == [ziran_screener_id]  # only the unit that has not answered
-    assert "2024-10-08" in reminders[0].message
+    assert "2024年10月8日" in reminders[0].message  # said as every deadline is (crm.formatting.deadline)
     _sweep(app, REMINDER_TIME)  # run twice: each reminder exactly once
     assert len(_notes("screening_reminder")) == 1
     case = db.session.get(ScreeningCase, case_id)
