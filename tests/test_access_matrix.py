@@ -143,6 +143,7 @@ _TABLE = """
 /bulletins/<int:bulletin_id> any = leader viewer admin
 /bulletins/<int:bulletin_id>.docx any = leader viewer admin
 /follow-ups any = officer team_lead officer_b secretariat
+/imports/template.xlsx any = officer team_lead officer_b secretariat admin
 /ranking.xlsx any = team_lead secretariat leader viewer admin
 /ranking any = team_lead secretariat leader viewer admin
 /bulletins any = leader viewer admin

@@ -283,7 +283,8 @@ def test_officer_submits_two_screeners_answer_and_the_notice_appears(live_server
         screener = context.new_page()
         seen = _watch(screener)
         _login_as(screener, live_server, username)
-        screener.click("text=初审待办")
+        screener.click("[data-testid=nav-group-screening]")
+        screener.click("[data-testid=nav-screening-todo]")
         screener.click("[data-testid=todo] >> text=填写意见")
         screener.check(f"label:has-text('{verdict}') >> xpath=preceding-sibling::input")
         screener.check(f"label:has-text('{material}')")
@@ -450,7 +451,8 @@ def test_admin_trains_from_the_model_page_and_leads_show_scores(live_server, bro
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     problems = _watch(page)
     _login_as(page, live_server, "gy_admin")
-    page.click("#nav >> text=评分")
+    page.click("[data-testid=nav-cockpit]")
+    page.click("[data-testid=nav-scoring]")
     with page.expect_navigation():
         page.click("[data-testid=train-now]")
     # The worker trains; the page follows the job, then says why nothing could be trained: this

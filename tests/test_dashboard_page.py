@@ -110,7 +110,7 @@ def test_charts_carry_their_data_and_links_and_have_tables(client, signed_lead):
     login(client, "viewer")
     _response, text = page(client)
     specs = charts(text)
-    assert set(specs) == {"chart-headline", "chart-rates", "chart-funnel"}
+    assert {"chart-headline", "chart-rates", "chart-funnel"} <= set(specs)  # and the other sections' charts
     head = specs["chart-headline"]
     assert head["type"] == "bar" and head["categories"][0] == "新增线索" and len(head["series"]) == 2
     assert head["series"][0]["data"][head["categories"].index("签约")] == 1
