@@ -5,12 +5,15 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import os
+
 from flask import current_app, has_app_context
 
 
 def now() -> datetime:
-    """Aware UTC now, or the configured fixed moment."""
-    fixed = current_app.config.get("CLOCK_NOW") if has_app_context() else None
+    """Aware UTC now, or the configured fixed moment (the app's CLOCK_NOW; outside an app
+    context, as in a script or a test calling a service directly, the CRM_CLOCK_NOW variable)."""
+    fixed = current_app.config.get("CLOCK_NOW") if has_app_context() else os.environ.get("CRM_CLOCK_NOW")
     if fixed:
         value = fixed if isinstance(fixed, datetime) else datetime.fromisoformat(fixed)
         if value.tzinfo is None:

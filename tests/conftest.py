@@ -175,10 +175,15 @@ def committed(app):
 
 
 @pytest.fixture()
-def clock_at(app):
-    """Fix the workflow's clock (crm.clock): clock_at("2024-09-27T10:00:00+08:00")."""
+def clock_at(app, monkeypatch):
+    """Fix the workflow's clock (crm.clock): clock_at("2024-09-27T10:00:00+08:00"), inside the
+    app's requests and in services the test calls with no app context."""
     def set_clock(moment):
         app.config["CLOCK_NOW"] = moment
+        if moment is None:
+            monkeypatch.delenv("CRM_CLOCK_NOW", raising=False)
+        else:
+            monkeypatch.setenv("CRM_CLOCK_NOW", moment if isinstance(moment, str) else moment.isoformat())
     yield set_clock
     app.config["CLOCK_NOW"] = None
 
