@@ -171,7 +171,16 @@ def test_officer_logs_in_and_records_a_lead(live_server, browser):
     page.close()
 
 
-def test_lead_list_works_on_a_phone(live_server, browser):
+_ONE_LINE_BUTTONS = """() => [...document.querySelectorAll('.btn')].filter(el => {
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    const lines = (r.height - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom) - 2) / parseFloat(cs.lineHeight);
+    return r.width > 0 && lines > 1.5; }).map(el => el.innerText)"""
+
+
+def test_an_officer_in_the_field_records_a_follow_up_on_a_phone(live_server, browser):
+    """390 px: the lead page leads with the key figures and the short follow-up form; the list
+    shows compact rows with its filters folded; no page is wider than the screen; no button's
+    words wrap."""
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     problems = _watch(page)
     _login(page, live_server)
@@ -180,7 +189,38 @@ def test_lead_list_works_on_a_phone(live_server, browser):
     toggler.click()
     page.locator("[data-testid=nav-group-leads]").click()
     page.locator("#nav >> text=线索来源").wait_for(state="visible")
+
+    page.goto(live_server + "/leads/new")
+    page.fill("#company_name", "将乐县竹韵家居用品有限公司")
+    page.fill("#planned_investment_wan", "8000")
+    with page.expect_navigation(url=re.compile(r".*/leads/\d+$")):
+        page.click("[data-testid=save]")
+    figures = page.locator("[data-testid=key-figures]")
+    assert figures.is_visible() and "8,000" in figures.inner_text() and "陈志强" in figures.inner_text()
+    card = page.locator("[data-testid=follow-up-card]")
+    assert card.bounding_box()["y"] < 844, "the follow-up form starts on the first screen"
+    assert page.locator("[data-testid=follow-up-card] input[type=submit]").bounding_box()["y"] < 2 * 844
+    page.fill("#summary", "在县商会座谈会上见了董事长，约下周到园区看地")
+    with page.expect_navigation():
+        page.click("[data-testid=follow-up-card] input[type=submit]")
+    assert "约下周到园区看地" in page.locator("[data-testid=activities]").inner_text()
+    assert "最近跟进" in figures.inner_text() and "—" not in figures.locator("dd").nth(3).inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate(_ONE_LINE_BUTTONS) == []
+
+    page.goto(live_server + "/leads")
     assert page.locator("#q").is_visible()
+    assert not page.locator("#stage").is_visible(), "the filters are folded on a phone"
+    first_row = page.locator("table.table-leads tbody tr").first
+    assert first_row.bounding_box()["y"] < 844 / 2, "the first row is near the top"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate(_ONE_LINE_BUTTONS) == []
+    page.click("[data-testid=filters-toggle]")
+    page.locator("#stage").wait_for(state="visible")
+    page.select_option("#stage", "lead")
+    page.wait_for_url(re.compile(r".*stage=lead.*"))
+    assert "筛选条件（1）" in page.locator("[data-testid=filters-toggle]").inner_text()
+    assert page.locator("td", has_text="将乐县竹韵家居用品有限公司").is_visible()
     assert problems == [], problems
     page.close()
 
