@@ -212,9 +212,19 @@ def main(argv=None) -> int:
         timed(server.port, cookie, ranking[:10], "<table")
         cockpit_times = timed(server.port, cookie, cockpit[10:], 'data-testid="period-filter"')
         ranking_times = timed(server.port, cookie, ranking[10:], "<table")
+        # The sections are cached in Redis until the data changes (crm.dashboard.cache): a filter's
+        # first visit computes every figure, a later one reads them. Both are reported.
+        seen, first_visit, again = set(cockpit[:10]), [], []
+        for path, ms in zip(cockpit[10:], cockpit_times):
+            (again if path in seen else first_visit).append(ms)
+            seen.add(path)
         log("")
         summary("/  (bare Flask hello)", hello_times)
         p95_c = summary("/dashboard (cockpit)", cockpit_times)
+        if first_visit:
+            summary("  first visit of a filter (computed)", first_visit)
+        if again:
+            summary("  visited again (cached figures)", again)
         p95_r = summary("/ranking", ranking_times)
         ok &= p95_c <= AIM_COCKPIT_MS and p95_r <= AIM_RANKING_MS
         log(f"aims: cockpit p95 ≤ {AIM_COCKPIT_MS:.0f} ms {'met' if p95_c <= AIM_COCKPIT_MS else 'NOT met'}; "

@@ -67,8 +67,11 @@ def _connect_features(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every model registered on the metadata)
-    import crm.audit.listener  # noqa: F401
-    import crm.scoring.hooks  # noqa: F401  (leads changed → rescored after the commit)
+    from crm.audit import listener as audit_listener
+    from crm.scoring import hooks as scoring_hooks
+
+    audit_listener.connect()  # every flush writes its audit entries
+    scoring_hooks.connect()  # leads changed → marked pending, rescored after the commit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

@@ -42,6 +42,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
+def listen_once(target, identifier: str, fn) -> None:
+    """Connect a SQLAlchemy event listener unless it is already connected: features connect their
+    session listeners from create_app (explicitly, however often an app is made), never on import."""
+    if not event.contains(target, identifier, fn):
+        event.listen(target, identifier, fn)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

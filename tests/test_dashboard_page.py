@@ -282,7 +282,7 @@ def test_cached_sections_are_kept_until_the_data_changes(app, client, signed_lea
     login(client, "viewer")
     assert _signed_figure(page(client)[1]) == "1"
     keys = _cached_keys(app)
-    assert {k.split(":")[-2] for k in keys} == {"headline", "rates", "funnel"}  # only the sections that say so
+    assert {k.split(":")[-2] for k in keys} == {"headline", "rates", "funnel", "watch", "by_origin", "screening", "targets"}
     assert _signed_figure(page(client)[1]) == "1" and _cached_keys(app) == keys  # read back, not stored again
     # A write the figures read (here: another signed lead), flushed by the app: a new data version.
     with app.app_context():
@@ -291,7 +291,7 @@ def test_cached_sections_are_kept_until_the_data_changes(app, client, signed_lea
         factories.stage_reached(other, "signed", date(2026, 5, 1))
         db.session.commit()  # (the test's savepoint; the outer transaction is still rolled back)
     assert _signed_figure(page(client)[1]) == "2"
-    assert len(_cached_keys(app)) == 6
+    assert len(_cached_keys(app)) == 14  # seven sections under the old version, seven under the new
 
 
 def test_writes_no_figure_reads_keep_the_cache(app, client, signed_lead, cache_on):

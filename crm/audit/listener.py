@@ -20,11 +20,11 @@ import contextvars
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
-from crm.database import utcnow
+from crm.database import listen_once, utcnow
 
 # The acting user's id when there is no request (CLI, jobs); requests use Flask-Login.
 _cli_actor: contextvars.ContextVar[int | None] = contextvars.ContextVar("audit_actor", default=None)
@@ -108,7 +108,6 @@ def _diff(obj) -> dict:
     return out
 
 
-@event.listens_for(Session, "after_flush")
 def _write_audit(session: Session, _flush_context) -> None:
     rows = []
     actor = current_actor_id()
@@ -152,3 +151,8 @@ def record(session: Session, action: str, entity_type: str, entity_id: int | Non
     """An audit row for an event that is not a column change (login, logout, token use)."""
     session.add(AuditEntry(at=utcnow(), actor_id=current_actor_id(), action=action,
                            entity_type=entity_type, entity_id=entity_id, changes=changes or {}))
+
+
+def connect() -> None:
+    """Called from create_app: every flush writes its audit entries."""
+    listen_once(Session, "after_flush", _write_audit)

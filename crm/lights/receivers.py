@@ -4,7 +4,6 @@ ledger import moving hundreds of leads, a milestone that also moves the stage). 
 them. `services.recompute(lead_id)` recomputes at once when a caller needs it sooner."""
 from __future__ import annotations
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crm.leads.models import Lead
@@ -31,7 +30,6 @@ def on_stage_changed(sender=None, lead: Lead | None = None, old_stage: str | Non
         _mark(lead.id)
 
 
-@event.listens_for(Session, "before_commit")
 def _recompute_pending(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if not ids:
@@ -43,7 +41,14 @@ def _recompute_pending(session: Session) -> None:
         services.recompute_many(ids[start:start + 1000])
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+def connect_session() -> None:
+    """Called from crm.lights.init_app: marked leads get their light recomputed before the commit."""
+    from crm.database import listen_once
+
+    listen_once(Session, "before_commit", _recompute_pending)
+    listen_once(Session, "after_soft_rollback", _forget)

@@ -2,9 +2,10 @@
 queued after the commit (never before: the worker must see the change)."""
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from crm.database import listen_once
 from crm.leads.models import Lead, LeadActivity
 
 _SCORE_COLUMNS = {"p_sign", "p_land", "score_grade", "score_source", "score_model_version", "scored_at",
@@ -17,7 +18,6 @@ def _changed(lead: Lead) -> bool:
                and attr.key in state.mapper.column_attrs)
 
 
-@event.listens_for(Session, "before_flush")
 def _mark_pending(session: Session, _context, _instances) -> None:
     touched = session.info.setdefault("rescore", set())
     for obj in list(session.new) + list(session.dirty):
@@ -29,7 +29,6 @@ def _mark_pending(session: Session, _context, _instances) -> None:
             touched.add(obj.lead)
 
 
-@event.listens_for(Session, "after_commit")
 def _queue_rescore(session: Session) -> None:
     leads = session.info.pop("rescore", set())
     ids = [lead.id for lead in leads if lead.id is not None]
@@ -39,7 +38,13 @@ def _queue_rescore(session: Session) -> None:
         after_commit_rescore(ids)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop("rescore", None)
+
+
+def connect() -> None:
+    """Called from create_app."""
+    listen_once(Session, "before_flush", _mark_pending)
+    listen_once(Session, "after_commit", _queue_rescore)
+    listen_once(Session, "after_soft_rollback", _forget)
