@@ -46,7 +46,7 @@ from crm.interchange.columns import COLUMNS, DERIVED_COLUMNS, Column, safe_cell
 from crm.leads.models import SOURCE_KIND_CHINESE, ActivityKind, Lead, LeadActivity, Source
 
 # The Lead properties' own arithmetic (Decimal, rounded to 0.01), so the file and the page agree.
-from crm.leads.models import _per_mu as per_mu
+from crm.leads.models import per_mu
 from crm.leads.pipeline import STAGE_CHINESE
 from crm.leads.queries import SORTS, LeadFilters
 

@@ -164,15 +164,15 @@ class Lead(Base):
     @property
     def investment_intensity(self) -> Decimal | None:
         """万元/亩: fixed-asset investment ÷ land area; unknown when either is missing."""
-        return _per_mu(self.fixed_asset_investment_wan, self.land_area_mu)
+        return per_mu(self.fixed_asset_investment_wan, self.land_area_mu)
 
     @property
     def tax_per_mu(self) -> Decimal | None:
-        return _per_mu(self.expected_tax_wan, self.land_area_mu)
+        return per_mu(self.expected_tax_wan, self.land_area_mu)
 
     @property
     def output_per_mu(self) -> Decimal | None:
-        return _per_mu(self.expected_output_wan, self.land_area_mu)
+        return per_mu(self.expected_output_wan, self.land_area_mu)
 
     @property
     def stage_label(self) -> str:
@@ -192,7 +192,7 @@ Index("ix_leads_planned", func.coalesce(Lead.planned_investment_wan, -1), Lead.i
 Index("ix_leads_p_sign", func.coalesce(Lead.p_sign, -1), Lead.id)
 
 
-def _per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:
+def per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:
     """Unknown (not an error) when an input is missing, not finite or the result is absurd: a
     value stored before the ranges were enforced must still let the lead's pages render."""
     if amount is None or area is None:

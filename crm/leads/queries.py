@@ -247,22 +247,35 @@ class LeadPage:
     next_cursor: str | None
 
 
-def lead_page(user, filters: LeadFilters, per_page: int = 50, with_total: bool = True) -> LeadPage:
-    key, desc, value_of = SORTS[filters.sort]
-    conds = filters.conditions(user)
-    stmt = select(Lead).where(*conds)
+def _ordered(stmt, filters: LeadFilters, per_page: int):
+    """The filtered, keyset-paginated, sorted statement: one row more than a page tells whether
+    there is a next page."""
+    key, desc, _value_of = SORTS[filters.sort]
     if filters.after is not None:
         stmt = stmt.where(_after(key, desc, *filters.after))
-    stmt = (stmt.order_by(key.desc() if desc else key.asc(), Lead.id.desc() if desc else Lead.id.asc())
+    return (stmt.order_by(key.desc() if desc else key.asc(), Lead.id.desc() if desc else Lead.id.asc())
             .limit(per_page + 1))
+
+
+def _cut(rows: list, filters: LeadFilters, per_page: int) -> tuple[list, str | None]:
+    if len(rows) <= per_page:
+        return rows, None
+    rows = rows[:per_page]
+    last = rows[-1]
+    return rows, _encode(SORTS[filters.sort][2](last), last.id)
+
+
+def lead_page(user, filters: LeadFilters, per_page: int = 50, with_total: bool = True) -> LeadPage:
+    """A page of Lead objects with their unit, officer, chain, node and source (the API)."""
+    conds = filters.conditions(user)
+    stmt = _ordered(select(Lead).where(*conds), filters, per_page)
     # Related rows in a few small IN queries: one wide join costs PostgreSQL more planning time.
     stmt = stmt.options(selectinload(Lead.owner_unit), selectinload(Lead.owner), selectinload(Lead.chain),
                         selectinload(Lead.chain_node), selectinload(Lead.source))
-    rows = db.session.scalars(stmt).all()
-    next_cursor = None
-    if len(rows) > per_page:
-        rows = rows[:per_page]
-        last = rows[-1]
-        next_cursor = _encode(value_of(last), last.id)
-    total = db.session.scalar(select(func.count()).select_from(Lead).where(*conds)) if with_total else -1
+    rows, next_cursor = _cut(db.session.scalars(stmt).all(), filters, per_page)
+    total = count_leads(conds) if with_total else -1
     return LeadPage(rows, total, next_cursor)
+
+
+def count_leads(conds) -> int:
+    return db.session.scalar(select(func.count()).select_from(Lead).where(*conds))

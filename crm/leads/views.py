@@ -24,7 +24,8 @@ from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
 from crm.request_guard import refuse
-from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, lead_page, unit_officers
+from crm.leads.list_rows import list_page
+from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, unit_officers
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -38,10 +39,11 @@ def index():
     filters = LeadFilters.from_args(request.args)
     if "cursor" in filters.errors:
         refuse(_("The page link is out of date or damaged. Open the list again."))
-    page = lead_page(current_user, filters, per_page=50)
-    chains = db.session.scalars(select(Chain).order_by(Chain.position)).all()
+    page = list_page(current_user, filters, per_page=50)
+    # The filters' choices as plain (id, name) rows: the page only lists them.
+    chains = db.session.execute(select(Chain.id, Chain.name).order_by(Chain.position)).all()
     if current_user.can(Permission.LEADS_READ_ALL):
-        units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.name)).all()
+        units = db.session.execute(select(Unit.id, Unit.name).order_by(Unit.kind, Unit.name)).all()
         owners = []
     else:
         units = []

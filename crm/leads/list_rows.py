@@ -1,0 +1,85 @@
+"""The lead list page's rows, read as plain rows.
+
+The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
+no ORM objects, no identity map, no per-row relationship loading) and the names of their chains,
+nodes, sources, units and officers in one small UNION query. The API keeps `lead_page` (ORM
+objects, which its serializer reads)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import bindparam, func, literal, select, union_all
+
+from crm.auth.models import Unit, User
+from crm.chains.models import Chain, ChainNode
+from crm.extensions import db
+from crm.leads.models import Lead, Source, per_mu
+from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered, count_leads
+
+_COLUMNS = (Lead.id, Lead.company_name, Lead.project_name, Lead.stage, Lead.p_sign, Lead.p_land,
+            Lead.score_grade, Lead.score_source, Lead.planned_investment_wan, Lead.fixed_asset_investment_wan,
+            Lead.land_area_mu, Lead.expected_tax_wan, Lead.updated_at, Lead.created_on, Lead.chain_id,
+            Lead.chain_node_id, Lead.source_id, Lead.owner_unit_id, Lead.owner_id)
+
+
+@dataclass(slots=True)
+class ListRow:
+    """What one row of the list shows (and what its sort's cursor is made of)."""
+
+    id: int
+    company_name: str
+    project_name: str | None
+    stage: str
+    p_sign: float | None
+    p_land: float | None
+    score_grade: str | None
+    score_source: str | None
+    planned_investment_wan: Decimal | None
+    investment_intensity: Decimal | None
+    tax_per_mu: Decimal | None
+    updated_at: datetime
+    created_on: date
+    chain_name: str | None
+    chain_node_name: str | None
+    source_name: str | None
+    unit_name: str
+    owner_name: str | None
+
+
+def _names_statement():
+    """One UNION of five small IN lookups, built once (its compiled form is cached)."""
+    display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+    parts = [select(literal(kind).label("kind"), model.id, name.label("name"))
+             .where(model.id.in_(bindparam(kind, expanding=True)))
+             for kind, model, name in (("c", Chain, Chain.name), ("n", ChainNode, ChainNode.name),
+                                       ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, display_name))]
+    return union_all(*parts)
+
+
+_NAMES = _names_statement()
+
+
+def _names(rows) -> dict[tuple[str, int], str]:
+    """(kind, id) → name for every chain, node, source, unit and officer the rows name."""
+    if not rows:
+        return {}
+    wanted = {"c": {r.chain_id for r in rows}, "n": {r.chain_node_id for r in rows},
+              "s": {r.source_id for r in rows}, "u": {r.owner_unit_id for r in rows}, "o": {r.owner_id for r in rows}}
+    params = {kind: sorted(ids - {None}) for kind, ids in wanted.items()}
+    return {(kind, id_): name for kind, id_, name in db.session.execute(_NAMES, params)}
+
+
+def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
+    conds = filters.conditions(user)
+    rows, next_cursor = _cut(db.session.execute(_ordered(select(*_COLUMNS).where(*conds), filters, per_page)).all(),
+                             filters, per_page)
+    names = _names(rows)
+    leads = [ListRow(r.id, r.company_name, r.project_name, r.stage, r.p_sign, r.p_land, r.score_grade, r.score_source,
+                     r.planned_investment_wan, per_mu(r.fixed_asset_investment_wan, r.land_area_mu),
+                     per_mu(r.expected_tax_wan, r.land_area_mu), r.updated_at, r.created_on,
+                     names.get(("c", r.chain_id)), names.get(("n", r.chain_node_id)), names.get(("s", r.source_id)),
+                     names.get(("u", r.owner_unit_id), ""), names.get(("o", r.owner_id)))
+             for r in rows]
+    return LeadPage(leads, count_leads(conds), next_cursor)
