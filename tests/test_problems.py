@@ -159,6 +159,19 @@ def test_another_unit_cannot_raise_on_a_project_it_may_not_read(make_client, cou
     assert _count() == 0
 
 
+def test_the_viewer_reads_the_project_but_raises_nothing(make_client, county):
+    """The 督查 viewer changes nothing: no form on the project page, a 403 for a forged post."""
+    viewer = _as(make_client, county["viewer"])
+    page = viewer.get(f"/projects/{county['lead'].id}")
+    assert page.status_code == 200 and "problems.raise" not in page.get_data(as_text=True)
+    assert f"/projects/{county['lead'].id}/problems" not in page.get_data(as_text=True)
+    assert viewer.post(f"/projects/{county['lead'].id}/problems", _form(county["land"].id)).status_code == 403
+    assert _count() == 0
+    leader = _as(make_client, county["leader"])  # a leader may put a problem on the list
+    assert leader.post(f"/projects/{county['lead'].id}/problems", _form(county["land"].id)).status_code == 302
+    assert _count() == 1
+
+
 def test_no_problem_on_a_lead_not_yet_admitted(make_client, county):
     lead = factories.lead(owner=county["officer"])
     client = _as(make_client, county["officer"])

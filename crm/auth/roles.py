@@ -58,26 +58,28 @@ class Permission(StrEnum):
     DASHBOARD_READ_UNIT = "dashboard.read_unit"  # the cockpit for the own unit, and the county's ranking
     BULLETINS_MAKE = "bulletins.make"          # make a 督查通报 on demand for any period
     CONTACTS_READ_ALL = "contacts.read_all"    # the personal data (phone, WeChat, e-mail) of every unit's contacts
+    PROBLEMS_RAISE = "problems.raise"          # put a problem on a project one reads (问题清单); never the 督查 viewer
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                              Permission.LEADS_IMPORT, Permission.SOURCES_EDIT, Permission.API_TOKENS,
                              Permission.SCREENING_SUBMIT, Permission.CHAINS_READ, Permission.TARGETS_EDIT_UNIT,
-                             Permission.DECISIONS_READ, Permission.DECISIONS_PROPOSE, Permission.TRACKING_RESPOND}),
+                             Permission.DECISIONS_READ, Permission.DECISIONS_PROPOSE, Permission.TRACKING_RESPOND,
+                             Permission.PROBLEMS_RAISE}),
     Role.TEAM_LEAD: frozenset({Permission.LEADS_READ_UNIT, Permission.LEADS_EDIT_UNIT,
                                Permission.LEADS_ASSIGN, Permission.LEADS_IMPORT, Permission.SOURCES_EDIT,
                                Permission.API_TOKENS, Permission.SCREENING_SUBMIT, Permission.DECISIONS_READ,
                                Permission.DECISIONS_MANAGE, Permission.DECISIONS_PROPOSE, Permission.CHAINS_READ, Permission.CHAINS_EDIT,
                                Permission.TARGETS_EDIT_UNIT, Permission.TRACKING_RESPOND,
-                               Permission.DASHBOARD_READ_UNIT}),
+                               Permission.DASHBOARD_READ_UNIT, Permission.PROBLEMS_RAISE}),
     # Screeners read a lead only through the cases sent to their unit.
     # A department's liaison also answers the letters and solves the problems addressed to it.
     Role.SCREENER: frozenset({Permission.API_TOKENS, Permission.SCREENING_ANSWER, Permission.TRACKING_RESPOND}),
     Role.LEADER: frozenset({Permission.LEADS_READ_ALL, Permission.CONTACTS_READ_ALL, Permission.API_TOKENS,
                             Permission.SCREENING_READ_ALL,
                             Permission.DECISIONS_READ, Permission.DECISIONS_VOTE, Permission.SCORING_READ,
-                            Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
+                            Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL, Permission.PROBLEMS_RAISE}),
     Role.VIEWER: frozenset({Permission.LEADS_READ_ALL, Permission.SCREENING_READ_ALL, Permission.DECISIONS_READ,
                             Permission.CHAINS_READ, Permission.DASHBOARD_READ_ALL}),
     Role.ADMIN: frozenset({Permission.LEADS_READ_ALL, Permission.CONTACTS_READ_ALL, Permission.LEADS_IMPORT,
@@ -88,7 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
                            Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS,
                            Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT,
-                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE}),
+                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE, Permission.PROBLEMS_RAISE}),
 }
 
 

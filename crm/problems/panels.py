@@ -17,7 +17,7 @@ def project_panel(lead, user) -> dict | None:
         form.due_on.data = None
     form.responsible_unit_id.choices = [("", "—")] + [(u.id, u.name) for u in queries.active_units()]
     return {"problems": queries.for_project(lead.id), "form": form, "today": clock.today(),
-            "can_raise": user.can(Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL),
+            "can_raise": user.can(Permission.PROBLEMS_RAISE),
             "may_read_project": lambda problem: True}
 
 

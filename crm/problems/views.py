@@ -18,7 +18,6 @@ from crm.tracking.panels import panels_for
 
 bp = Blueprint("problems", __name__)
 READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL, Permission.TRACKING_RESPOND)
-PROJECT_READ = (Permission.LEADS_READ_UNIT, Permission.LEADS_READ_ALL)
 
 
 def list_filters(args) -> dict:
@@ -114,9 +113,9 @@ def change(problem_id: int):
 
 
 @bp.route("/projects/<int:lead_id>/problems", methods=["POST"])
-@require_permission(*PROJECT_READ)
+@require_permission(Permission.PROBLEMS_RAISE)
 def raise_problem(lead_id: int):
-    """Who may read the project: raise a problem on it (the form is on the project page)."""
+    """Who may read the project and raise problems (not the 督查 viewer, who changes nothing)."""
     lead = project_or_404(lead_id)
     if not is_tracked(lead):
         abort(404)
