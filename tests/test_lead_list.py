@@ -82,3 +82,25 @@ def test_api_list_rejects_unknown_filters_with_a_message(client, db_session):
     client.login(factories.user())
     response = client.get("/api/v1/leads?stage=flying")
     assert response.status_code == 400 and "stage" in response.json["error"]["message"]
+
+
+def test_the_records_behind_a_cockpit_figure_say_which_they_are(client, db_session):
+    """A figure's link (reached / then / source) lists exactly its leads and says so above them."""
+    from datetime import date
+
+    leader = factories.user(roles=["leader"])
+    chamber = factories.source(name="福州将乐商会")
+    signed = factories.lead(company_name="甲竹木公司", source_id=chamber.id)
+    factories.stage_reached(signed, "signed", date(2026, 4, 1))
+    factories.stage_reached(signed, "started", date(2026, 6, 1))
+    factories.lead(company_name="乙食品公司", source_id=chamber.id)
+    client.login(leader)
+    page = client.get("/leads", query_string={"reached": "signed", "reached_from": "2026-01-01",
+                                               "reached_to": "2026-12-31", "then": "started",
+                                               "then_by": "2026-12-31", "source_id": chamber.id}).get_data(as_text=True)
+    assert "甲竹木公司" in page and "乙食品公司" not in page
+    note = page[page.index('data-testid="figure-filter"'):]
+    note = note[:note.index("</div>")]
+    assert "仅显示 2026-01-01 – 2026-12-31 进入“签约”阶段的线索" in note
+    assert "其中截至 2026-12-31 已进入“开工”阶段的" in note and "福州将乐商会" in note and "显示全部线索" in note
+    assert 'data-testid="figure-filter"' not in client.get("/leads").get_data(as_text=True)

@@ -21,7 +21,7 @@ from crm.extensions import db
 from crm.forms import attach_error
 from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
-from crm.leads.models import SOURCE_KIND_LABELS, Lead
+from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
 from crm.request_guard import refuse
 from crm.leads.list_rows import list_page
@@ -48,7 +48,8 @@ def index():
     else:
         units = []
         owners = unit_officers(current_user.unit_id)
-    return render_template("leads/index.html", page=page, filters=filters, chains=chains,
+    source_name = db.session.scalar(select(Source.name).where(Source.id == filters.source_id)) if filters.source_id else None
+    return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
                            stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
