@@ -509,3 +509,20 @@ def test_the_views_declare_their_permissions(app):
     for endpoint in ("ranking.index", "ranking.xlsx", "api.api_ranking"):
         assert set(app.view_functions[endpoint].required_permissions) == {
             Permission.DASHBOARD_READ_ALL, Permission.DASHBOARD_READ_UNIT}
+
+
+def test_letters_received_link_to_exactly_those_letters(client, county):
+    """收函数 links to the letters addressed to the unit and issued in the period, and no others."""
+    town, other = county["town"], county["other"]
+    letter(town, "2026-11-10")
+    letter(town, "2026-10-10", kind="assignment")   # before the period
+    letter(other, "2026-11-12", kind="supervision")  # another unit
+    client.login(county["viewer"])
+    html = client.get("/ranking?period=month&year=2026&month=11").get_data(as_text=True)
+    link = f"/letters?unit_id={town.id}&amp;issued_from=2026-11-01&amp;issued_to=2026-11-30"
+    assert link in html
+    page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    rows = page[page.index('data-testid="letters"'):page.index("</table>")]
+    assert rows.count("<tr") == 2  # the header and the one letter
+    assert "督办" not in rows and "交办" not in rows and 'data-testid="letter-scope"' in page
+    assert "仅显示发给排名中所选单位" in page

@@ -57,8 +57,13 @@ class LetterPage:
 
 
 def _base(user, kind: str | None = None, unit_id: int | None = None, lead_id: int | None = None,
-          owner_unit_id: int | None = None, chain_id: int | None = None):
+          owner_unit_id: int | None = None, chain_id: int | None = None,
+          issued_from: date | None = None, issued_to: date | None = None):
     query = select(Letter).join(Lead, Lead.id == Letter.lead_id)
+    if issued_from is not None:  # the ranking's 收函数: letters issued in the period
+        query = query.where(Letter.issued_on >= issued_from)
+    if issued_to is not None:
+        query = query.where(Letter.issued_on <= issued_to)
     if owner_unit_id is not None:  # the project's owner unit (the cockpit's unit filter)
         query = query.where(Lead.owner_unit_id == owner_unit_id)
     if chain_id is not None:
@@ -126,11 +131,13 @@ def _after(cursor: str, today: date):
 
 def letter_page(user, today: date, *, kind: str | None = None, state: str | None = None,
                 unit_id: int | None = None, cursor: str | None = None, per_page: int = PER_PAGE,
-                owner_unit_id: int | None = None, chain_id: int | None = None) -> LetterPage:
+                owner_unit_id: int | None = None, chain_id: int | None = None,
+                issued_from: date | None = None, issued_to: date | None = None) -> LetterPage:
     """The letters the user may read, overdue first, then the newest; `cursor` continues a list
     (BadCursor when it cannot be read). `owner_unit_id`/`chain_id`: about the projects of that
     owner unit / chain (the cockpit's links)."""
-    query = _base(user, kind, unit_id, owner_unit_id=owner_unit_id, chain_id=chain_id)
+    query = _base(user, kind, unit_id, owner_unit_id=owner_unit_id, chain_id=chain_id,
+                  issued_from=issued_from, issued_to=issued_to)
     all_counts = counts(query, today)
     if state:
         query = query.where(state_clause(state, today))

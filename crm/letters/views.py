@@ -1,6 +1,8 @@
 """Letters (三函): the list, one letter, its official paper (page and Word), 签收 and 反馈."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -25,6 +27,10 @@ def _letter_or_404(letter_id: int) -> Letter:
     return letter
 
 
+def _iso_date(text: str) -> date:
+    return date.fromisoformat(text)  # a ValueError makes request.args.get answer None
+
+
 @bp.route("")
 @require_permission(*READ)
 def index():
@@ -35,9 +41,12 @@ def index():
         kind = None
     if state not in (None, *queries.FILTER_STATES):
         state = None
-    # The cockpit's links: the letters about one owner unit's / one chain's projects.
-    scope = {name: request.args.get(name, type=int) for name in ("owner_unit_id", "chain_id")}
+    # The cockpit's and the ranking's links: the letters about one owner unit's / one chain's
+    # projects, or addressed to one unit (unit_id) and issued in a period.
+    scope = {name: request.args.get(name, type=int) for name in ("owner_unit_id", "chain_id", "unit_id")}
     scope = {name: value for name, value in scope.items() if value is not None and value > 0}
+    scope.update({name: value for name in ("issued_from", "issued_to")
+                  if (value := request.args.get(name, type=_iso_date)) is not None})
     today = clock.today()
     cursor = request.args.get("cursor") or None
     try:

@@ -351,4 +351,5 @@ def record_links(row: RankRow, period: Period, user) -> dict[str, str]:
     if period.kind == "month" and user.can(Permission.LEADS_READ_ALL, Permission.LEADS_ASSIGN):
         links["points"] = url_for("tracking.points", month=f"{period.start:%Y-%m}")
     links["problems_solved"] = url_for("problems.index", unit_id=row.unit_id, status=ProblemStatus.SOLVED.value)
+    links["letters"] = url_for("letters.index", unit_id=row.unit_id, **period.range_args("issued_"))
     return links
