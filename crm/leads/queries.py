@@ -46,11 +46,12 @@ def get_lead_or_404(lead_id: int, write: bool = False) -> Lead:
 
 
 def unit_officers(unit_id: int):
-    """The active users of a unit, by name: who may own its leads."""
+    """The active users of a unit, by name: who may own its leads, as (id, display_name) rows."""
     from crm.auth.models import User
 
-    return db.session.scalars(select(User).where(User.unit_id == unit_id, User.active.is_(True))
-                              .order_by(User.full_name)).all()
+    display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+    return db.session.execute(select(User.id, display_name.label("display_name"))
+                              .where(User.unit_id == unit_id, User.active.is_(True)).order_by(User.full_name)).all()
 
 
 def visible_leads_filter(user):

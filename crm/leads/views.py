@@ -50,6 +50,7 @@ def index():
         owners = unit_officers(current_user.unit_id)
     source_name = db.session.scalar(select(Source.name).where(Source.id == filters.source_id)) if filters.source_id else None
     return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
+                           lead_no=_("Lead No. %(n)s", n="%s"),  # plain text: formatted per row cheaply
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
                            stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
