@@ -36,11 +36,20 @@ def server_args(p: dict[str, Path], appendonly: bool) -> list[str]:
             "--daemonize", "yes", "--pidfile", str(p["pid"]), "--logfile", str(p["log"])]
 
 
+def _direct(socket: Path) -> redis.Redis:
+    """A one-off client that does not retry: a probe must answer at once, and SHUTDOWN must not
+    be sent again when the server closes the connection (redis-py retries ten times by default)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+
+
 def _alive(socket: Path) -> bool:
     if not socket.exists():
         return False
     try:
-        return redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1).ping()
+        return _direct(socket).ping()
     except (redis.RedisError, OSError):
         return False
 
@@ -60,7 +69,8 @@ def ensure_server(instance_dir: str) -> str:
             # With AOF on, Redis loads only the AOF at start. A folder from before AOF has just the
             # RDB: start without AOF (loading the RDB), then switch AOF on, which writes it from
             # the data in memory (the upgrade path the Redis docs give).
-            migrate_rdb = p["rdb"].exists() and not p["aof"].exists()
+            # An empty AOF is one whose first rewrite never finished (killed right after the switch).
+            migrate_rdb = p["rdb"].exists() and (not p["aof"].exists() or p["aof"].stat().st_size == 0)
             subprocess.run([executable, *server_args(p, appendonly=not migrate_rdb)],
                            check=True, stdout=subprocess.DEVNULL)
             for _ in range(100):
@@ -70,8 +80,20 @@ def ensure_server(instance_dir: str) -> str:
             else:
                 raise RuntimeError(f"the embedded Redis did not start; see {p['log']}")
             if migrate_rdb:
-                redis.Redis(unix_socket_path=str(p["socket"])).config_set("appendonly", "yes")
+                _switch_aof_on(_direct(p["socket"]))
     return str(p["socket"])
+
+
+def _switch_aof_on(client: redis.Redis) -> None:
+    """AOF on, and wait until its first rewrite (the whole data set) is on disk: until then a
+    killed server would come back from an empty AOF, ignoring the RDB."""
+    client.config_set("appendonly", "yes")
+    for _ in range(6000):
+        info = client.info("persistence")
+        if info["aof_enabled"] and not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return
+        time.sleep(0.01)
+    raise RuntimeError("the embedded Redis did not finish writing its append-only file")
 
 
 def stop_server(instance_dir: str) -> bool:
@@ -80,7 +102,7 @@ def stop_server(instance_dir: str) -> bool:
     if not _alive(p["socket"]):
         return False
     try:
-        redis.Redis(unix_socket_path=str(p["socket"])).shutdown(save=True)
+        _direct(p["socket"]).shutdown(save=True)
     except redis.ConnectionError:
         pass  # the server closes the connection as it goes
     return True
