@@ -118,12 +118,13 @@ def _register_blueprints(app: Flask) -> None:
     from crm.leads.views import bp as leads_bp
     from crm.main.views import bp as main_bp
     from crm.notifications.views import bp as notifications_bp
+    from crm.ops.views import bp as ops_bp
     from crm.papers.views import bp as papers_bp
     from crm.screening.views import bp as screening_bp
     from crm.sources.views import bp as sources_bp
 
     for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, interchange_bp, api_bp, screening_bp,
-               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp, contacts_bp):
+               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp, contacts_bp, ops_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
 

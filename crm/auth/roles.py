@@ -58,6 +58,8 @@ class Permission(StrEnum):
     DASHBOARD_READ_UNIT = "dashboard.read_unit"  # the cockpit for the own unit, and the county's ranking
     BULLETINS_MAKE = "bulletins.make"          # make a 督查通报 on demand for any period
     CONTACTS_READ_ALL = "contacts.read_all"    # the personal data (phone, WeChat, e-mail) of every unit's contacts
+    OPS_READ = "ops.read"                      # background jobs: queues, workers, failed jobs, periodic runs
+    OPS_MANAGE = "ops.manage"                  # run a failed job again, or discard it
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -88,7 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
                            Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS,
                            Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT,
-                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE}),
+                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE,
+                           Permission.OPS_READ, Permission.OPS_MANAGE}),
 }
 
 
