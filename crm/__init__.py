@@ -92,10 +92,20 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user_by_session_token)
 
-    # Failed-login counters live in Redis so every gunicorn worker shares them.
+    init_limiter(app)
+
+
+def init_limiter(app: Flask) -> None:
+    """The rate limiter on the app's Redis (every gunicorn worker shares the counters).
+
+    With Redis unreachable it falls back to memory (Flask-Limiter logs the switch once as a
+    warning, and goes back to Redis when it answers again) instead of failing every login. No
+    blanket fallback limits: they would apply to every page; failed logins keep being slowed
+    per account by crm.auth.throttle, which has its own memory fallback."""
     redis_client = redis_store.client_for(app.config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "redis://")
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": redis_client.connection_pool}
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
 
 
@@ -111,12 +121,13 @@ def _register_blueprints(app: Flask) -> None:
     from crm.leads.views import bp as leads_bp
     from crm.main.views import bp as main_bp
     from crm.notifications.views import bp as notifications_bp
+    from crm.ops.views import bp as ops_bp
     from crm.papers.views import bp as papers_bp
     from crm.screening.views import bp as screening_bp
     from crm.sources.views import bp as sources_bp
 
     for bp in (main_bp, auth_bp, admin_bp, leads_bp, sources_bp, interchange_bp, api_bp, screening_bp,
-               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp, contacts_bp):
+               notifications_bp, decisions_bp, scoring_bp, chains_bp, papers_bp, contacts_bp, ops_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (crm.api.auth)
 
@@ -191,9 +202,36 @@ def _register_errors(app: Flask) -> None:
         return handle(400, _("The form expired or was sent from elsewhere (missing security "
                              "token). Reload the page and try again."))
 
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    redis_away = (RedisConnectionError, RedisTimeoutError)
+
+    def redis_unavailable(e):
+        # Redis away is a degraded mode: what needs it (queues, progress) says so; saved data
+        # is in the database and was not touched by this failure.
+        app.logger.warning("Redis unreachable while answering %s %s: %s", request.method, request.path, e)
+        response = handle(503, _("The background job service is temporarily unavailable. What you "
+                                 "saved is not affected; please try again later."))
+        if isinstance(response, tuple):
+            body, code = response
+            response = app.make_response((body, code))
+        response.headers["Retry-After"] = "30"
+        return response
+
+    for exc in redis_away:
+        app.register_error_handler(exc, redis_unavailable)
+
     for code in messages:
         app.register_error_handler(code, lambda e, code=code: handle(
             code, getattr(e, "crm_message", None)))
+
+    @app.errorhandler(500)
+    def _server_error(e):
+        # Errors raised after the view (e.g. enqueueing after the commit) reach only this handler.
+        if isinstance(getattr(e, "original_exception", None), redis_away):
+            return redis_unavailable(e.original_exception)
+        return handle(500, getattr(e, "crm_message", None))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -19,8 +19,18 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def quick_retry():
+    """Two quick retries of a command on a connection error. redis-py's default (ten, with waits
+    up to a second each) would hold every request for seconds while Redis is away."""
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.retry import Retry
+
+    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=2)
+
+
 class RedisHolder:
-    """One Redis client per process: REDIS_URL, or the embedded server under instance/."""
+    """One Redis client per process: REDIS_URL, or the embedded server under instance/ (which is
+    started again by whichever process finds it gone, see crm.embedded_redis)."""
 
     def __init__(self) -> None:
         self._clients: dict[str, object] = {}
@@ -33,7 +43,9 @@ class RedisHolder:
         client = self._clients.get(key)
         if client is None:
             if url:
-                client = redis.Redis.from_url(url)
+                # A host that does not answer must fail fast (the page then says Redis is away),
+                # not hang a web worker. No read timeout: RQ's worker blocks on BLPOP for minutes.
+                client = redis.Redis.from_url(url, socket_connect_timeout=3, retry=quick_retry())
             else:
                 from crm.embedded_redis import EmbeddedPool
 

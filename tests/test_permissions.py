@@ -3,7 +3,7 @@ import pytest
 
 from tests import factories
 
-PUBLIC = {"static", "auth.login", "auth.set_language", "api.openapi"}
+PUBLIC = {"static", "auth.login", "auth.set_language", "api.openapi", "ops.healthz"}
 
 
 def test_every_view_declares_who_it_serves(app):

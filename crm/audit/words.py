@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "stage": _l("Stage changed"), "login": _l("Logged in"), "logout": _l("Logged out"),
     "contact_create": _l("Contact added"), "contact_update": _l("Contact changed"),
     "contact_delete": _l("Contact removed"),
+    "job_retry": _l("Failed job run again"), "job_discard": _l("Failed job discarded"),
 }
 
 ENTITY_LABELS = {
@@ -54,7 +55,7 @@ ENTITY_LABELS = {
     "milestone_actuals": _l("Milestone reached"), "investment_entries": _l("Investment made (daozi)"),
     "step_records": _l("Step reached"), "yearly_results": _l("Yearly output and tax"),
     "project_problems": _l("Problem"), "tracking_letters": _l("Letter"), "attachments": _l("Attachment"),
-    "api_tokens": _l("API token"),
+    "api_tokens": _l("API token"), "background_jobs": _l("Background job"),
 }
 
 # Labels of fields outside the lead form, by key (the lead form's own labels come first).
@@ -66,6 +67,7 @@ _EXTRA_LABELS = {
     "password_hash": _l("Password"), "lead_id": _l("Lead"), "user_id": _l("User"),
     "summary": _l("What happened"), "occurred_on": _l("Date"), "next_follow_up_on": _l("Next follow-up"),
     "filename": _l("File"), "due_on": _l("Due date"), "reason": _l("Reason"),
+    "job": _l("Job"), "function": _l("Function"), "queue": _l("Queue"),
 }
 
 # Targets whose name stands in for an id, and how to read it.

@@ -59,6 +59,8 @@ class Permission(StrEnum):
     BULLETINS_MAKE = "bulletins.make"          # make a 督查通报 on demand for any period
     CONTACTS_READ_ALL = "contacts.read_all"    # the personal data (phone, WeChat, e-mail) of every unit's contacts
     PROBLEMS_RAISE = "problems.raise"          # put a problem on a project one reads (问题清单); never the 督查 viewer
+    OPS_READ = "ops.read"                      # background jobs: queues, workers, failed jobs, periodic runs
+    OPS_MANAGE = "ops.manage"                  # run a failed job again, or discard it
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -90,7 +92,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.SCORING_READ, Permission.SCORING_MANAGE, Permission.CHAINS_READ,
                            Permission.CHAINS_EDIT, Permission.TARGETS_EDIT_ALL, Permission.PAPERS_SETTINGS,
                            Permission.TRACKING_SETTINGS, Permission.TRACKING_IMPORT,
-                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE, Permission.PROBLEMS_RAISE}),
+                           Permission.DASHBOARD_READ_ALL, Permission.BULLETINS_MAKE, Permission.PROBLEMS_RAISE,
+                           Permission.OPS_READ, Permission.OPS_MANAGE}),
 }
 
 
