@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models' base, and the per-process engine and scoped session."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -40,6 +41,22 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}
+
+
+# SQLite: True while a reading request (GET, HEAD, OPTIONS) runs; its transactions BEGIN deferred,
+# so it reads beside a writer (WAL) instead of queueing for the write lock behind it.
+_reading: ContextVar[bool] = ContextVar("crm_reading_request", default=False)
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def begin_writing(session) -> None:
+    """A reading request that is about to write (its first change, e.g. a page that keeps what
+    it computed): its read transaction ends here (nothing written yet) and the next begins as a
+    writing request's does. Written in the read transaction instead, the change could fail at
+    once with "database is locked" whenever another process committed since its first read
+    (SQLite's snapshot rule, which no busy timeout waits out)."""
+    session.commit()
+    _reading.set(False)
 
 
 def utcnow() -> datetime:
@@ -88,7 +105,9 @@ def _make_engine(url: str, echo: bool = False, sqlite_immediate: bool = True) ->
             # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
             # that reads, then writes after another process committed (web + worker), fails at
             # once with "database is locked" (SQLite's snapshot rule; busy_timeout cannot help).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
+            # Reading requests begin deferred: they never wait for the lock, and write only after
+            # begin_writing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate and not _reading.get() else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -115,3 +134,14 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc):
             self.session.remove()
+
+        from flask import request
+
+        @app.before_request
+        def _reading_request():
+            # The first hook of the app (db is the first extension): no statement ran yet.
+            _reading.set(request.method in READING_METHODS)
+
+        @app.teardown_request
+        def _request_ended(_exc):
+            _reading.set(False)
