@@ -28,6 +28,7 @@ class ImportMode(StrEnum):
 OPTIONS = "_references"   # {"create": bool, "unit_kinds": {name: kind}, "node_tiers": [[chain, node, tier]]}
 PENDING = "_pending"      # the preview's new units [[name, kind told by the name]] and nodes [[chain, node]]
 TOTALS = "_totals"        # [[row number, label]] of the totals rows skipped (合计, 小计 …)
+PREVIEW = "_preview"      # the preview page as the first visit computed it (crm.interchange.previews)
 
 
 class ImportBatch(Base):
