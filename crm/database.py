@@ -135,13 +135,43 @@ class Database:
         def _remove_session(_exc):
             self.session.remove()
 
-        from flask import request
+        from flask import g, request
 
         @app.before_request
         def _reading_request():
             # The first hook of the app (db is the first extension): no statement ran yet.
-            _reading.set(request.method in READING_METHODS)
+            _reading.set(request.method in READING_METHODS and not g.get("crm_retried_as_writing"))
 
         @app.teardown_request
         def _request_ended(_exc):
             _reading.set(False)
+            g.pop("crm_retried_as_writing", None)
+
+        if app.config["DATABASE_URL"].startswith("sqlite"):
+            _retry_reading_requests_that_write(app, self.session)
+
+
+def _retry_reading_requests_that_write(app, session) -> None:
+    """Some reading requests write (an API token's last use, the audit of a download, a paper's
+    document number). In a deferred transaction the write fails at once ("database is locked")
+    when another process committed since the request's first read (no busy timeout waits that
+    out); the request then runs once more, whole, as a writing one: BEGIN IMMEDIATE waits its
+    turn. Nothing of the first run was written (its transaction rolled back)."""
+    from flask import g, request
+    from sqlalchemy.exc import OperationalError
+
+    full_dispatch = app.full_dispatch_request
+
+    def full_dispatch_request():
+        if request.method not in READING_METHODS:
+            return full_dispatch()
+        try:
+            return full_dispatch()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+            session.rollback()
+            g.crm_retried_as_writing = True  # the before_request hook leaves _reading off
+            return full_dispatch()
+
+    app.full_dispatch_request = full_dispatch_request
