@@ -80,7 +80,9 @@ def test_the_preview_reads_the_first_rows_once_and_the_job_checks_every_row(clie
     assert 'data-testid="partial-preview"' in page and "预览只检查了前 50 行" in page
     assert "abc" not in page  # row 1502 is further down than the preview reads
     # A second visit shows what the first kept: the file is not read again.
-    stored = Path(db.session.get(ImportBatch, batch_id).stored_path)
+    batch = db.session.get(ImportBatch, batch_id)
+    assert batch.preview["total"] == 50 and not batch.preview["complete"]
+    stored = Path(batch.stored_path)
     stored.rename(stored.with_suffix(".away"))
     try:
         again = client.get(location)
@@ -92,6 +94,7 @@ def test_the_preview_reads_the_first_rows_once_and_the_job_checks_every_row(clie
     db.session.expire_all()
     batch = db.session.get(ImportBatch, batch_id)
     assert (batch.total_rows, batch.rejected_count) == (2000, 1) and _leads() == 0
+    assert batch.preview is None  # dropped on confirmation
     report = openpyxl.load_workbook(io.BytesIO(client.get(f"/imports/{batch_id}/report").data)).active
     rejected = list(report.iter_rows(min_row=2, values_only=True))
     assert [r[len(HEADERS)] for r in rejected] == [1502]

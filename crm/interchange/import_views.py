@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.interchange import bp, importer, previews, services
 from crm.interchange.forms import ConfirmForm, UploadForm
 from crm.chains.models import TIER_LABELS
-from crm.interchange.models import PENDING, PREVIEW, ImportBatch, ImportStatus
+from crm.interchange.models import PENDING, ImportBatch, ImportStatus
 from crm.interchange.readers import FileError
 
 
@@ -102,7 +102,7 @@ def _render_preview(batch: ImportBatch, form: ConfirmForm, status: int = 200):
         summary = previews.summarize(plan)
         begin_writing(db.session)  # a GET that keeps what it computed: see crm.database
         importer.keep_preview(batch, plan)
-        importer.set_decision(batch, PREVIEW, summary)
+        previews.keep(batch, summary)
     return render_template("interchange/preview.html", batch=batch, plan=summary, form=form,
                            may_create=importer.can_create_references(current_user),
                            preview_rows=current_app.config["IMPORT_PREVIEW_ROWS"],

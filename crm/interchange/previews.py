@@ -4,7 +4,7 @@ kept. Plain JSON: numbers, texts, lists."""
 from __future__ import annotations
 
 from crm.interchange.importer import Plan
-from crm.interchange.models import PREVIEW, ImportBatch
+from crm.interchange.models import ImportBatch
 
 VERSION = 1
 
@@ -47,5 +47,9 @@ def summarize(plan: Plan) -> dict:
 
 
 def stored(batch: ImportBatch) -> dict | None:
-    kept = (batch.decisions or {}).get(PREVIEW)
+    kept = batch.preview
     return kept if isinstance(kept, dict) and kept.get("version") == VERSION else None
+
+
+def keep(batch: ImportBatch, summary: dict) -> None:
+    batch.preview = summary
