@@ -43,6 +43,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 # SQLite: True while a reading request (GET, HEAD, OPTIONS) runs; its transactions BEGIN deferred,
 # so it reads beside a writer (WAL) instead of queueing for the write lock behind it.
 _reading: ContextVar[bool] = ContextVar("crm_reading_request", default=False)
@@ -57,10 +61,6 @@ def begin_writing(session) -> None:
     (SQLite's snapshot rule, which no busy timeout waits out)."""
     session.commit()
     _reading.set(False)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def bulk_insert(session, table, rows: list[dict]) -> None:
