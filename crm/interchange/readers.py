@@ -37,9 +37,6 @@ class Table:
     # cells, which may carry no value when the file was written by a program that does not
     # compute formulas).
     sum_cells: dict[int, frozenset[int]] = field(default_factory=dict)
-    # A preview's table (open_table(…, preview_rows=n)) whose sheet was scanned for sums and
-    # merged cells only as far as the preview reads.
-    partial_scan: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,9 +69,7 @@ def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS, previ
         raise FileError(_("Upload an .xlsx or .csv file."))
     until_row = None if preview_rows is None else 2 * preview_rows + 100  # blank rows and totals between
     scan = _scan_sheet(path, until_row) if suffix == ".xlsx" else SheetScan()
-    table = _with_headers(raw_rows, merged=scan.merged, spec=spec, sum_cells=scan.sum_cells)
-    table.partial_scan = scan.partial
-    return table
+    return _with_headers(raw_rows, merged=scan.merged, spec=spec, sum_cells=scan.sum_cells)
 
 
 def _limit(name: str, default: int) -> int:
@@ -161,7 +156,6 @@ def _first_sheet_name(archive: zipfile.ZipFile) -> str | None:
 class SheetScan:
     merged: list[str] = field(default_factory=list)               # merged ranges in the first rows
     sum_cells: dict[int, frozenset[int]] = field(default_factory=dict)
-    partial: bool = False                                         # stopped at until_row
 
 
 _ROW_START = re.compile(rb'<row r="(\d+)"')
@@ -216,7 +210,6 @@ def _scan_sheet(path: Path, until_row: int | None = None) -> SheetScan:
                 if until_row is not None:
                     rows = _ROW_START.findall(chunk)
                     if rows and int(rows[-1]) > until_row:
-                        scan.partial = True
                         break
         scan.merged = sorted(found)
         scan.sum_cells = {row: frozenset(cols) for row, cols in sums.items()}
