@@ -56,6 +56,12 @@ class Config:
         # Uploaded import files (and their reports of rejected rows) are deleted this many days
         # after the import finished or was abandoned.
         self.IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("CRM_IMPORT_FILE_RETENTION_DAYS", "30"))
+        # Big imports: the rows a file may hold, and how large the sheet or its shared strings
+        # of an .xlsx may unpack to (read from the zip directory before anything is parsed).
+        self.IMPORT_MAX_ROWS = int(os.environ.get("CRM_IMPORT_MAX_ROWS", "200000"))
+        self.IMPORT_MAX_UNPACKED_MB = int(os.environ.get("CRM_IMPORT_MAX_UNPACKED_MB", "100"))
+        # The preview checks this many rows in the web request; the job checks every row.
+        self.IMPORT_PREVIEW_ROWS = int(os.environ.get("CRM_IMPORT_PREVIEW_ROWS", "500"))
         self.BABEL_DEFAULT_LOCALE = "zh"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
         self.LANGUAGES = ["zh", "en"]

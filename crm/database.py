@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models' base, and the per-process engine and scoped session."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -53,6 +54,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# SQLite: True while a reading request (GET, HEAD, OPTIONS) runs; its transactions BEGIN deferred,
+# so it reads beside a writer (WAL) instead of queueing for the write lock behind it.
+_reading: ContextVar[bool] = ContextVar("crm_reading_request", default=False)
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def begin_writing(session) -> None:
+    """A reading request that is about to write (its first change, e.g. a page that keeps what
+    it computed): its read transaction ends here (nothing written yet) and the next begins as a
+    writing request's does. Written in the read transaction instead, the change could fail at
+    once with "database is locked" whenever another process committed since its first read
+    (SQLite's snapshot rule, which no busy timeout waits out)."""
+    session.commit()
+    _reading.set(False)
+
+
 def bulk_insert(session, table, rows: list[dict]) -> None:
     """Many rows of one shape: COPY on PostgreSQL (several times faster than INSERT), else an
     executemany. Runs on the session's connection, inside its transaction."""
@@ -95,7 +112,9 @@ def _make_engine(url: str, echo: bool = False, sqlite_immediate: bool = True) ->
             # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
             # that reads, then writes after another process committed (web + worker), fails at
             # once with "database is locked" (SQLite's snapshot rule; busy_timeout cannot help).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
+            # Reading requests begin deferred: they never wait for the lock, and write only after
+            # begin_writing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate and not _reading.get() else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -122,3 +141,44 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc):
             self.session.remove()
+
+        from flask import g, request
+
+        @app.before_request
+        def _reading_request():
+            # The first hook of the app (db is the first extension): no statement ran yet.
+            _reading.set(request.method in READING_METHODS and not g.get("crm_retried_as_writing"))
+
+        @app.teardown_request
+        def _request_ended(_exc):
+            _reading.set(False)
+            g.pop("crm_retried_as_writing", None)
+
+        if app.config["DATABASE_URL"].startswith("sqlite"):
+            _retry_reading_requests_that_write(app, self.session)
+
+
+def _retry_reading_requests_that_write(app, session) -> None:
+    """Some reading requests write (an API token's last use, the audit of a download, a paper's
+    document number). In a deferred transaction the write fails at once ("database is locked")
+    when another process committed since the request's first read (no busy timeout waits that
+    out); the request then runs once more, whole, as a writing one: BEGIN IMMEDIATE waits its
+    turn. Nothing of the first run was written (its transaction rolled back)."""
+    from flask import g, request
+    from sqlalchemy.exc import OperationalError
+
+    full_dispatch = app.full_dispatch_request
+
+    def full_dispatch_request():
+        if request.method not in READING_METHODS:
+            return full_dispatch()
+        try:
+            return full_dispatch()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+            session.rollback()
+            g.crm_retried_as_writing = True  # the before_request hook leaves _reading off
+            return full_dispatch()
+
+    app.full_dispatch_request = full_dispatch_request

@@ -1,7 +1,7 @@
 """Imports over the API: upload (checked, then imported as a background job) and follow it."""
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from crm.api import bp
@@ -44,7 +44,7 @@ def create_import():
     except services.ImportError_ as exc:
         raise ApiError(400, str(exc))
     try:
-        plan = importer.preview(batch, user)
+        plan = importer.preview(batch, user, limit=current_app.config["IMPORT_PREVIEW_ROWS"])
     except FileError as exc:
         # Kept as failed, with its message (the 400 rolls the request back).
         services.finish(batch, ImportStatus.FAILED, str(exc))
@@ -55,7 +55,8 @@ def create_import():
     except services.ImportError_ as exc:  # a new unit whose kind its name does not tell
         raise ApiError(400, str(exc))
     body = _batch_json(batch)
-    body["planned"] = plan.counts
+    body["planned"] = plan.counts  # of the rows the preview checked (the first ones of a long file)
+    body["preview_complete"] = plan.complete
     body["unknown_columns"] = plan.table.unknown
     return jsonify(body), 202
 

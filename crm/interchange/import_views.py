@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,8 +13,9 @@ from sqlalchemy import select
 from crm.auth.models import UNIT_KIND_LABELS, Unit
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
+from crm.database import begin_writing
 from crm.extensions import db
-from crm.interchange import bp, importer, services
+from crm.interchange import bp, importer, previews, services
 from crm.interchange.forms import ConfirmForm, UploadForm
 from crm.chains.models import TIER_LABELS
 from crm.interchange.models import PENDING, ImportBatch, ImportStatus
@@ -84,17 +85,27 @@ def show_import(batch_id: int):
 
 
 def _render_preview(batch: ImportBatch, form: ConfirmForm, status: int = 200):
-    try:
-        plan = importer.preview(batch, current_user)
-    except FileError as exc:
-        services.finish(batch, ImportStatus.FAILED, str(exc))
-        # The answer is an error (400), which rolls the request back: the failure is committed
-        # here so the import stays failed, with its message.
-        db.session.commit()
-        return render_template("interchange/status.html", batch=batch, state=services.progress(batch),
-                               can_undo=False), 400
-    return render_template("interchange/preview.html", batch=batch, plan=plan, form=form,
+    """The first visit reads the file's first rows (never the whole file: the job checks every
+    row) and keeps what it found with the batch; later visits show what was kept."""
+    summary = previews.stored(batch)
+    if summary is None:
+        try:
+            plan = importer.walk_preview(batch, current_user, limit=current_app.config["IMPORT_PREVIEW_ROWS"])
+        except FileError as exc:
+            begin_writing(db.session)
+            services.finish(batch, ImportStatus.FAILED, str(exc))
+            # The answer is an error (400), which rolls the request back: the failure is committed
+            # here so the import stays failed, with its message.
+            db.session.commit()
+            return render_template("interchange/status.html", batch=batch, state=services.progress(batch),
+                                   can_undo=False), 400
+        summary = previews.summarize(plan)
+        begin_writing(db.session)  # a GET that keeps what it computed: see crm.database
+        importer.keep_preview(batch, plan)
+        previews.keep(batch, summary)
+    return render_template("interchange/preview.html", batch=batch, plan=summary, form=form,
                            may_create=importer.can_create_references(current_user),
+                           preview_rows=current_app.config["IMPORT_PREVIEW_ROWS"],
                            unit_kinds=UNIT_KIND_LABELS, tiers=TIER_LABELS), status
 
 

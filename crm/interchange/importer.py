@@ -36,10 +36,11 @@ BATCH = 1000
 class ImportRejected(Exception):
     """Rows were rejected and the user did not choose to import only the valid rows."""
 
-    def __init__(self, rejected: list[CheckedRow], totals: list | None = None):
+    def __init__(self, rejected: list[CheckedRow], totals: list | None = None, headers: list[str] | None = None):
         super().__init__(f"{len(rejected)} rows rejected")
         self.rejected = rejected
         self.totals = totals or []  # (row number, label) of the totals rows skipped
+        self.headers = headers or []  # the file's header row, for the report
 
 
 def can_create_references(user: User) -> bool:
@@ -96,6 +97,8 @@ class Plan:
     new_nodes: dict = field(default_factory=dict)     # (chain name, node name) → tier
     totals: list = field(default_factory=list)        # (row number, label) of totals rows, skipped
     notes: int = 0
+    complete: bool = True                             # False: a preview that stopped before the end
+    estimated_total: int = 0                          # a preview's rows, or about how many the file holds
 
     @property
     def unclear_units(self) -> list[str]:
@@ -255,14 +258,23 @@ class Walker:
     _new_nodes: dict
     _new_nodes_made: dict
 
-    def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None) -> Plan:
-        table = open_table(Path(self.batch.stored_path), self.batch.filename)
+    def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None, limit: int | None = None) -> Plan:
+        """Every row, or (limit) the first rows only: a preview stops there, never reading on."""
+        from crm.interchange.readers import max_rows, too_many_rows
+
+        table = open_table(Path(self.batch.stored_path), self.batch.filename, preview_rows=limit)
         plan = Plan(table=table)
+        cap = max_rows()
         self._new_units, self._new_sources = plan.new_units, plan.new_sources
         self._new_chains, self._new_nodes, self._new_nodes_made = plan.new_chains, plan.new_nodes, {}
         company = next((pos for pos, col in table.columns.items() if col.key == "company_name"), None)
         totals = TotalsDetector(company, table.sum_cells)
         for number, cells in table.rows:
+            if limit is not None and plan.total >= limit:
+                plan.complete = False  # one row past the preview: the file goes on
+                break
+            if plan.total >= cap:
+                raise too_many_rows()
             label = totals.check(number, cells)
             if label is not None:
                 plan.totals.append((number, label))
@@ -296,8 +308,18 @@ def _next_position(model, *where) -> int:
     return (db.session.scalar(select(func.max(model.position)).where(*where)) or 0) + 1
 
 
-def preview(batch: ImportBatch, user: User) -> Plan:
-    """Walk the file without writing; keep what the preview page shows."""
+def preview(batch: ImportBatch, user: User, limit: int | None = None) -> Plan:
+    """Walk the file without writing and keep on the batch what the confirmation needs. limit:
+    check the first rows only (a web request: a big file's rows are all checked by the job)."""
+    plan = walk_preview(batch, user, limit)
+    keep_preview(batch, plan)
+    return plan
+
+
+def walk_preview(batch: ImportBatch, user: User, limit: int | None = None) -> Plan:
+    """The preview's walk, which neither writes nor changes the batch."""
+    from crm.interchange.readers import estimated_rows, max_rows, too_many_rows
+
     first_rows, problems, matches = [], [], []
 
     def keep(row, action):
@@ -308,14 +330,28 @@ def preview(batch: ImportBatch, user: User) -> Plan:
         if row.match is not None and len(matches) < PREVIEW_LIMIT:
             matches.append((row, action))
 
-    plan = Walker(batch, user, persist=False).walk(keep)
+    plan = Walker(batch, user, persist=False).walk(keep, limit=limit)
     plan.first_rows, plan.problems, plan.matches = first_rows, problems, matches
-    batch.total_rows = plan.total
+    plan.estimated_total = plan.total
+    if not plan.complete:
+        # The workbook's own count, when it gives one (cheap): refused now rather than after
+        # the confirmation. A CSV's length is known only to the job, which stops at the cap.
+        estimate = (estimated_rows(Path(batch.stored_path), batch.filename)
+                    if batch.filename.lower().endswith(".xlsx") else None)
+        if estimate is not None:
+            estimate -= plan.table.header_row
+            if estimate > max_rows():
+                raise too_many_rows()
+            plan.estimated_total = max(plan.total, estimate)
+    return plan
+
+
+def keep_preview(batch: ImportBatch, plan: Plan) -> None:
+    batch.total_rows = plan.estimated_total
     # What the confirm form's choices refer to (a unit's kind, a node's tier), in the page's order.
     set_decision(batch, PENDING, {"units": [[name, kind] for name, kind in plan.new_units.items()],
                                   "nodes": [list(key) for key in plan.new_nodes]})
     set_decision(batch, TOTALS, [list(t) for t in plan.totals[:PREVIEW_LIMIT]])
-    return plan
 
 
 _LEAD_FIELDS = ("company_name", "uscc", "project_name", "chain_id", "chain_node_id", "source_kind",
@@ -324,8 +360,9 @@ _LEAD_FIELDS = ("company_name", "uscc", "project_name", "chain_id", "chain_node_
                 "rd_ratio", "jobs", "stage", "created_on", "signed_on", "started_on", "lost_reason", "note")
 
 
-def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
-    """Import in the current transaction; returns the rejected rows (empty: all imported).
+def run(batch: ImportBatch, user: User, progress=None) -> tuple[list[CheckedRow], list[str]]:
+    """Import in the current transaction; returns the rejected rows (empty: all imported) and
+    the file's headers (for the report).
 
     Raises ImportRejected when rows were rejected and the batch is all-or-nothing: the caller
     rolls the transaction back.
@@ -377,10 +414,10 @@ def run(batch: ImportBatch, user: User, progress=None) -> list[CheckedRow]:
     flush_updates()
     set_decision(batch, TOTALS, [list(t) for t in plan.totals])
     if rejected and not batch.valid_rows_only:
-        raise ImportRejected(rejected, plan.totals)
+        raise ImportRejected(rejected, plan.totals, plan.table.headers)
     batch.created_count, batch.updated_count = counts["create"], counts["update"]
     batch.skipped_count, batch.rejected_count = counts["skip"], len(rejected)
-    return rejected
+    return rejected, plan.table.headers
 
 
 def _lead_values(row: CheckedRow, user: User, now, history: bool) -> dict:

@@ -1,11 +1,13 @@
 """The import job: idempotent (RQ delivers at least once) and all-or-nothing per file."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from crm.audit.listener import set_actor
 from crm.extensions import db, redis_store
 from crm.interchange import importer, services
 from crm.interchange.models import ImportBatch, ImportStatus
-from crm.interchange.readers import FileError
+from crm.interchange.readers import FileError, estimated_rows
 
 
 def run_import_job(batch_id: int) -> str:
@@ -24,6 +26,11 @@ def execute(batch: ImportBatch, echo=None) -> str:
     key = services.progress_key(batch.id)
     redis_store.client.set(key, 0, ex=86400)
     batch.status = ImportStatus.RUNNING.value
+    # The preview read the first rows only: the progress bar's length is the file's own count
+    # (an .xlsx's dimension, a CSV's lines), made exact when the job ends.
+    estimate = estimated_rows(Path(batch.stored_path), batch.filename)
+    if estimate is not None:
+        batch.total_rows = max(batch.total_rows or 0, estimate - 1)
     db.session.commit()  # the status is visible while the import runs; no lead written yet
 
     def progress(done: int) -> None:
@@ -32,11 +39,11 @@ def execute(batch: ImportBatch, echo=None) -> str:
             echo(done)
 
     try:
-        rejected = importer.run(batch, user, progress=progress)
+        rejected, headers = importer.run(batch, user, progress=progress)
     except importer.ImportRejected as exc:
         db.session.rollback()
         batch = db.session.get(ImportBatch, batch.id)
-        headers = _headers(batch)
+        headers = exc.headers
         importer.set_decision(batch, importer.TOTALS, [list(t) for t in exc.totals])
         services.write_report(batch, headers, exc.rejected, exc.totals)
         batch.rejected_count = len(exc.rejected)
@@ -51,19 +58,11 @@ def execute(batch: ImportBatch, echo=None) -> str:
         return batch.status
     finally:
         set_actor(None)
-    services.write_report(batch, _headers(batch), rejected, (batch.decisions or {}).get(importer.TOTALS) or [])
+    services.write_report(batch, headers, rejected, (batch.decisions or {}).get(importer.TOTALS) or [])
     services.finish(batch, ImportStatus.DONE)
     db.session.commit()
     redis_store.client.set(key, batch.total_rows, ex=86400)
     return batch.status
-
-
-def _headers(batch: ImportBatch) -> list[str]:
-    from pathlib import Path
-
-    from crm.interchange.readers import open_table
-
-    return open_table(Path(batch.stored_path), batch.filename).headers
 
 
 def purge_old_files() -> int:
@@ -72,7 +71,6 @@ def purge_old_files() -> int:
     a purged import is marked and not looked at again; a file already gone is no error."""
     import shutil
     from datetime import timedelta
-    from pathlib import Path
 
     from flask import current_app
     from flask_babel import gettext as _

@@ -35,6 +35,7 @@ class ImportBatch(Base):
 
     __tablename__ = "import_batches"
     __audit__ = True
+    __audit_ignore__ = ("preview",)  # a cache of what the file says, not a change of the import
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -49,6 +50,9 @@ class ImportBatch(Base):
     history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(12), default=ImportStatus.PREVIEWED.value, index=True)
     decisions: Mapped[dict] = mapped_column(JSON, default=dict)  # row number → create/update/skip
+    # The preview page as its first visit computed it (crm.interchange.previews): later visits
+    # do not read the file again. Dropped when the import is confirmed.
+    preview: Mapped[dict | None] = mapped_column(JSON)
     job_id: Mapped[str | None] = mapped_column(String(64))
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     created_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -54,7 +54,10 @@ LEAD_HEADERS = HeaderSpec(HEADER_LOOKUP, ignored=frozenset(DERIVED_KEYS), missin
     "No known column headers were found in the first rows (e.g. 企业名称, 项目名称)."))
 
 
-def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS) -> Table:
+def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS, preview_rows: int | None = None) -> Table:
+    """The file's header row found and its rows streamed. `preview_rows`: the caller reads about
+    this many rows only (a preview in a web request), so the sheet's XML is scanned (sums,
+    merged header cells) no further than they go; without it, the whole sheet is scanned."""
     suffix = Path(filename).suffix.lower()
     if path.stat().st_size == 0:
         raise FileError(_("The file is empty."))
@@ -64,8 +67,50 @@ def open_table(path: Path, filename: str, spec: HeaderSpec = LEAD_HEADERS) -> Ta
         raw_rows = _csv_rows(path)
     else:
         raise FileError(_("Upload an .xlsx or .csv file."))
-    scan = _scan_sheet(path) if suffix == ".xlsx" else SheetScan()
+    until_row = None if preview_rows is None else 2 * preview_rows + 100  # blank rows and totals between
+    scan = _scan_sheet(path, until_row) if suffix == ".xlsx" else SheetScan()
     return _with_headers(raw_rows, merged=scan.merged, spec=spec, sum_cells=scan.sum_cells)
+
+
+def _limit(name: str, default: int) -> int:
+    from flask import current_app, has_app_context
+
+    return int(current_app.config.get(name, default)) if has_app_context() else default
+
+
+def max_rows() -> int:
+    return _limit("IMPORT_MAX_ROWS", 200000)
+
+
+def too_many_rows() -> FileError:
+    limit = max_rows()
+    return FileError(_("The file has more than %(limit)s rows, more than one import takes. Split it into files "
+                       "of at most %(limit)s rows each and import them one after the other.", limit=limit))
+
+
+def estimated_rows(path: Path, filename: str) -> int | None:
+    """About how many rows the file holds, without parsing it: an .xlsx's own dimension
+    (<dimension ref="A1:L5000"/>, at the start of the sheet), a CSV's line count (in a job only:
+    it reads the whole file). None when the file does not say."""
+    suffix = Path(filename).suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                name = _first_sheet_name(archive)
+                if name is None:
+                    return None
+                with archive.open(name) as fh:
+                    match = re.search(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', fh.read(4096))
+            return int(match.group(1)) if match else None
+        if suffix == ".csv":
+            lines = 0
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    lines += chunk.count(b"\n")
+            return lines
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return None
 
 
 def _check_zip(path: Path) -> zipfile.ZipFile:
@@ -79,7 +124,27 @@ def _check_zip(path: Path) -> zipfile.ZipFile:
         raise FileError(_("The workbook unpacks to far more data than it holds (a zip bomb?); it was not opened."))
     if "xl/workbook.xml" not in {m.filename for m in members}:
         raise FileError(_("This is not an Excel workbook (.xlsx). Save it again from Excel as .xlsx or .csv."))
+    _check_unpacked_parts(archive)
     return archive
+
+
+def _check_unpacked_parts(archive: zipfile.ZipFile) -> None:
+    """The parts openpyxl reads whole or row by row, by their unpacked size as the zip
+    directory gives it, before any is parsed: a 28 MB workbook whose shared strings unpack to
+    213 MB held a web process for half a minute and near a gigabyte."""
+    limit_mb = _limit("IMPORT_MAX_UNPACKED_MB", 100)
+    sheet = _first_sheet_name(archive)
+    members = {m.filename: m for m in archive.infolist()}
+    for name in ("xl/sharedStrings.xml", sheet):
+        member = members.get(name)
+        if member is None or member.file_size <= limit_mb * 1024 * 1024:
+            continue
+        part = (_("its shared strings (sharedStrings.xml)") if name == "xl/sharedStrings.xml"
+                else _("its first worksheet (%(name)s)", name=Path(name).name))
+        raise FileError(_("The workbook is too large to import: %(part)s unpacks to %(size)s MB, more than the "
+                          "limit of %(limit)s MB. Split it into several smaller files (or save it as CSV) and "
+                          "import them one after the other.", part=part,
+                          size=f"{member.file_size / (1024 * 1024):.1f}", limit=limit_mb))
 
 
 def _first_sheet_name(archive: zipfile.ZipFile) -> str | None:
@@ -91,6 +156,9 @@ def _first_sheet_name(archive: zipfile.ZipFile) -> str | None:
 class SheetScan:
     merged: list[str] = field(default_factory=list)               # merged ranges in the first rows
     sum_cells: dict[int, frozenset[int]] = field(default_factory=dict)
+
+
+_ROW_START = re.compile(rb'<row r="(\d+)"')
 
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -107,9 +175,11 @@ def _column_index(letters: bytes) -> int:
     return index - 1
 
 
-def _scan_sheet(path: Path) -> SheetScan:
+def _scan_sheet(path: Path, until_row: int | None = None) -> SheetScan:
     """One streamed pass over the first sheet's XML (read_only mode sees neither merges nor
-    formulas): ranges merged within the first rows, and the cells holding a sum."""
+    formulas): ranges merged within the first rows, and the cells holding a sum. With
+    until_row, the pass stops once the sheet's rows go past it (the merges, written after the
+    rows, are then seen only in a sheet that short)."""
     scan = SheetScan()
     with zipfile.ZipFile(path) as archive:
         name = _first_sheet_name(archive)
@@ -137,6 +207,10 @@ def _scan_sheet(path: Path) -> SheetScan:
                         row = int(match.group(2))
                         sums.setdefault(row, set()).add(_column_index(match.group(1)))
                 tail = data[-4096:]
+                if until_row is not None:
+                    rows = _ROW_START.findall(chunk)
+                    if rows and int(rows[-1]) > until_row:
+                        break
         scan.merged = sorted(found)
         scan.sum_cells = {row: frozenset(cols) for row, cols in sums.items()}
         return scan
@@ -147,7 +221,7 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
 
     _check_zip(path).close()
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = _open_workbook(path)
     except Exception:  # openpyxl raises many kinds for damaged files
         raise FileError(_("The workbook could not be read; it may be damaged. Save it again from Excel."))
 
@@ -160,6 +234,51 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
             workbook.close()
 
     return rows()
+
+
+def _open_workbook(path: Path):
+    """openpyxl's read-only workbook, its shared strings read as far as the rows read so far
+    need (openpyxl reads them all when it opens the file, before the first row)."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+
+    reader = ExcelReader(path, read_only=True, data_only=True)
+
+    def read_strings():
+        part = reader.package.find(SHARED_STRINGS)
+        reader.shared_strings = _LazyStrings(reader.archive, part.PartName[1:]) if part is not None else []
+
+    reader.read_strings = read_strings
+    reader.read()
+    return reader.wb
+
+
+class _LazyStrings:
+    """The shared strings table as openpyxl's sheet reader indexes it, parsed on demand: Excel
+    numbers strings in the order it first meets them, so the first rows need the first few."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str):
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
+
+        self._tag = "{%s}si" % SHEET_MAIN_NS
+        self._source = archive.open(member)
+        self._events = iterparse(self._source)
+        self._strings: list[str] = []
+
+    def __getitem__(self, index: int) -> str:
+        from openpyxl.cell.text import Text
+
+        while index >= len(self._strings) and self._events is not None:
+            try:
+                _event, node = next(self._events)
+            except StopIteration:
+                self._source.close()
+                self._events = None
+                break
+            if node.tag == self._tag:
+                self._strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                node.clear()
+        return self._strings[index]
 
 
 def _csv_encoding(path: Path) -> str:

@@ -104,6 +104,7 @@ def confirm(batch: ImportBatch, decisions: dict, valid_rows_only: bool, unit_kin
                        OPTIONS: options, PENDING: pending, TOTALS: stored.get(TOTALS) or []}
     batch.valid_rows_only = valid_rows_only
     batch.status = ImportStatus.QUEUED.value
+    batch.preview = None  # shown no more
     batch.job_id = f"{current_app.config['REDIS_PREFIX']}-import-{batch.id}"
     db.session.flush()
     enqueue_after_commit("slow", run_import_job, batch.id, job_id=batch.job_id, retries=2)
