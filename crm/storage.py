@@ -95,6 +95,13 @@ class LocalStorage:
             raise FileMissing(key)
         yield path
 
+    def readable(self, key: str) -> Path:
+        """What Flask's send_file takes: the file's path here (ranges and ETags work)."""
+        path = self.path(key)
+        if not path.is_file():
+            raise FileMissing(key)
+        return path
+
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
@@ -121,6 +128,17 @@ class LocalStorage:
             if path.is_file() and not path.is_symlink() and not any(p.startswith(".") for p in rel):
                 keys.append("/".join((base, *rel)))
         return sorted(keys)
+
+
+    def list_modified(self, prefix: str) -> list[tuple[str, float]]:
+        """(key, last modified as a Unix time) under `prefix`."""
+        out = []
+        for key in self.list(prefix):
+            try:
+                out.append((key, self.path(key).stat().st_mtime))
+            except FileNotFoundError:
+                pass  # removed meanwhile
+        return out
 
 
 class S3Storage:
@@ -157,14 +175,7 @@ class S3Storage:
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
-        from botocore.exceptions import ClientError
-
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
-        except ClientError as exc:
-            if self._missing(exc):
-                raise FileMissing(key) from exc
-            raise
+        body = self.readable(key)
         try:
             yield body
         finally:
@@ -179,6 +190,17 @@ class S3Storage:
             with self.open(key) as body, path.open("wb") as out:
                 shutil.copyfileobj(body, out, _CHUNK)
             yield path
+
+    def readable(self, key: str) -> BinaryIO:
+        """What Flask's send_file takes: the object's body as a stream (send_file closes it)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
+        except ClientError as exc:
+            if self._missing(exc):
+                raise FileMissing(key) from exc
+            raise
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -201,11 +223,31 @@ class S3Storage:
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
 
     def list(self, prefix: str) -> list[str]:
+        return [key for key, _modified in self.list_modified(prefix)]
+
+    def list_modified(self, prefix: str) -> list[tuple[str, float]]:
+        """(key, last modified as a Unix time) under `prefix`, sorted by key."""
         base = self._name(prefix) + "/"
-        keys = []
+        found = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
-            keys.extend(self._key(item["Key"]) for item in page.get("Contents", ()))
-        return sorted(keys)
+            found.extend((self._key(item["Key"]), item["LastModified"].timestamp()) for item in page.get("Contents", ()))
+        return sorted(found)
+
+
+class HashingReader:
+    """Reads through to `stream`, counting and hashing what passed (an upload stored as it is
+    read, its SHA-256 known at the end)."""
+
+    def __init__(self, stream: BinaryIO):
+        import hashlib
+
+        self.stream, self.sha256, self.size = stream, hashlib.sha256(), 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
 
 
 def _s3_client():

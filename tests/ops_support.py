@@ -18,6 +18,7 @@ CRM = str(Path(sys.executable).parent / "crm")
 class OwnDatabase:
     def __init__(self, url: str, instance: Path, admin=None, name: str | None = None):
         self.url, self.instance, self.admin, self.name = url, instance, admin, name
+        self.extra_env: dict = {}
 
     @property
     def backend(self) -> str:
@@ -25,10 +26,11 @@ class OwnDatabase:
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items()
-               if k not in ("REDIS_URL", "SECRET_KEY", "CRM_CLOCK_NOW", "CRM_ATTACHMENTS_DIR")}
+               if k not in ("REDIS_URL", "SECRET_KEY", "CRM_CLOCK_NOW", "CRM_ATTACHMENTS_DIR", "CRM_STORAGE_URL")}
         # Its own embedded Redis under its own instance folder; the secret key kept there as a file.
         env.update(DATABASE_URL=self.url, CRM_INSTANCE_PATH=str(self.instance),
                    CRM_REDIS_PREFIX=f"crmops-{uuid.uuid4().hex[:8]}")
+        env.update(self.extra_env)
         return env
 
     def crm(self, *args, check=True, python=False) -> subprocess.CompletedProcess:

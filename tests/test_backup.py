@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.ops_support import own_database  # noqa: F401  (fixture)
+from tests.s3_server import s3_store  # noqa: F401  (fixture)
 
 AREAS = ("models", "imports", "tax_sheets", "attachments")
 
@@ -128,3 +129,27 @@ def test_a_damaged_or_foreign_archive_is_refused_and_nothing_changes(seeded, tmp
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM units WHERE name LIKE '%（改）'")).scalar() == counts["units"]
     engine.dispose()
+
+
+def test_backup_and_restore_through_an_object_store(own_database, s3_store, tmp_path):
+    """With CRM_STORAGE_URL=s3://… the kept files come from the bucket and go back into it."""
+    from crm.storage import make_storage
+
+    url, s3_env = s3_store
+    own = own_database
+    own.extra_env = {**s3_env, "CRM_STORAGE_URL": url}
+    own.crm("db", "upgrade")
+    store = make_storage({"STORAGE_URL": url, "INSTANCE_PATH": str(own.instance)})
+    store.put("models/sign-v1-abc.skops", b"model")
+    store.put("attachments/ab/" + "ab" * 16, b"%PDF-1.4 bytes")
+    archive = tmp_path / "crm.tar.gz"
+    own.crm("backup", "--output", str(archive))
+    with tarfile.open(archive, "r:gz") as tar:
+        assert {"files/models/sign-v1-abc.skops", "files/attachments/ab/" + "ab" * 16} <= set(tar.getnames())
+
+    store.delete_prefix("models")
+    store.put("attachments/cd/" + "cd" * 16, b"came after the backup")
+    own.crm("restore", str(archive), "--yes")
+    assert store.get("models/sign-v1-abc.skops") == b"model"
+    assert store.list("attachments") == ["attachments/ab/" + "ab" * 16]  # the later file is not in the backup
+    assert not (own.instance / "models").exists()  # nothing went to the local disk

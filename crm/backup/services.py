@@ -3,7 +3,8 @@
 Layout of the archive:
     database/crm.sqlite3   SQLite, copied with its online backup API (consistent while in use)
     database/crm.pgdump    PostgreSQL, pg_dump's custom format (restored with pg_restore)
-    files/<area>/...       each folder of files the app keeps (FILE_AREAS)
+    files/<key>            every file the app keeps (crm.storage: local folder or object store),
+                           by its storage key: models/…, imports/…, tax_sheets/…, attachments/…
     secret_key             instance/secret_key, when the key is not given by the environment
     manifest.json          version, Alembic revision, created_at, and every member's sha256
 
@@ -16,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from crm import clock
 from crm.extensions import db
+from crm.storage import FileMissing, check_key, storage
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -41,20 +42,13 @@ class BackupError(Exception):
     """The message is for the operator; nothing was changed when a restore raises it."""
 
 
-def _attachments_dir(app) -> Path:
-    from crm.attachments.storage import directory
-
-    return directory(app)
-
-
-# Every folder of files the app keeps, by the name it has in the archive. Attachments may live
-# outside the instance folder (ATTACHMENTS_DIR).
-FILE_AREAS = {
-    "models": lambda app: Path(app.instance_path) / "models",           # trained scoring models
-    "imports": lambda app: Path(app.instance_path) / "imports",         # uploaded lead sheets, reports
-    "tax_sheets": lambda app: Path(app.instance_path) / "tax_sheets",   # uploaded tax/result sheets
-    "attachments": _attachments_dir,                                    # screening/decision files
-}
+# Every area of the storage the app keeps files in.
+FILE_AREAS = (
+    "models",       # trained scoring models
+    "imports",      # uploaded lead sheets and their reports of rejected rows
+    "tax_sheets",   # uploaded tax/result sheets between preview and confirmation
+    "attachments",  # files attached to screening cases, agenda items …
+)
 
 
 def _secret_key_path(app) -> Path:
@@ -148,15 +142,6 @@ def _add(tar: tarfile.TarFile, path: Path, name: str, files: list[dict]) -> None
     files.append({"path": name, "size": info.size, "sha256": hashing.sha.hexdigest()})
 
 
-def _walk(folder: Path):
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        # Temp files of a write in progress (".upload-…", ".sign-v3-….tmp") are not kept files.
-        if path.is_file() and not path.is_symlink() and not any(p.startswith(".") for p in path.relative_to(folder).parts):
-            yield path
-
-
 def default_output(app) -> Path:
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     return Path(app.instance_path) / "backups" / f"crm-backup-{stamp}.tar.gz"
@@ -185,7 +170,7 @@ def make_backup(output: Path | None = None) -> Made:
         "created_at": clock.now().isoformat(),
         "database": {"backend": backend()},
         "secret_key": None,
-        "areas": sorted(FILE_AREAS),
+        "areas": list(FILE_AREAS),
         "files": files,
     }
     handle, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
@@ -202,10 +187,14 @@ def make_backup(output: Path | None = None) -> Made:
                 manifest["secret_key"] = "secret_key"
             elif os.environ.get("SECRET_KEY"):
                 manifest["secret_key"] = "environment"  # the operator keeps it; we cannot
-            for area, where in sorted(FILE_AREAS.items()):
-                folder = where(app)
-                for path in _walk(folder):
-                    _add(tar, path, f"files/{area}/{path.relative_to(folder).as_posix()}", files)
+            store = storage(app)
+            for area in FILE_AREAS:
+                for key in store.list(area):
+                    try:
+                        with store.local_path(key) as path:  # the file itself, or a copy from S3
+                            _add(tar, path, f"files/{key}", files)
+                    except FileMissing:
+                        continue  # deleted since the listing (a purge, a removed attachment)
             body = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(body), int(clock.now().timestamp()), 0o600
@@ -251,6 +240,13 @@ def unpack(archive: Path, into: Path) -> dict:
     for entry in manifest.get("files", []):
         name = entry["path"]
         listed.add(name)
+        if name.startswith("files/"):
+            try:
+                key = check_key(name[len("files/"):])
+            except ValueError:
+                key = ""
+            if key.split("/", 1)[0] not in FILE_AREAS:
+                raise BackupError(f"The archive holds a file outside the app's folders: {name}")
         path = into / name
         if not path.is_file():
             raise BackupError(f"The archive is damaged: {name} is missing.")
@@ -307,20 +303,18 @@ def _restore_database(manifest: dict, folder: Path) -> None:
           "--exit-on-error", f"--dbname={dsn}", str(dump)], env, "pg_restore")
 
 
-def _replace_folder(restored: Path, target: Path) -> None:
-    """Put `restored` where `target` is; the old folder is removed only once the new one is in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.before-restore")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    if restored.is_dir():
-        shutil.move(str(restored), str(target))  # a copy when ATTACHMENTS_DIR is on another disk
-    else:
-        target.mkdir(mode=0o700)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _restore_files(manifest: dict, folder: Path) -> None:
+    """Every file of the archive put in the storage, then what the archive does not have removed
+    (in that order: a restore cut short loses nothing)."""
+    store = storage()
+    wanted = {entry["path"][len("files/"):] for entry in manifest["files"] if entry["path"].startswith("files/")}
+    for key in sorted(wanted):
+        store.put_file(key, folder / "files" / key)
+    for area in manifest.get("areas", []):
+        if area in FILE_AREAS:
+            for key in store.list(area):
+                if key not in wanted:
+                    store.delete(key)
 
 
 @dataclass
@@ -342,9 +336,7 @@ def restore(archive: Path) -> Restored:
             raise BackupError(f"The backup holds a {manifest['database']['backend']} database but this "
                               f"CRM is configured for {backend()} (DATABASE_URL).")
         _restore_database(manifest, folder)
-        for area in manifest.get("areas", []):
-            if area in FILE_AREAS:
-                _replace_folder(folder / "files" / area, FILE_AREAS[area](app))
+        _restore_files(manifest, folder)
         key_state = None
         if manifest.get("secret_key") == "secret_key":
             target = _secret_key_path(app)

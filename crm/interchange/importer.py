@@ -3,7 +3,6 @@ one transaction, so the database holds the whole import or none of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
@@ -256,7 +255,13 @@ class Walker:
     _new_nodes_made: dict
 
     def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None) -> Plan:
-        table = open_table(Path(self.batch.stored_path), self.batch.filename)
+        from crm.interchange.services import file_key
+        from crm.storage import storage
+
+        with storage().local_path(file_key(self.batch.stored_path)) as path:  # a temp copy from S3
+            return self._walk(open_table(path, self.batch.filename), on_row, progress)
+
+    def _walk(self, table, on_row, progress) -> Plan:
         plan = Plan(table=table)
         self._new_units, self._new_sources = plan.new_units, plan.new_sources
         self._new_chains, self._new_nodes, self._new_nodes_made = plan.new_chains, plan.new_nodes, {}

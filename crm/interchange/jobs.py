@@ -59,26 +59,26 @@ def execute(batch: ImportBatch, echo=None) -> str:
 
 
 def _headers(batch: ImportBatch) -> list[str]:
-    from pathlib import Path
-
     from crm.interchange.readers import open_table
+    from crm.interchange.services import file_key
+    from crm.storage import storage
 
-    return open_table(Path(batch.stored_path), batch.filename).headers
+    with storage().local_path(file_key(batch.stored_path)) as path:
+        return open_table(path, batch.filename).headers
 
 
 def purge_old_files() -> int:
     """Periodic: delete the uploaded file and report of every import finished (done, failed,
     undone) or abandoned at its preview more than IMPORT_FILE_RETENTION_DAYS ago. Idempotent:
     a purged import is marked and not looked at again; a file already gone is no error."""
-    import shutil
     from datetime import timedelta
-    from pathlib import Path
 
     from flask import current_app
     from flask_babel import gettext as _
     from sqlalchemy import and_, or_, select
 
     from crm import clock
+    from crm.storage import storage
 
     days = current_app.config["IMPORT_FILE_RETENTION_DAYS"]
     now = clock.now()
@@ -88,11 +88,10 @@ def purge_old_files() -> int:
         ImportBatch.files_deleted_at.is_(None),
         or_(and_(ImportBatch.status.in_(finished), ImportBatch.finished_at < before),
             and_(ImportBatch.status == ImportStatus.PREVIEWED.value, ImportBatch.created_at < before)))).all()
-    imports_dir = (Path(current_app.instance_path) / "imports").resolve()
     for batch in batches:
-        folder = Path(batch.stored_path).resolve().parent
-        if folder.parent == imports_dir:  # only a folder of our own making (store_upload's uuid folder)
-            shutil.rmtree(folder, ignore_errors=True)
+        folder = services.own_folder(batch.stored_path)
+        if folder is not None:  # only a folder of our own making (store_upload's uuid folder)
+            storage().delete_prefix(folder)
         if batch.status == ImportStatus.PREVIEWED:
             services.finish(batch, ImportStatus.FAILED,
                             _("Not confirmed within %(days)s days; the uploaded file was deleted.", days=days))
