@@ -83,6 +83,16 @@ def test_backup_wipe_restore_gives_back_the_same_county(seeded, tmp_path):
     assert {f["path"] for f in manifest["files"]} | {"manifest.json"} == names
     assert {"secret_key", "files/models/sign-v1-abc.skops", "files/imports/7/leads.xlsx"} <= names
 
+    # Over a live database changed since (and a table a later version would have made) …
+    engine = own.engine()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM lead_contacts"))
+        conn.execute(text("CREATE TABLE made_later (id integer)"))
+    engine.dispose()
+    own.crm("restore", str(archive), "--yes")
+    assert own.counts() == counts and _kept_files(own.instance) == files
+
+    # … and onto nothing: the disk was lost.
     _wipe(own)
     assert own.counts().get("leads") is None
     out = own.crm("restore", str(archive), "--yes").stdout

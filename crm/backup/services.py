@@ -299,8 +299,33 @@ def _restore_database(manifest: dict, folder: Path) -> None:
     db.session.remove()
     db.engine.dispose()
     dsn, env = _libpq(db.engine.url)
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-          "--exit-on-error", f"--dbname={dsn}", str(dump)], env, "pg_restore")
+    # One transaction: first drop every table and sequence of the schema (also those a newer
+    # migration made, which `pg_restore --clean` would leave behind), then the dump's script.
+    # Any error rolls all of it back and the database stays as it was.
+    script = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)],
+                            env=env, capture_output=True)
+    if script.returncode != 0:
+        raise BackupError(f"pg_restore failed ({script.returncode}): {script.stderr.decode(errors='replace')[-2000:]}")
+    result = subprocess.run(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+                             f"--dbname={dsn}", "--file=-"],
+                            input=_DROP_ALL + script.stdout, env=env, capture_output=True)
+    if result.returncode != 0:
+        raise BackupError(f"Restoring the database failed, it was left as it was: "
+                          f"{result.stderr.decode(errors='replace').strip()[-2000:]}")
+
+
+_DROP_ALL = b"""
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
+    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', r.tablename);
+  END LOOP;
+  FOR r IN SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema() LOOP
+    EXECUTE format('DROP SEQUENCE IF EXISTS %I CASCADE', r.sequence_name);
+  END LOOP;
+END $$;
+"""
 
 
 def _restore_files(manifest: dict, folder: Path) -> None:
