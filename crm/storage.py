@@ -251,8 +251,11 @@ class HashingReader:
 
 
 def _s3_client():
-    import boto3
-    from botocore.config import Config as BotoConfig
+    try:
+        import boto3
+        from botocore.config import Config as BotoConfig
+    except ImportError as exc:
+        raise RuntimeError("CRM_STORAGE_URL=s3://… needs boto3: pip install '.[s3]'") from exc
 
     return boto3.client(
         "s3",

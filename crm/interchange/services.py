@@ -65,7 +65,8 @@ def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
         raise ImportError_(_("Upload an .xlsx or .csv file."))
     if mode not in {m.value for m in ImportMode}:
         raise ImportError_(_("Unknown import mode."))
-    key = f"imports/{uuid.uuid4().hex}/{_safe_name(filename)}"
+    # No leading dot: such names are temp files to the storage's listing (and to backups).
+    key = f"imports/{uuid.uuid4().hex}/{_safe_name(filename).lstrip('.') or 'upload'}"
     reader = HashingReader(stream)
     storage().put(key, reader)
     batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=key,
