@@ -32,6 +32,7 @@ def register_commands(app) -> None:
     from crm.chains.cli import register as register_chains; register_chains(app)
     from crm.tracking.results_cli import register as register_tracking_results; register_tracking_results(app)
     from crm.dashboard.cli import register as register_dashboard; register_dashboard(app)
+    from crm.backup.cli import register as register_backup; register_backup(app)
     from crm.scoring.cli import register as register_scoring
 
     register_scoring(app)

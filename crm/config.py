@@ -53,6 +53,9 @@ class Config:
         # folder) and the largest file accepted.
         self.ATTACHMENTS_DIR = os.environ.get("CRM_ATTACHMENTS_DIR") or None
         self.ATTACHMENT_MAX_MB = int(os.environ.get("CRM_ATTACHMENT_MAX_MB", "20"))
+        # Where kept files (models, uploads, attachments) live: unset = the local folders above;
+        # s3://bucket/prefix = an S3-compatible store every host shares (crm/storage.py).
+        self.STORAGE_URL = os.environ.get("CRM_STORAGE_URL") or None
         # Uploaded import files (and their reports of rejected rows) are deleted this many days
         # after the import finished or was abandoned.
         self.IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("CRM_IMPORT_FILE_RETENTION_DAYS", "30"))

@@ -109,14 +109,38 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table (create new, copy, DROP old, rename): with foreign
+            # keys enforced, dropping a table other rows point at fails on a populated database.
+            # Alembic's docs: turn enforcement off around them. The pragma is ignored inside a
+            # transaction, so it goes straight to the driver before SQLAlchemy begins one.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    # What enforcement would have caught, checked once at the end, before commit.
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:10]}")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")  # the pooled connection as it was
+
+
+def _sqlite_pragma(connection, sql):
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -255,6 +254,7 @@ def test_old_uploads_are_deleted_after_the_retention_and_recent_ones_kept(app, d
     from crm.interchange import services
     from crm.interchange.jobs import purge_old_files
     from crm.periodic import PERIODIC_JOBS
+    from crm.storage import storage
 
     with app.app_context():
         assert "import-files-purge" in {job.id for job in PERIODIC_JOBS}
@@ -269,9 +269,10 @@ def test_old_uploads_are_deleted_after_the_retention_and_recent_ones_kept(app, d
         abandoned.created_at = now - timedelta(days=40)  # previewed, never confirmed
         db.session.flush()
         assert purge_old_files() == 2
-        assert not Path(old.stored_path).exists() and not Path(abandoned.stored_path).exists()
-        assert Path(recent.stored_path).exists()
+        store = storage()
+        assert not store.exists(old.stored_path) and not store.exists(abandoned.stored_path)
+        assert store.exists(recent.stored_path)
         assert old.files_deleted_at is not None and recent.files_deleted_at is None
         assert abandoned.status == "failed" and "30" in abandoned.error
         assert purge_old_files() == 0  # idempotent
-        Path(recent.stored_path).unlink()
+        store.delete_prefix(services.own_folder(recent.stored_path))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
@@ -100,11 +99,15 @@ def readable(attachment_id: int, user) -> tuple[Attachment, AttachmentKind, obje
     return row, kind, owner
 
 
-def open_for_download(attachment_id: int, user) -> tuple[Attachment, Path]:
-    """The row and its file, if the user may read the record; the download is audited."""
+def open_for_download(attachment_id: int, user) -> tuple[Attachment, object]:
+    """The row and its file (a local path, or a stream from the object store), if the user may
+    read the record; the download is audited."""
+    from crm.storage import FileMissing
+
     row, _kind, _owner = readable(attachment_id, user)
-    path = storage.path_for(row.stored_name)
-    if not path.is_file():
+    try:
+        path = storage.readable(row.stored_name)
+    except FileMissing:
         current_app.logger.error("attachment %s: file %s is missing", row.id, row.stored_name)
         raise AttachmentError(_("The file is missing from the store; tell the administrators."),
                               status=404, field=None)

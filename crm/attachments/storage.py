@@ -1,7 +1,8 @@
-"""Where attachment bytes live: ATTACHMENTS_DIR (default <instance>/attachments), never under the
-static folder. A file is written to a temp name in the same directory and renamed into place, so
-a reader never sees half a file; its name is random and only a database row leads to it (a file
-whose row was rolled back is never served; `orphans()` lists such files for cleanup)."""
+"""Where attachment bytes live: the app's storage (crm.storage) under attachments/<xx>/<name> —
+locally ATTACHMENTS_DIR (default <instance>/attachments), never under the static folder. An upload
+is received into a temp file (counted, hashed, checked), then put whole, so a reader never sees
+half a file; its name is random and only a database row leads to it (a file whose row was rolled
+back is never served; `orphans()` lists such files for cleanup in a local folder)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+
+from crm.storage import storage
 
 _STORED = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1024 * 1024
@@ -39,11 +42,22 @@ def ensure_directory(app) -> Path:
     return path
 
 
-def path_for(stored_name: str) -> Path:
-    """The file of a stored name; the name is checked to be ours (hex), so it cannot walk out."""
+def key_for(stored_name: str) -> str:
+    """The storage key of a stored name; the name is checked to be ours (hex), so it cannot walk out."""
     if not _STORED.match(stored_name or ""):
         raise ValueError("not a stored attachment name")
+    return f"attachments/{stored_name[:2]}/{stored_name}"
+
+
+def path_for(stored_name: str) -> Path:
+    """The file of a stored name in the local folder (the default storage)."""
+    key_for(stored_name)
     return directory() / stored_name[:2] / stored_name
+
+
+def readable(stored_name: str):
+    """For send_file: the local path, or the object's stream from S3; FileMissing if gone."""
+    return storage().readable(key_for(stored_name))
 
 
 @dataclass
@@ -56,9 +70,7 @@ class Received:
 def receive(stream: BinaryIO, max_bytes: int) -> Received:
     """Copy an upload into a temp file in the attachments directory, counting and hashing;
     over `max_bytes` the temp file is removed and TooLarge raised."""
-    base = directory()
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, name = tempfile.mkstemp(prefix=".upload-", dir=base)
+    fd, name = tempfile.mkstemp(prefix=".upload-")  # this host's temp folder, whatever the storage
     digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -75,26 +87,24 @@ def receive(stream: BinaryIO, max_bytes: int) -> Received:
 
 
 def place(received: Received, stored_name: str) -> Path:
-    """Rename the temp file to its stored name (atomic within the directory)."""
-    target = path_for(stored_name)
-    target.parent.mkdir(exist_ok=True, mode=0o700)
-    os.replace(received.path, target)
-    return target
+    """Put the received file under its stored name (whole or not at all); the temp file goes."""
+    try:
+        storage().put_file(key_for(stored_name), received.path)
+    finally:
+        received.path.unlink(missing_ok=True)
 
 
-def write_bytes(data: bytes, stored_name: str) -> Path:
-    """Store bytes directly (demo data), through the same temp-and-rename."""
-    import io
-
-    received = receive(io.BytesIO(data), len(data))
-    return place(received, stored_name)
+def write_bytes(data: bytes, stored_name: str) -> None:
+    """Store bytes directly (demo data)."""
+    storage().put(key_for(stored_name), data)
 
 
 def remove(stored_name: str) -> None:
     try:
-        path_for(stored_name).unlink(missing_ok=True)
+        key = key_for(stored_name)
     except ValueError:
-        pass
+        return
+    storage().delete(key)
 
 
 def orphans(known: set[str], older_than: float = 3600) -> list[Path]:

@@ -119,8 +119,15 @@ def _report_lines(path: str, limit: int = 10) -> list[str]:
     原行号, 错误列, 错误原因)."""
     import openpyxl
 
+    from crm.interchange.services import file_key
+    from crm.storage import storage
+
+    with storage().local_path(file_key(path)) as local:
+        return _first_rejected(openpyxl.load_workbook(local, read_only=True), limit)
+
+
+def _first_rejected(book, limit: int) -> list[str]:
     lines = []
-    book = openpyxl.load_workbook(path, read_only=True)
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)

@@ -168,7 +168,15 @@ def import_report(batch_id: int):
     batch = _get_batch(batch_id)
     if not batch.report_path:
         abort(404)
-    return send_file(batch.report_path, as_attachment=True,
+    from crm.interchange.services import file_key
+    from crm.storage import FileMissing, storage
+
+    try:
+        source = storage().readable(file_key(batch.report_path))
+    except FileMissing:
+        abort(404)
+    return send_file(source, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True,
                      download_name=f"导入被拒绝的行_{batch.id}.xlsx")
 
 

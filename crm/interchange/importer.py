@@ -3,7 +3,6 @@ one transaction, so the database holds the whole import or none of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from flask_babel import gettext as _
@@ -260,9 +259,15 @@ class Walker:
 
     def walk(self, on_row: Callable[[CheckedRow, str], None], progress=None, limit: int | None = None) -> Plan:
         """Every row, or (limit) the first rows only: a preview stops there, never reading on."""
+        from crm.interchange.services import file_key
+        from crm.storage import storage
+
+        with storage().local_path(file_key(self.batch.stored_path)) as path:  # a temp copy from S3
+            return self._walk(open_table(path, self.batch.filename, preview_rows=limit), on_row, progress, limit)
+
+    def _walk(self, table, on_row, progress, limit) -> Plan:
         from crm.interchange.readers import max_rows, too_many_rows
 
-        table = open_table(Path(self.batch.stored_path), self.batch.filename, preview_rows=limit)
         plan = Plan(table=table)
         cap = max_rows()
         self._new_units, self._new_sources = plan.new_units, plan.new_sources
@@ -336,8 +341,13 @@ def walk_preview(batch: ImportBatch, user: User, limit: int | None = None) -> Pl
     if not plan.complete:
         # The workbook's own count, when it gives one (cheap): refused now rather than after
         # the confirmation. A CSV's length is known only to the job, which stops at the cap.
-        estimate = (estimated_rows(Path(batch.stored_path), batch.filename)
-                    if batch.filename.lower().endswith(".xlsx") else None)
+        estimate = None
+        if batch.filename.lower().endswith(".xlsx"):
+            from crm.interchange.services import file_key
+            from crm.storage import storage
+
+            with storage().local_path(file_key(batch.stored_path)) as path:
+                estimate = estimated_rows(path, batch.filename)
         if estimate is not None:
             estimate -= plan.table.header_row
             if estimate > max_rows():

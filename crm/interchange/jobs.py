@@ -1,13 +1,12 @@
 """The import job: idempotent (RQ delivers at least once) and all-or-nothing per file."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from crm.audit.listener import set_actor
 from crm.extensions import db, redis_store
 from crm.interchange import importer, services
 from crm.interchange.models import ImportBatch, ImportStatus
 from crm.interchange.readers import FileError, estimated_rows
+from crm.storage import storage
 
 
 def run_import_job(batch_id: int) -> str:
@@ -28,7 +27,8 @@ def execute(batch: ImportBatch, echo=None) -> str:
     batch.status = ImportStatus.RUNNING.value
     # The preview read the first rows only: the progress bar's length is the file's own count
     # (an .xlsx's dimension, a CSV's lines), made exact when the job ends.
-    estimate = estimated_rows(Path(batch.stored_path), batch.filename)
+    with storage().local_path(services.file_key(batch.stored_path)) as path:
+        estimate = estimated_rows(path, batch.filename)
     if estimate is not None:
         batch.total_rows = max(batch.total_rows or 0, estimate - 1)
     db.session.commit()  # the status is visible while the import runs; no lead written yet
@@ -69,7 +69,6 @@ def purge_old_files() -> int:
     """Periodic: delete the uploaded file and report of every import finished (done, failed,
     undone) or abandoned at its preview more than IMPORT_FILE_RETENTION_DAYS ago. Idempotent:
     a purged import is marked and not looked at again; a file already gone is no error."""
-    import shutil
     from datetime import timedelta
 
     from flask import current_app
@@ -77,6 +76,7 @@ def purge_old_files() -> int:
     from sqlalchemy import and_, or_, select
 
     from crm import clock
+    from crm.storage import storage
 
     days = current_app.config["IMPORT_FILE_RETENTION_DAYS"]
     now = clock.now()
@@ -86,11 +86,10 @@ def purge_old_files() -> int:
         ImportBatch.files_deleted_at.is_(None),
         or_(and_(ImportBatch.status.in_(finished), ImportBatch.finished_at < before),
             and_(ImportBatch.status == ImportStatus.PREVIEWED.value, ImportBatch.created_at < before)))).all()
-    imports_dir = (Path(current_app.instance_path) / "imports").resolve()
     for batch in batches:
-        folder = Path(batch.stored_path).resolve().parent
-        if folder.parent == imports_dir:  # only a folder of our own making (store_upload's uuid folder)
-            shutil.rmtree(folder, ignore_errors=True)
+        folder = services.own_folder(batch.stored_path)
+        if folder is not None:  # only a folder of our own making (store_upload's uuid folder)
+            storage().delete_prefix(folder)
         if batch.status == ImportStatus.PREVIEWED:
             services.finish(batch, ImportStatus.FAILED,
                             _("Not confirmed within %(days)s days; the uploaded file was deleted.", days=days))

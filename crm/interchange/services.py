@@ -1,8 +1,8 @@
 """Import rules: store an upload, confirm it, undo it, and write the report of rejected rows."""
 from __future__ import annotations
 
-import hashlib
 import re
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from crm.interchange.models import OPTIONS, PENDING, TOTALS, ImportBatch, Import
 from crm.interchange.totals import SUMS_ONLY
 from crm.leads.models import Lead, LeadStageChange
 from crm.leads.pipeline import Stage
+from crm.storage import HashingReader, storage
 
 _OPEN_WORKFLOW = (Stage.SCREENING.value, Stage.AWAITING_DECISION.value)
 
@@ -26,10 +27,22 @@ class ImportError_(ValueError):
     """A rule about imports was broken; the message is for the user."""
 
 
-def _imports_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+_OWN_FOLDER = re.compile(r"^imports/[0-9a-f]{32}$")
+
+
+def file_key(stored: str) -> str:
+    """The storage key (crm.storage) of an import's file or report. Rows from before the storage
+    layer hold an absolute path <instance>/imports/<folder>/<name>: the same key."""
+    if stored.startswith("imports/"):
+        return stored
+    parts = [p for p in Path(stored).parts if p != "/"]
+    return "imports/" + "/".join(parts[-2:])
+
+
+def own_folder(stored: str) -> str | None:
+    """The key of the folder store_upload made for this file (to delete it whole), else None."""
+    folder = file_key(stored).rsplit("/", 1)[0]
+    return folder if _OWN_FOLDER.match(folder) else None
 
 
 def _safe_name(filename: str) -> str:
@@ -52,16 +65,12 @@ def store_upload(stream, filename: str, user: User, unit: Unit, mode: str,
         raise ImportError_(_("Upload an .xlsx or .csv file."))
     if mode not in {m.value for m in ImportMode}:
         raise ImportError_(_("Unknown import mode."))
-    folder = _imports_dir() / uuid.uuid4().hex
-    folder.mkdir()
-    path = folder / _safe_name(filename)
-    digest = hashlib.sha256()
-    with path.open("wb") as fh:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-            fh.write(chunk)
-    batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=str(path),
-                        sha256=digest.hexdigest(), mode=mode, valid_rows_only=valid_rows_only, history=history,
+    # No leading dot: such names are temp files to the storage's listing (and to backups).
+    key = f"imports/{uuid.uuid4().hex}/{_safe_name(filename).lstrip('.') or 'upload'}"
+    reader = HashingReader(stream)
+    storage().put(key, reader)
+    batch = ImportBatch(created_by=user, unit=unit, filename=Path(filename).name[:255], stored_path=key,
+                        sha256=reader.sha256.hexdigest(), mode=mode, valid_rows_only=valid_rows_only, history=history,
                         status=ImportStatus.PREVIEWED.value,
                         decisions={OPTIONS: {"create": bool(create_missing), "unit_kinds": dict(unit_kinds or {}),
                                              "node_tiers": []}})
@@ -213,7 +222,9 @@ def write_report(batch: ImportBatch, headers: list[str], rejected, totals=()) ->
 
     from crm.interchange.columns import safe_cell
 
-    path = Path(batch.stored_path).with_name("rejected-rows.xlsx")
+    key = file_key(batch.stored_path).rsplit("/", 1)[0] + "/rejected-rows.xlsx"
+    work = tempfile.TemporaryDirectory(prefix="crm-report-")
+    path = Path(work.name) / "rejected-rows.xlsx"
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                "strings_to_urls": False})
     sheet = workbook.add_worksheet("被拒绝的行")
@@ -244,8 +255,10 @@ def write_report(batch: ImportBatch, headers: list[str], rejected, totals=()) ->
             skipped.write_string(r, 2, "合计/小计行：已跳过，未导入，不算错误")
         skipped.set_column(1, 2, 30)
     workbook.close()
-    batch.report_path = str(path)
-    return str(path)
+    with work:
+        storage().put_file(key, path)
+    batch.report_path = key
+    return key
 
 
 def finish(batch: ImportBatch, status: ImportStatus, error: str | None = None) -> None:

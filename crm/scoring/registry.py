@@ -35,6 +35,7 @@ def active_model(target: str) -> ScoringModel | None:
 
 
 def model_path(entry: ScoringModel) -> Path:
+    """Where the file is with the local storage (the default)."""
     from crm.scoring.training import models_dir
 
     return models_dir() / entry.file_name
@@ -48,10 +49,11 @@ def load_model(entry: ScoringModel):
     cached = _cache.get(entry.target)
     if cached is not None and cached[0] == key:
         return cached[1], cached[2]
-    path = model_path(entry)
+    from crm.storage import storage
+
     try:
-        content = path.read_bytes()
-    except OSError as exc:
+        content = storage().get(f"models/{entry.file_name}")
+    except Exception as exc:  # missing, unreadable, or the object store unreachable
         raise ModelFileError(f"model file {entry.file_name} cannot be read: {exc}") from exc
     if hashlib.sha256(content).hexdigest() != entry.sha256:
         raise ModelFileError(f"model file {entry.file_name} does not match its registered SHA-256")

@@ -289,17 +289,18 @@ def next_version(target: str) -> int:
 
 
 def write_model_file(model, target: str, version: int) -> tuple[str, str]:
-    """skops file, written to a temporary name then renamed: (file name, sha256)."""
+    """skops file, put in the storage (crm.storage) under models/: (file name, sha256)."""
     import skops.io as sio
 
-    directory = models_dir()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target}-v{version}-", suffix=".tmp")
+    from crm.storage import storage
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{target}-v{version}-", suffix=".tmp")
     os.close(fd)
     try:
         sio.dump(model, tmp)
         digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
         name = f"{target}-v{version}-{digest[:12]}.skops"
-        os.replace(tmp, directory / name)
+        storage().put_file(f"models/{name}", Path(tmp))  # atomic: whole or not at all
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

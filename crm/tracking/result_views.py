@@ -9,6 +9,7 @@ from crm.auth.permissions import acting_user, require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
 from crm.interchange.readers import FileError
+from crm.storage import storage
 from crm.tracking import results, results_import
 from crm.tracking.access import is_tracked, project_or_404
 from crm.tracking.results_forms import SheetConfirmForm, SheetUploadForm, YearlyResultForm
@@ -50,8 +51,9 @@ def import_results():
             (400 if form.is_submitted() else 200)
     upload = form.file.data
     try:
-        token, path = results_import.keep_upload(upload, upload.filename)
-        report = results_import.check_sheet(path, upload.filename)
+        token, key = results_import.keep_upload(upload, upload.filename)
+        with storage().local_path(key) as path:
+            report = results_import.check_sheet(path, upload.filename)
     except FileError as exc:
         form.file.errors = [str(exc)]
         return render_template("tracking/results_import.html", form=form, report=None), 400
@@ -65,12 +67,13 @@ def import_results():
 def confirm_import_results():
     """Admins: write the previewed sheet (checked again; with any rejected row nothing is written)."""
     form = SheetConfirmForm()
-    path = results_import.kept_upload(form.token.data) if form.validate_on_submit() else None
-    if path is None:
+    key = results_import.kept_upload(form.token.data) if form.validate_on_submit() else None
+    if key is None:
         flash(_("The uploaded sheet is no longer available; upload it again."), "danger")
         return redirect(url_for("tracking.import_results")), 303
     try:
-        report = results_import.apply_sheet(path, path.name, acting_user())
+        with storage().local_path(key) as path:
+            report = results_import.apply_sheet(path, key.rsplit("/", 1)[1], acting_user())
     except FileError as exc:
         flash(str(exc), "danger")
         return redirect(url_for("tracking.import_results")), 303
@@ -78,6 +81,6 @@ def confirm_import_results():
         db.session.rollback()
         return render_template("tracking/results_import.html", form=SheetUploadForm(), report=report,
                                confirm=None, filename=""), 409
-    path.unlink(missing_ok=True)
+    storage().delete(key)
     flash(_("%(n)s yearly results imported (%(r)s replaced).", n=report.written, r=report.replaced), "success")
     return redirect(url_for("tracking.import_results"))

@@ -211,24 +211,21 @@ _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
 
 
-def upload_dir() -> Path:
-    from flask import current_app
-
-    directory = Path(current_app.instance_path) / "tax_sheets"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+AREA = "tax_sheets"  # the uploads' folder in the app's storage (crm.storage)
 
 
-def keep_upload(storage, filename: str) -> tuple[str, Path]:
-    """Save the uploaded sheet under a random token; returns (token, path)."""
+def keep_upload(upload, filename: str) -> tuple[str, str]:
+    """Save the uploaded sheet under a random token; returns (token, storage key)."""
+    from crm.storage import storage
+
     suffix = Path(filename or "").suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise FileError(_("Upload an .xlsx or .csv file."))
     _forget_old_uploads()
     token = uuid.uuid4().hex
-    path = upload_dir() / f"{token}{suffix}"
-    storage.save(str(path)) if hasattr(storage, "save") else path.write_bytes(storage.read())
-    return token, path
+    key = f"{AREA}/{token}{suffix}"
+    storage().put(key, upload.stream if hasattr(upload, "stream") else upload)
+    return token, key
 
 
 KEEP_SECONDS = 24 * 3600  # a previewed sheet not confirmed within a day is removed
@@ -237,20 +234,22 @@ KEEP_SECONDS = 24 * 3600  # a previewed sheet not confirmed within a day is remo
 def _forget_old_uploads() -> None:
     import time
 
+    from crm.storage import storage
+
     limit = time.time() - KEEP_SECONDS
-    for old in upload_dir().iterdir():
-        try:
-            if old.is_file() and old.stat().st_mtime < limit:
-                old.unlink(missing_ok=True)
-        except OSError:
-            pass
+    for key, modified in storage().list_modified(AREA):
+        if modified < limit:
+            storage().delete(key)
 
 
-def kept_upload(token: str | None) -> Path | None:
+def kept_upload(token: str | None) -> str | None:
+    """The storage key of a kept sheet, or None when it is gone (or the token is not ours)."""
+    from crm.storage import storage
+
     if not token or not _TOKEN.match(token):
         return None
     for suffix in ALLOWED_SUFFIXES:
-        path = upload_dir() / f"{token}{suffix}"
-        if path.is_file():
-            return path
+        key = f"{AREA}/{token}{suffix}"
+        if storage().exists(key):
+            return key
     return None

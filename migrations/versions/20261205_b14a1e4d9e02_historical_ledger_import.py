@@ -35,5 +35,6 @@ def downgrade():
             batch_op.drop_column('history')
         with op.batch_alter_table('lead_stage_changes', schema=None) as batch_op:
             batch_op.drop_column('history')
-        with op.batch_alter_table('leads', schema=None) as batch_op:
-            batch_op.drop_column('imported_history')
+    # Plain DROP COLUMN (SQLite ≥ 3.35): a batch would rebuild `leads` and lose its expression
+    # indexes, which the earlier downgrades then cannot drop.
+    op.drop_column('leads', 'imported_history')

@@ -55,9 +55,12 @@ def _backfill():
     from crm.dashboard.stage_dates import compute
 
     bind = op.get_bind()
-    changes_t = sa.table('lead_stage_changes', sa.column('lead_id'), sa.column('to_stage'), sa.column('changed_at'))
-    actuals_t = sa.table('milestone_actuals', sa.column('lead_id'), sa.column('milestone'), sa.column('actual_on'))
-    leads_t = sa.table('leads', sa.column('id'), sa.column('signed_on'), sa.column('started_on'))
+    # Typed columns, no CAST: SQLite's CAST(… AS DATETIME) has NUMERIC affinity and turns
+    # '2026-03-02 10:00:00' into 2026, which then cannot be read as a datetime.
+    changes_t = sa.table('lead_stage_changes', sa.column('lead_id'), sa.column('to_stage'),
+                         sa.column('changed_at', sa.DateTime(timezone=True)))
+    actuals_t = sa.table('milestone_actuals', sa.column('lead_id'), sa.column('milestone'), sa.column('actual_on', sa.Date))
+    leads_t = sa.table('leads', sa.column('id'), sa.column('signed_on', sa.Date), sa.column('started_on', sa.Date))
     reached_t = sa.table('stage_reached', sa.column('lead_id'), sa.column('stage'), sa.column('reached_on'),
                          sa.column('implied'))
     ids = [r[0] for r in bind.execute(sa.select(leads_t.c.id).order_by(leads_t.c.id))]
@@ -66,16 +69,16 @@ def _backfill():
         low, high = chunk[0], chunk[-1]
         changes, actuals = {}, {}
         for lead_id, to_stage, changed_at in bind.execute(
-                sa.select(changes_t.c.lead_id, changes_t.c.to_stage, sa.cast(changes_t.c.changed_at, sa.DateTime))
+                sa.select(changes_t.c.lead_id, changes_t.c.to_stage, changes_t.c.changed_at)
                 .where(changes_t.c.lead_id.between(low, high))):
             changes.setdefault(lead_id, []).append((to_stage, changed_at))
         for lead_id, milestone, actual_on in bind.execute(
-                sa.select(actuals_t.c.lead_id, actuals_t.c.milestone, sa.cast(actuals_t.c.actual_on, sa.Date))
+                sa.select(actuals_t.c.lead_id, actuals_t.c.milestone, actuals_t.c.actual_on)
                 .where(actuals_t.c.lead_id.between(low, high))):
             actuals.setdefault(lead_id, []).append((milestone, actual_on))
         rows = []
         for lead_id, signed_on, started_on in bind.execute(
-                sa.select(leads_t.c.id, sa.cast(leads_t.c.signed_on, sa.Date), sa.cast(leads_t.c.started_on, sa.Date))
+                sa.select(leads_t.c.id, leads_t.c.signed_on, leads_t.c.started_on)
                 .where(leads_t.c.id.between(low, high))):
             reached = compute(changes.get(lead_id, ()), actuals.get(lead_id, ()),
                               {'signed': signed_on, 'started': started_on})
