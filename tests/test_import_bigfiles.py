@@ -82,7 +82,10 @@ def test_the_preview_reads_the_first_rows_once_and_the_job_checks_every_row(clie
     # A second visit shows what the first kept: the file is not read again.
     batch = db.session.get(ImportBatch, batch_id)
     assert batch.preview["total"] == 50 and not batch.preview["complete"]
-    stored = Path(batch.stored_path)
+    from crm.interchange.services import file_key
+    from crm.storage import storage
+
+    stored = storage(client.application).path(file_key(batch.stored_path))  # the local folder's file
     stored.rename(stored.with_suffix(".away"))
     try:
         again = client.get(location)
