@@ -66,8 +66,8 @@ def new_job_id(kind: str) -> str:
 
 def add(session, queue: str, func, args, kwargs, job_id: str | None, max_attempts: int) -> OutboxJob:
     """The row, in the session's transaction (an unfinished row with this job id is reused)."""
+    row = session.scalar(select(OutboxJob).where(OutboxJob.job_id == job_id)) if job_id else None
     job_id = job_id or new_job_id("job")
-    row = session.scalar(select(OutboxJob).where(OutboxJob.job_id == job_id))
     if row is None:
         row = OutboxJob(job_id=job_id)
         session.add(row)
