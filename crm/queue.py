@@ -123,6 +123,15 @@ class AppWorker(Worker):
             db.engine.dispose(close=False)
         return super().main_work_horse(job, queue)
 
+    def subscribe(self) -> None:
+        # RQ's listener thread (stop-job commands) sleeps 60 s while unsubscribed, and stopping the
+        # worker joins it: every worker's exit (a burst's end, a restart) waited up to a minute.
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
+
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
