@@ -59,6 +59,10 @@ def _connect_features(app: Flask) -> None:
     from crm.screening.services import withdraw_open_case
 
     signals.lead_stage_changed.connect(withdraw_open_case)
+    from crm.queue import register_preload
+    from crm.scoring.jobs import preload as preload_scoring
+
+    register_preload(preload_scoring)  # a worker loads scikit-learn and the active models before each fork
     from crm import bulletins, dashboard, letters, lights, problems, ranking, tracking
 
     for feature in (tracking, lights, problems, letters, dashboard, ranking, bulletins):

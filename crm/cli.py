@@ -96,26 +96,41 @@ def seed_demo_command(leads, seed):
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 @click.option("--with-scheduler/--without-scheduler", default=True,
               help="Also run RQ's scheduler and enqueue the periodic jobs (crm.periodic).")
+@click.option("--with-sweeper/--without-sweeper", default=True,
+              help="Also put back on their queues the jobs of the outbox that have no live job (crm.outbox).")
 @with_appcontext
-def worker_command(queues, burst, with_scheduler):
+def worker_command(queues, burst, with_scheduler, with_sweeper):
     """Run an RQ worker inside the app context (quick and slow queues, each with a timeout)."""
+    from crm.outbox import sweep
     from crm.periodic import PeriodicThread, enqueue_due
     from crm.queue import make_worker
 
     worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
     worker.preload()  # scikit-learn and the active models, once, before any job forks a horse
     current_app.logger.info("worker %s listening on %s", worker.name, queues)
+    tasks = ([enqueue_due] if with_scheduler else []) + ([sweep] if with_sweeper else [])
+    for task in tasks:  # once now (a burst worker runs what they enqueue), then every tick
+        try:
+            task()
+        except Exception:  # noqa: BLE001  (the worker still starts; the next tick tries again)
+            current_app.logger.exception("worker: %s failed at start", task.__name__)
+        finally:
+            db_session_remove()
     ticker = None
-    if with_scheduler:
-        enqueue_due()
-        if not burst:
-            ticker = PeriodicThread(current_app._get_current_object(), current_app.config["PERIODIC_TICK"])
-            ticker.start()
+    if tasks and not burst:
+        ticker = PeriodicThread(current_app._get_current_object(), current_app.config["PERIODIC_TICK"], tasks)
+        ticker.start()
     try:
         worker.work(burst=burst, with_scheduler=with_scheduler)
     finally:
         if ticker:
             ticker.stopping.set()
+
+
+def db_session_remove() -> None:
+    from crm.extensions import db
+
+    db.session.remove()
 
 
 @click.command("stop-embedded-redis")

@@ -20,3 +20,4 @@ from crm.letters.models import Letter  # noqa: F401
 from crm.problems.models import Problem  # noqa: F401
 from crm.bulletins.models import Bulletin  # noqa: F401
 from crm.contacts.models import LeadContact  # noqa: F401
+from crm.outbox import OutboxJob  # noqa: F401

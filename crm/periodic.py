@@ -39,6 +39,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("letters-nightly", "crm.letters.jobs.write_due_letters", every=86400, offset=17 * 3600 + 1800),
     # 督查通报: daily at 02:00 Beijing; on the month's first working day it writes last month's bulletin.
     PeriodicJob("bulletins-monthly", "crm.bulletins.jobs.monthly", every=86400, offset=18 * 3600),
+    # Outbox rows (crm.outbox) finished or failed more than a week ago, daily at 04:00 Beijing.
+    PeriodicJob("outbox-purge", "crm.outbox.purge", every=86400, offset=20 * 3600),
 )
 
 
@@ -60,19 +62,26 @@ def enqueue_due(now: datetime | None = None, jobs=PERIODIC_JOBS) -> list[str]:
 
 
 class PeriodicThread(threading.Thread):
-    """Runs beside a worker: every tick, enqueue what is due (inside the app context)."""
+    """Runs beside a worker: every tick, each task inside the app context (by default, enqueue
+    the periodic jobs that are due; `crm worker` adds the outbox sweeper)."""
 
-    def __init__(self, app, tick: int):
+    def __init__(self, app, tick: int, tasks=None):
         super().__init__(name="crm-periodic", daemon=True)
         self.app = app
         self.tick = tick
+        self.tasks = list(tasks) if tasks is not None else [enqueue_due]
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        from crm.extensions import db
+
         while not self.stopping.is_set():
-            try:
-                with self.app.app_context():
-                    enqueue_due()
-            except Exception:  # Redis away for a moment: try again next tick
-                self.app.logger.exception("periodic jobs: could not enqueue")
+            for task in self.tasks:
+                try:
+                    with self.app.app_context():
+                        task()
+                except Exception:  # Redis or the database away for a moment: try again next tick
+                    self.app.logger.exception("periodic: %s failed", getattr(task, "__name__", task))
+                finally:
+                    db.session.remove()  # this thread's session: no transaction held between ticks
             self.stopping.wait(self.tick)

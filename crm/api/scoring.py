@@ -8,7 +8,6 @@ from crm.api import bp
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
-from crm.queue import get_queue
 from crm.scoring.models import ScoringModel
 
 
@@ -35,7 +34,7 @@ def api_scoring_models():
 @require_permission(Permission.SCORING_MANAGE)
 def api_scoring_train():
     """Admins: train both targets now on the slow queue; follow the job at GET /scoring/jobs/{id}."""
-    from crm.scoring.jobs import train_model
+    from crm.scoring.jobs import start_training
 
-    job = get_queue("slow").enqueue(train_model, job_timeout=3600, result_ttl=3600)
-    return jsonify({"job_id": job.id, "progress_url": f"/scoring/jobs/{job.id}"}), 202
+    job_id = start_training()  # queued once this request commits (the outbox)
+    return jsonify({"job_id": job_id, "progress_url": f"/scoring/jobs/{job_id}"}), 202

@@ -129,25 +129,16 @@ def progress(batch: ImportBatch) -> dict:
     state = {"id": batch.id, "status": batch.status, "done": done, "total": batch.total_rows,
              "created": batch.created_count, "updated": batch.updated_count,
              "skipped": batch.skipped_count, "rejected": batch.rejected_count, "error": batch.error}
-    if batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) and _job_gave_up(batch.job_id):
-        state["status"] = ImportStatus.FAILED.value
-        state["error"] = _("The import job stopped before the end and will not be retried; nothing "
-                           "was imported. Upload the file again.")
+    if batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        from crm import jobstatus
+
+        job = jobstatus.job_state(batch.job_id)  # a dead worker, a retry (the outbox), the final failure
+        if job.state == jobstatus.FAILED:
+            state["status"] = ImportStatus.FAILED.value
+            state["error"] = _("The import job stopped before the end and will not be retried; nothing "
+                               "was imported. Upload the file again.")
+        state["notice"] = job.notice
     return state
-
-
-def _job_gave_up(job_id: str | None) -> bool:
-    """RQ marked the job failed with no retry left (e.g. its worker died twice)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
-    if not job_id:
-        return False
-    try:
-        job = Job.fetch(job_id, connection=redis_store.client)
-    except NoSuchJobError:
-        return False
-    return job.get_status() == JobStatus.FAILED and not job.retries_left
 
 
 def changed_since(batch: ImportBatch) -> list[int]:

@@ -85,28 +85,65 @@ def _progress(data: dict) -> None:
         job.save_meta()
 
 
+def preload() -> None:
+    """Registered in create_app (crm.queue.register_preload): before each fork, the worker loads
+    scikit-learn and the active versions, so a job's horse inherits them."""
+    from crm.scoring.registry import warm
+
+    warm()
+
+
+def start_training(target: str | None = None) -> str:
+    """Queue the training (both targets, or one) after this transaction commits, through the
+    outbox: it runs even if Redis was away, and again (at most twice more) if its worker dies.
+    Returns the job id the progress page follows."""
+    from crm.outbox import new_job_id
+    from crm.queue import enqueue_after_commit
+
+    args = (target,) if target else ()
+    return enqueue_after_commit("slow", train_model, *args, job_id=new_job_id("train"), retries=2,
+                                job_timeout=3600, result_ttl=3600)
+
+
 def train_model(target: str | None = None) -> dict:
-    """Train both targets (or one); a new active version triggers rescoring every lead."""
+    """Train both targets (or one) as one unit, in one transaction: the new versions that earned it
+    become active together, and none does if a target could not be trained (the outcome says, per
+    target, what happened). A killed worker registers nothing and the outbox runs it again. An
+    activation queues the rescoring of every lead in the same transaction (the outbox), so it
+    always follows, even if this worker dies right after the commit."""
+    from flask_babel import gettext as _
+
+    from crm.outbox import new_job_id
+    from crm.queue import enqueue_after_commit
+    from crm.scoring.models import TARGET_LABELS
+    from crm.scoring.registry import activate
     from crm.scoring.training import TrainingError, train
 
     set_actor(None)
     targets = [target] if target else [Target.SIGN.value, Target.LAND.value]
-    outcome = {}
-    activated = False
+    outcome, entries, failed = {}, {}, []
     for name in targets:
         _progress({"target": name, "step": "start"})
         try:
-            entry = train(name, progress=lambda step, n=name: _progress({"target": n, "step": str(step)}))
-        except TrainingError as exc:
-            db.session.rollback()
+            entries[name] = train(name, activate=False,
+                                  progress=lambda step, n=name: _progress({"target": n, "step": str(step)}))
+        except TrainingError as exc:  # raised before anything is written
             outcome[name] = {"error": str(exc)}
-            continue
-        db.session.commit()  # the version is registered in one transaction, or not at all
+            failed.append(name)
+    activated = []
+    for name, entry in entries.items():
+        if entry.eligible and failed:
+            entry.reason = _("Not activated: %(other)s could not be trained in the same run, and the two "
+                             "versions become active only together.",
+                             other="、".join(str(TARGET_LABELS[Target(f)]) for f in failed))
+        elif entry.eligible:
+            activate(entry)
+            activated.append(name)
         outcome[name] = {"version": entry.version, "status": entry.status, "reason": entry.reason,
                          "roc_auc": entry.roc_auc}
-        activated = activated or entry.status == "active"
     if activated:
-        score_all()
+        enqueue_after_commit("slow", score_all, job_id=new_job_id("score-all"), retries=2, job_timeout=3600)
+    db.session.commit()  # every version registered, and activated, together or not at all
     _progress({"step": "done", "outcome": outcome})
     return outcome
 

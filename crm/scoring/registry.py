@@ -34,6 +34,19 @@ def active_model(target: str) -> ScoringModel | None:
                                                         ScoringModel.status == ModelStatus.ACTIVE.value))
 
 
+def activate(entry: ScoringModel) -> None:
+    """Make `entry` its target's active version; the one active before is retired (flush, not
+    commit: training activates both targets in one transaction)."""
+    from crm import clock
+
+    current = active_model(entry.target)
+    if current is not None and current is not entry:
+        current.status = ModelStatus.RETIRED.value
+    entry.status = ModelStatus.ACTIVE.value
+    entry.activated_at = clock.now()
+    db.session.flush()
+
+
 def model_path(entry: ScoringModel) -> Path:
     """Where the file is with the local storage (the default)."""
     from crm.scoring.training import models_dir

@@ -307,13 +307,15 @@ def write_model_file(model, target: str, version: int) -> tuple[str, str]:
     return name, digest
 
 
-def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> ScoringModel:
+def train(target: str, rows: list[LeadRow] | None = None, progress=None, activate: bool = True) -> ScoringModel:
     """Train, evaluate and register a version of `target` ("sign" or "land"); flush, not commit.
 
-    Becomes active if it has MIN_PER_CLASS labels of each class and its holdout ROC AUC is not
-    worse than the active version's on the same holdout; otherwise it stays a candidate with
-    the reason."""
+    Eligible (`entry.eligible`) if it has MIN_PER_CLASS labels of each class and its holdout ROC
+    AUC is not worse than the active version's on the same holdout; otherwise it stays a
+    candidate with the reason. An eligible version becomes active now, or, with activate=False,
+    when the caller activates it with the other target's (crm.scoring.jobs.train_model)."""
     from crm.scoring.registry import active_model, load_model
+    from crm.scoring.registry import activate as make_active
 
     started = time.perf_counter()
     say = progress or (lambda *_: None)
@@ -363,12 +365,10 @@ def train(target: str, rows: list[LeadRow] | None = None, progress=None) -> Scor
     elif metrics["roc_auc"] <= CHANCE_AUC:
         reasons.append(_("Holdout ROC AUC %(auc).3f: no better than chance.", auc=metrics["roc_auc"]))
     db.session.add(entry)
+    entry.eligible = not reasons  # not a column: what the caller activating both targets reads
     if reasons:
         entry.reason = " ".join(reasons)
-    else:
-        if current is not None:
-            current.status = ModelStatus.RETIRED.value
-        entry.status = ModelStatus.ACTIVE.value
-        entry.activated_at = clock.now()
+    elif activate:
+        make_active(entry)
     db.session.flush()
     return entry

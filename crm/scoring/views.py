@@ -10,7 +10,6 @@ from sqlalchemy import select
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
 from crm.extensions import db
-from crm.queue import get_queue
 from crm.request_guard import refuse
 from crm.scoring import settings as scoring_settings
 from crm.scoring.features import GROUP_LABELS, LEGACY_GROUP_LABELS
@@ -41,27 +40,30 @@ def models():
     """Leaders and admins: every trained version, its metrics, calibration and importances."""
     rows = db.session.scalars(select(ScoringModel).order_by(ScoringModel.target, ScoringModel.version.desc())).all()
     active = {m.target: m for m in rows if m.status == "active"}
-    job_id, outcome = request.args.get("job"), None
+    job_id, outcome, notice = request.args.get("job"), None, None
     if job_id and not _JOB_ID.fullmatch(job_id):
         refuse(_("Unknown job"))
     if job_id:
         state = _job_state(job_id)
         if state["status"] != "running":
             job_id, outcome = None, state.get("outcome") or {"": {"error": _("The training job failed.")}}
+        else:
+            notice = state.get("notice")
     return render_template("scoring/models.html", rows=rows, active=active, targets=TARGET_LABELS,
                            group_label=group_label, chart_points=chart_points,
-                           cutoffs=scoring_settings.get_cutoffs(), job_id=job_id, outcome=outcome)
+                           cutoffs=scoring_settings.get_cutoffs(), job_id=job_id, outcome=outcome,
+                           notice=notice)
 
 
 @bp.route("/train", methods=["POST"])
 @require_permission(Permission.SCORING_MANAGE)
 def train():
     """Admins: train both targets now (slow queue); the page follows its progress."""
-    from crm.scoring.jobs import train_model
+    from crm.scoring.jobs import start_training
 
-    job = get_queue("slow").enqueue(train_model, job_timeout=3600, result_ttl=3600)
+    job_id = start_training()  # queued once this request commits (the outbox: even with Redis away)
     flash(_("Training started. A better version becomes active by itself; this page shows the progress."), "info")
-    return redirect(url_for("scoring.models", job=job.id))
+    return redirect(url_for("scoring.models", job=job_id))
 
 
 @bp.route("/jobs/<job_id>")
@@ -72,24 +74,25 @@ def job_progress(job_id: str):
 
 
 def _job_state(job_id: str) -> dict:
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
+    """The training job's progress, and in words a dead worker, a retry or the queue away
+    (crm.jobstatus)."""
+    from crm import jobstatus
 
-    from crm.extensions import redis_store
-
-    try:
-        if not _JOB_ID.fullmatch(job_id):
-            raise NoSuchJobError(job_id)  # rq refuses such ids with a ValueError
-        job = Job.fetch(job_id, connection=redis_store.client)
-    except NoSuchJobError:
+    if not _JOB_ID.fullmatch(job_id):  # rq refuses such ids with a ValueError
         return {"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")}
-    status = job.get_status()
-    meta = job.meta or {}
+    job = jobstatus.job_state(job_id)
+    if job.state == jobstatus.UNKNOWN:
+        return {"status": "failed", "done": 0, "total": TRAIN_STEPS, "text": _("Unknown job")}
+    meta = job.meta
     steps = ("start", "Reading the leads", "Choosing the model on the holdout", "Calibrating", "Saving")
-    done = sum(1 for _s in steps if meta.get("step")) if status != "finished" else TRAIN_STEPS
-    state = {"finished": "done", "failed": "failed", "stopped": "failed", "canceled": "failed"}.get(status, "running")
-    return {"status": state, "done": min(done, TRAIN_STEPS), "total": TRAIN_STEPS,
-            "text": f"{meta.get('target', '')} {meta.get('step', '')}".strip(), "outcome": meta.get("outcome")}
+    done = sum(1 for _s in steps if meta.get("step")) if job.state != jobstatus.FINISHED else TRAIN_STEPS
+    state = {jobstatus.FINISHED: "done", jobstatus.FAILED: "failed"}.get(job.state, "running")
+    result = {"status": state, "done": min(done, TRAIN_STEPS), "total": TRAIN_STEPS,
+              "text": f"{meta.get('target', '')} {meta.get('step', '')}".strip(), "outcome": meta.get("outcome"),
+              "notice": job.notice}
+    if state == "failed" and not result["outcome"]:
+        result["outcome"] = {"": {"error": job.notice or _("The training job failed.")}}
+    return result
 
 
 @bp.route("/cutoffs", methods=["POST"])

@@ -49,6 +49,15 @@
         if (s.total) { bar.max = s.total; }
         bar.value = s.done;
         text.textContent = s.done + ' / ' + (s.total || '?');
+        // A dead worker, a retry, the queue away (crm.jobstatus): said under the bar.
+        var notice = box.querySelector('[data-progress-notice]');
+        if (!notice && s.notice) {
+          notice = document.createElement('div');
+          notice.className = 'small text-warning';
+          notice.setAttribute('data-progress-notice', '');
+          box.appendChild(notice);
+        }
+        if (notice) { notice.textContent = s.notice || ''; }
         if (s.status === 'done' || s.status === 'failed') { window.location = box.getAttribute('data-done-url'); }
         else { window.setTimeout(poll, 1000); }
       })
