@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from redis import exceptions as redis_errors
 from sqlalchemy import select
 
 
@@ -105,7 +107,8 @@ def worker_command(queues, burst, with_scheduler, with_sweeper):
     from crm.periodic import PeriodicThread, enqueue_due
     from crm.queue import make_worker
 
-    worker = make_worker([q.strip() for q in queues.split(",") if q.strip()])
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    worker = make_worker(names)
     worker.preload()  # scikit-learn and the active models, once, before any job forks a horse
     current_app.logger.info("worker %s listening on %s", worker.name, queues)
     tasks = ([enqueue_due] if with_scheduler else []) + ([sweep] if with_sweeper else [])
@@ -121,10 +124,25 @@ def worker_command(queues, burst, with_scheduler, with_sweeper):
         ticker = PeriodicThread(current_app._get_current_object(), current_app.config["PERIODIC_TICK"], tasks)
         ticker.start()
     try:
-        worker.work(burst=burst, with_scheduler=with_scheduler)
+        while True:
+            try:
+                worker.work(burst=burst, with_scheduler=with_scheduler)
+                break
+            except redis_errors.ConnectionError:
+                # Redis went away: RQ's worker ends. The process stays and starts a new worker
+                # once Redis answers again (the outbox's sweeper puts back what was lost).
+                if burst:
+                    raise
+                current_app.logger.warning("worker: Redis is unreachable; trying again in %s s",
+                                           REDIS_RETRY_SECONDS)
+                time.sleep(REDIS_RETRY_SECONDS)
+                worker = make_worker(names)
     finally:
         if ticker:
             ticker.stopping.set()
+
+
+REDIS_RETRY_SECONDS = 2
 
 
 def db_session_remove() -> None:

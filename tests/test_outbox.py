@@ -383,3 +383,44 @@ def test_core_modules_import_no_feature():
             bad = [m for m in modules if m.split(".")[0] == "crm" and len(m.split(".")) > 1
                    and m.split(".")[1] in features]
             assert not bad, f"crm/{name}.py imports {bad} (line {node.lineno})"
+
+
+def test_a_running_worker_outlives_a_redis_outage_and_works_after_it(app, committed, own_redis):
+    """Redis stopped and started again under a running `crm worker`: the process stays, starts a
+    new RQ worker once Redis answers, and runs what is queued after (the soak's finding)."""
+    import os
+    import sys
+
+    from rq import Worker
+
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CRM_INSTANCE_PATH": app.instance_path,
+           "CRM_REDIS_PREFIX": app.config["REDIS_PREFIX"], "SECRET_KEY": "test-secret", "REDIS_URL": own_redis.url}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--queues", "slow",
+                             "--without-scheduler"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def registered() -> bool:
+            try:
+                return bool(Worker.all(connection=redis_store.client))
+            except Exception:  # noqa: BLE001  (Redis away)
+                return False
+
+        for _ in range(300):
+            if registered():
+                break
+            time.sleep(0.1)
+        assert registered(), "the worker never registered"
+        own_redis.stop()
+        time.sleep(3)  # the worker meets the outage (RQ retries its dequeue, or ends and ours starts anew)
+        own_redis.start()  # the same address, empty
+        assert proc.poll() is None
+        batch_id = _queue_import(25)
+        for _ in range(600):
+            db.session.rollback()
+            if _batch(batch_id).status in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert _batch(batch_id).status == "done" and _leads() == 25
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait(10)
