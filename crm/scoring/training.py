@@ -10,8 +10,9 @@ isotonic's ties cost ranking) so that 0.3 means 30%. Calibrating on newer leads 
 learnt from also corrects for drift, and costs one fit per setting instead of a
 cross-validation. A small history (fewer than MIN_CALIBRATION snapshots to set aside) is
 calibrated by cross-validation instead. Open leads that have sat at their stage longer than any
-lead that moved on from it are counted as lost (stale_as_lost): nobody closed them. The file is written with skops and registered only when
-everything succeeded: a crash or a killed worker leaves no half-registered version.
+lead that moved on from it are counted as lost (stale_as_lost): nobody closed them. The file is
+written with skops and registered only when everything succeeded: a crash or a killed worker
+leaves no half-registered version.
 """
 from __future__ import annotations
 
@@ -92,8 +93,8 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
     that has sat for a year where leads sit for weeks would look like any other.
     For `land`, a signed lead's snapshot at its last stage before signing stays at the signing,
     and one more is taken at `signed` on a day of its wait to start (features.at_signed_stage, as
-    an open signed lead's land score is computed); a lead whose moves the app did not record (an imported history) is taken
-    at its cutoff, as there is no stay to draw from."""
+    an open signed lead's land score is computed); a lead whose moves the app did not record (an
+    imported history) is taken at its cutoff, as there is no stay to draw from."""
     from bisect import bisect_left, bisect_right
     from copy import copy
 
