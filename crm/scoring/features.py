@@ -78,6 +78,11 @@ class LeadRow:
     # how long such a lead sat anywhere is unknown, and days_since_move stays missing. An open
     # lead's is always known: it has sat where it is since its last change (or its recording).
     history_known: bool = True
+    # A signed lead's signing day and the day its landing was decided (construction started, or
+    # lost after signing; None while it waits): the stay at `signed` the land model sees
+    # (at_signed_stage, crm.scoring.training.snapshots).
+    signed_day: date | None = None
+    land_end: date | None = None
 
     def label(self, target: str) -> int | None:
         return self.signed if target == "sign" else self.landed
@@ -114,7 +119,8 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
             chain=chain_codes.get(chain_id), node=node_names.get(node_id), source_kind=kind, source_id=source_id,
             origin_region=region, planned=_f(planned), fixed=_f(fixed), land=_f(land), output=_f(output),
             tax=_f(tax), high_tech=high, specialized=spec, patents=patents, rd_ratio=_f(rd), jobs=jobs,
-            signed=signed, landed=landed, chain_id=chain_id, history_known=signed is None and landed is None)
+            signed=signed, landed=landed, chain_id=chain_id, history_known=signed is None and landed is None,
+            signed_day=signed_on if signed == 1 else None, land_end=started_on if signed == 1 else None)
     if not rows:
         return []
     _apply_history(rows, ids)
@@ -194,6 +200,9 @@ def _apply_history(rows: dict[int, LeadRow], ids) -> None:
                 row.cutoff = min(row.cutoff, day)
             if to_stage == signed_stage and signed:
                 row.cutoff = min(row.cutoff, day)
+                row.signed_day = min(row.signed_day or day, day)
+            if signed and row.land_end is None and row.landed == 0 and to_stage in ENDED:
+                row.land_end = day  # lost after signing
         reached = 0
         labelled = row.signed is not None or row.landed is not None
         cutoff = row.cutoff
@@ -474,6 +483,20 @@ def days_since_move(r: LeadRow) -> int:
     return max(0, (r.cutoff - last).days)
 
 
+def at_signed_stage(row: LeadRow, day: date) -> LeadRow:
+    """A signed lead as the land model sees it on `day`: at `signed`, sat there since its signing
+    (how long a signed lead has waited to start says much about whether it will), with what was
+    known at the signing otherwise (follow-ups after it are project services, not counted). A
+    lead whose moves were not recorded (an imported history) stays as of its signing."""
+    from copy import copy
+
+    if row.signed != 1 or not row.history_known or row.signed_day is None or day < row.signed_day:
+        return row
+    out = copy(row)
+    out.stage_reached, out.cutoff, out.last_move = SIGNED_RANK, day, row.signed_day
+    return out
+
+
 def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     """The NUMERIC columns of every row as one array (computed column-wise)."""
     def col(name):
@@ -502,5 +525,5 @@ def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     return out
 
 
-__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "COLUMNS", "GROUPS", "GROUP_LABELS", "LEGACY_GROUP_LABELS",
+__all__ = ["LeadRow", "load_rows", "source_rates", "source_rates_as_of", "source_totals_from_db", "FeatureSpec", "numeric_block", "at_signed_stage", "COLUMNS", "GROUPS", "GROUP_LABELS", "LEGACY_GROUP_LABELS",
            "days_since_move"]

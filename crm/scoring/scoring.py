@@ -403,7 +403,8 @@ def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scor
         source, version = "model", f"{sign[0].label}/{land[0].label if land is not None else 'prior'}"
     out = [Scored(lead_id, float(s), float(l), source, version, {"sign": [], "land": [], "values": {}})
            for lead_id, (s, l) in decided.items()]
-    rows = F.load_rows(rest, today=clock.today()) if rest else []
+    today = clock.today()
+    rows = F.load_rows(rest, today=today) if rest else []
     if not rows:
         return out
     # A few leads (a rescore after a save): their sources' counts only, not a pass over every lead.
@@ -423,7 +424,9 @@ def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scor
         p_sign[open_sign] = np.clip(sign[1].predict_proba(X_sign)[:, 1], *OPEN_RANGE)
     land_model = np.full(n, np.nan)  # the land model's own (clipped) chance, before the cap
     if land is not None and open_land.any():
-        X_land = land[2].matrix([r for r, o in zip(rows, open_land) if o], numeric[open_land])
+        # A signed lead is seen at `signed`, sat there since its signing (features.at_signed_stage).
+        land_rows = [F.at_signed_stage(r, today) for r, o in zip(rows, open_land) if o]
+        X_land = land[2].matrix(land_rows, F.numeric_block(land_rows))
         land_model[open_land] = np.clip(land[1].predict_proba(X_land)[:, 1], *OPEN_RANGE)
         p_land[open_land] = np.minimum(land_model[open_land], p_sign[open_land])  # unconditional: not above signing's
     elif open_land.any():
@@ -480,8 +483,9 @@ def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scor
         if open_land[i] and land is not None and p_land_list[i] < land_model[i]:
             land_items = land_items + [{"group": "cap", "points": round((p_land_list[i] - land_model[i]) * 100, 4)}]
         values: dict = {}
+        seen = F.at_signed_stage(row, today) if open_land[i] else row  # the figures the land model saw
         for group in {item["group"] for item in sign_items + land_items} - {"cap"}:
-            _values_for(group, row, t, names, values)
+            _values_for(group, seen, t, names, values)
         factors = {"method": "shapley", "base": {"sign": base["sign"] if open_sign[i] else None,
                                                  "land": base["land"] if open_land[i] else None},
                    "sign": sign_items, "land": land_items, "values": values, "reference": reference}

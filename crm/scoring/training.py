@@ -9,8 +9,10 @@ set-aside leads is kept, and it is calibrated on them (isotonic, or Platt scalin
 isotonic's ties cost ranking) so that 0.3 means 30%. Calibrating on newer leads than the trees
 learnt from also corrects for drift, and costs one fit per setting instead of a
 cross-validation. A small history (fewer than MIN_CALIBRATION snapshots to set aside) is
-calibrated by cross-validation instead. The file is written with skops and registered only when
-everything succeeded: a crash or a killed worker leaves no half-registered version.
+calibrated by cross-validation instead. Open leads that have sat at their stage longer than any
+lead that moved on from it are counted as lost (stale_as_lost): nobody closed them. The file is
+written with skops and registered only when everything succeeded: a crash or a killed worker
+leaves no half-registered version.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from sqlalchemy import func, select
 
 from crm import clock
 from crm.extensions import db
-from crm.scoring.features import FeatureSpec, LeadRow, load_rows, source_rates_as_of
+from crm.scoring.features import SIGNED_RANK, FeatureSpec, LeadRow, at_signed_stage, load_rows, source_rates_as_of
 from crm.scoring.models import ModelStatus, ScoringModel
 
 HOLDOUT_SHARE = 0.2
@@ -89,9 +91,10 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
     somewhere in the middle of its stay. Taken when the lead left the stage, a lead would always
     look as it did on its way out (the closing call, the meeting before the move), and a lead
     that has sat for a year where leads sit for weeks would look like any other.
-    For `land`, a signed lead's last snapshot stays at the signing, as the land score of a signed
-    lead is computed; a lead whose moves the app did not record (an imported history) is taken
-    at its cutoff, as there is no stay to draw from."""
+    For `land`, a signed lead's snapshot at its last stage before signing stays at the signing,
+    and one more is taken at `signed` on a day of its wait to start (features.at_signed_stage, as
+    an open signed lead's land score is computed); a lead whose moves the app did not record (an
+    imported history) is taken at its cutoff, as there is no stay to draw from."""
     from bisect import bisect_left, bisect_right
     from copy import copy
 
@@ -120,11 +123,78 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
             if stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
                 early.screening_result, early.screening_rounds, early.screening_rejects = None, 0, 0
             out.append(early)
+        if target == "land" and r.signed == 1 and r.land_end is not None:
+            # Once more at `signed`, on a day of its wait to start, as an open signed lead is
+            # scored (features.at_signed_stage): the wait is what tells landing from not.
+            stay = (r.land_end - r.signed_day).days if r.signed_day is not None else 0
+            if stay > 0:
+                late = at_signed_stage(r, r.signed_day + timedelta(days=int(_unit(r.id, SIGNED_RANK) * stay)))
+                if late is not r:
+                    out.append(late)
     return out
 
 
-def split(rows: list[LeadRow], target: str) -> Dataset:
+MIN_MOVERS = 100  # leads that moved on from a stage before its longest stay counts (stale_as_lost)
+
+
+def stale_as_lost(rows: list[LeadRow], target: str, today) -> list[LeadRow]:
+    """Open leads that have sat at their stage longer than any lead that moved on from it ever
+    sat there, as not signed (and not landed) today: leads nobody closed (every ledger has
+    them). Left out, the model learns only from leads that were closed within weeks and gives a
+    lead that has sat for years what a lead sitting for a few months gets. Only where at least
+    MIN_MOVERS leads moved on from the stage (the longest stay is then known); the leads
+    themselves stay open (only training counts them so)."""
+    from copy import copy
+
+    longest: dict[int, int] = {}
+    movers: dict[int, int] = {}
+    for r in rows:
+        if not r.history_known:
+            continue
+        if target == "land" and r.signed_day is not None and r.landed == 1 and r.land_end is not None:
+            stay = (r.land_end - r.signed_day).days
+            longest[SIGNED_RANK] = max(longest.get(SIGNED_RANK, 0), stay)
+            movers[SIGNED_RANK] = movers.get(SIGNED_RANK, 0) + 1
+        for stage, entered in _stays(r):
+            left = min((d for rank, d in r.stage_days.items() if rank > stage),
+                       default=r.signed_day if stage == SIGNED_RANK - 1 else None)
+            if left is None:
+                continue
+            longest[stage] = max(longest.get(stage, 0), (left - entered).days)
+            movers[stage] = movers.get(stage, 0) + 1
+    out = []
+    for r in rows:
+        if r.label(target) is not None or not r.history_known:
+            continue
+        if r.signed == 1:  # signed, waiting to start (the land target)
+            stage, entered = SIGNED_RANK, r.signed_day
+        else:
+            stage = r.stage_reached
+            entered = r.created_on if stage == 0 else r.stage_days.get(stage, r.created_on)
+        if entered is None or movers.get(stage, 0) < MIN_MOVERS or (today - entered).days <= longest[stage]:
+            continue
+        stale = copy(r)
+        stale.landed = 0
+        if r.signed is None:
+            stale.signed = 0
+        else:
+            stale.land_end = today  # its wait so far: snapshots draws a day of it
+        out.append(stale)
+    return out
+
+
+def _stays(r: LeadRow):
+    """(main-line rank, the day the lead reached it) for each rank it reached before its cutoff."""
+    for stage in range(0, r.stage_reached + 1):
+        entered = r.created_on if stage == 0 else r.stage_days.get(stage)
+        if entered is not None:
+            yield stage, entered
+
+
+def split(rows: list[LeadRow], target: str, today=None) -> Dataset:
     labelled = [r for r in rows if r.label(target) is not None]
+    if labelled:
+        labelled += stale_as_lost(rows, target, today or clock.today())
     if not labelled:
         raise TrainingError(_("No lead has an outcome for this target yet (signed, started, lost or rejected): "
                               "nothing to learn from."))
