@@ -102,9 +102,9 @@ def test_periodic_job_is_enqueued_once_per_slot(app, committed):
     second = enqueue_due(moment)  # a second worker ticking in the same minute
     assert first == ["screening-sweep-28805820", "score-pending-28805820", "score-nightly-20003",
                      "import-files-purge-20003", "lights-nightly-20003", "letters-nightly-20003",
-                     "bulletins-monthly-20003"]
+                     "bulletins-monthly-20003", "outbox-purge-20003"]
     assert second == []
-    assert get_queue("quick").count == 5 and get_queue("slow").count == 2
+    assert get_queue("quick").count == 6 and get_queue("slow").count == 2
     assert enqueue_due(datetime(2024, 10, 8, 1, 1, 5, tzinfo=timezone.utc)) == [
         "screening-sweep-28805821", "score-pending-28805821"]
     get_queue("quick").empty()
