@@ -51,7 +51,10 @@ def listen_once(target, identifier: str, fn) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Aware UTC now for timestamps, from crm.clock (so a fixed clock fixes them too)."""
+    from crm import clock
+
+    return clock.now()
 
 
 # SQLite: True while a reading request (GET, HEAD, OPTIONS) runs; its transactions BEGIN deferred,

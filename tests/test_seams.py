@@ -60,6 +60,10 @@ def test_at_seven_in_the_morning_beijing_on_a_utc_host_today_is_the_countys_toda
         assert response.status_code == 302, response.get_data(as_text=True)[:800]
         lead = db.session.scalars(select(Lead).where(Lead.company_name == "三明市晨光竹木制品有限公司")).one()
         assert lead.created_on.isoformat() == "2026-12-07"
+        from crm.audit.models import AuditEntry  # its timestamp is the workflow's moment too
+        stamped = db.session.scalars(select(AuditEntry.at).where(AuditEntry.entity_type == "leads",
+                                                                  AuditEntry.entity_id == lead.id)).first()
+        assert stamped.isoformat() == "2026-12-06T23:00:00+00:00"
         page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
         assert 'value="2026-12-07"' in page  # the follow-up form's date defaults to the county's today
         left_empty = client.post("/leads/new", {**form, "company_name": "三明市晨光竹木制品二厂", "created_on": ""})
@@ -73,7 +77,7 @@ def test_at_seven_in_the_morning_beijing_on_a_utc_host_today_is_the_countys_toda
 
 def test_no_date_or_time_is_read_past_crm_clock():
     """The host's clock appears in one module only: everything else asks crm.clock."""
-    out = subprocess.run(["grep", "-rnE", r"date\.today\(\)|datetime\.now\(\)|datetime\.utcnow\(\)|time\.localtime",
+    out = subprocess.run(["grep", "-rnE", r"date\.today\(\)|datetime\.now\(|datetime\.utcnow\(\)|time\.localtime",
                           "crm", "--include=*.py"], capture_output=True, text=True)
     offenders = [line for line in out.stdout.splitlines() if not line.startswith("crm/clock.py:")]
     assert offenders == []
