@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,50 +19,17 @@ from sqlalchemy import func, select
 from crm.extensions import db, redis_store
 from tests import factories
 from tests.conftest import CSRFClient, run_worker
-
-
-class OwnRedis:
-    """A redis-server of this test's own, on a free port, keeping nothing on disk."""
-
-    def __init__(self, folder: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.folder = folder
-        self.proc = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        import redis
-
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):  # until it answers (a fresh server takes a few milliseconds)
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
+from tests.own_redis import OwnRedis
 
 
 @pytest.fixture()
-def own_redis(app, monkeypatch, tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
+def own_redis(app, monkeypatch):
+    server = OwnRedis().start()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)  # the app, and the workers run_worker starts
     try:
         yield server
     finally:
-        server.stop()
+        server.remove()
         redis_store._clients.pop(server.url, None)
 
 
