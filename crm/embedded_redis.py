@@ -12,6 +12,8 @@ cannot reach the socket calls ensure_server() (under the file lock) and tries on
 from __future__ import annotations
 
 import fcntl
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -143,13 +145,32 @@ def _switch_aof_on(client: redis.Redis) -> None:
 def stop_server(instance_dir: str) -> bool:
     """Shut the embedded server down (saving its data); False if it was not running."""
     p = _paths(instance_dir)
-    if not _alive(p["socket"]):
-        return False
-    try:
-        _direct(p["socket"]).shutdown(save=True)
-    except redis.ConnectionError:
-        pass  # the server closes the connection as it goes
+    was_running = _alive(p["socket"])
+    if was_running:
+        try:
+            _direct(p["socket"]).shutdown(save=True)
+        except redis.ConnectionError:
+            pass  # the server closes the connection as it goes
+        except redis.RedisError:
+            pass  # busy or refusing: the signal below (Redis saves on SIGTERM too)
+    if _gone(p["pid"]):
+        return was_running
+    # SHUTDOWN did not take, or the socket file was gone while the process this folder started
+    # still ran: it is asked by signal.
+    pid = _running_pid(p["pid"])
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        _gone(p["pid"])
     return True
+
+
+def _gone(pid_file: Path, tries: int = 250) -> bool:
+    """True once no redis-server started from this folder runs (waits up to about 5 s)."""
+    for _ in range(tries):  # waiting for the process to exit, not for time to pass
+        if _running_pid(pid_file) is None:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 class EmbeddedConnection(redis.UnixDomainSocketConnection):

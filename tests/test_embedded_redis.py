@@ -119,3 +119,26 @@ def test_a_server_that_runs_but_does_not_answer_is_not_doubled(folder, monkeypat
     finally:
         os.kill(pid, signal.SIGCONT)
     assert _client(folder).get("kept") == b"1"
+
+
+def test_stopping_finds_a_server_whose_socket_file_is_gone(folder):
+    """A server that no longer answers on its socket (the file removed by a clean-up of /tmp, say)
+    is stopped by its pid: `crm stop-embedded-redis` and the suite's end leave no server behind."""
+    client = _client(folder)
+    client.set("kept", "1")
+    p = _paths(folder)
+    pid = int(p["pid"].read_text())
+    p["socket"].unlink()
+    assert stop_server(folder)
+    assert not _runs(pid)
+    assert _client(folder).get("kept") == b"1"  # it saved on the way out
+
+
+def _runs(pid: int) -> bool:
+    """The process exists and is not a zombie (a daemon's parent here may be a pid 1 that never reaps)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    state = next(line for line in status.splitlines() if line.startswith("State:"))
+    return state.split()[1] not in ("Z", "X")
