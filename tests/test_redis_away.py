@@ -143,3 +143,12 @@ def test_import_progress_answers_503_with_redis_away(app, client, own_redis):
         response = client.get(url)
         assert response.status_code == 503, url
         assert AWAY in response.get_data(as_text=True)
+
+
+def test_the_ceiling_per_address_holds_in_memory_with_redis_away(app, client, own_redis, monkeypatch):
+    """A sweep over many accounts from one address is stopped with Redis away too."""
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", "3 per 15 minutes")
+    own_redis.stop()
+    codes = [client.post("/login", {"username": f"nobody{n}", "password": "wrong"}).status_code
+             for n in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
