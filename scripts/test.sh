@@ -28,15 +28,21 @@ start_services() {
   fi
 }
 
-echo "== suite on SQLite + embedded Redis"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Random order (pytest-randomly): each run shuffles modules and the tests in them. The seed is
+# printed; CRM_TEST_SEED=N runs the same order again.
+seed() { echo "${CRM_TEST_SEED:-$(( (RANDOM << 15) | RANDOM ))}"; }
+
+SEED=$(seed)
+echo "== suite on SQLite + embedded Redis (order: --randomly-seed=$SEED)"
+.venv/bin/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$SEED" "$@"
 
 start_services
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  echo "== suite on PostgreSQL + Redis (127.0.0.1)"
+  SEED=$(seed)
+  echo "== suite on PostgreSQL + Redis (127.0.0.1) (order: --randomly-seed=$SEED)"
   CRM_TEST_POSTGRES=postgresql://postgres@127.0.0.1:5432/postgres \
   CRM_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
-    .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+    .venv/bin/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$SEED" "$@"
 elif [ "${CI:-}" = true ]; then
   echo "PostgreSQL or Redis is not reachable on 127.0.0.1 and could not be started" >&2
   exit 1
