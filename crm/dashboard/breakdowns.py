@@ -63,11 +63,11 @@ def _groups(ctx: Context) -> list:
         select(*key, func.count().label("n")).where(Lead.created_on.between(p.start, p.end), *scope)
         .group_by(*key)).all()
     signed, started = aliased(StageReached, name="sr_signed"), aliased(StageReached, name="sr_started")
+    # signed.next_on: the day the lead reached 开工, the next main-line stage (stage_dates).
     signings = db.session.execute(
         select(*key, func.count().label("n"),
-               func.sum(case((started.reached_on <= ctx.today, 1), else_=0)).label("landed"))
+               func.sum(case((signed.next_on <= ctx.today, 1), else_=0)).label("landed"))
         .select_from(signed).join(Lead, Lead.id == signed.lead_id)
-        .outerjoin(started, and_(started.lead_id == signed.lead_id, started.stage == Stage.STARTED.value))
         .where(signed.stage == Stage.SIGNED.value, signed.reached_on.between(p.start, p.end), *scope)
         .group_by(*key)).all()
     starts = db.session.execute(
