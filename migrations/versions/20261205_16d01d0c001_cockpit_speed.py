@@ -1,4 +1,4 @@
-"""cockpit_speed: stage_reached.next_on/next_implied (backfilled); a partial index on the tracked leads
+"""cockpit_speed: stage_reached.next_on/next_implied (backfilled); partial indexes on the tracked leads and the current milestone plans
 
 Revision ID: 16d01d0c001
 Revises: 18b01b0c001
@@ -36,9 +36,16 @@ def upgrade():
     op.create_index('ix_leads_tracked', 'leads', ['id'], unique=False,
                     postgresql_include=['owner_unit_id', 'chain_id'],
                     postgresql_where=sa.text(TRACKED), sqlite_where=sa.text(TRACKED))
+    current = sa.text("superseded_at IS NULL")
+    op.create_index('ix_milestone_plans_current_milestone', 'milestone_plans', ['milestone', 'planned_on', 'lead_id'],
+                    unique=False, postgresql_where=current, sqlite_where=current)
+    op.create_index('ix_milestone_plans_current_on', 'milestone_plans', ['planned_on', 'lead_id', 'milestone'],
+                    unique=False, postgresql_where=current, sqlite_where=current)
 
 
 def downgrade():
+    op.drop_index('ix_milestone_plans_current_on', table_name='milestone_plans')
+    op.drop_index('ix_milestone_plans_current_milestone', table_name='milestone_plans')
     op.drop_index('ix_leads_tracked', table_name='leads')
     with op.batch_alter_table('stage_reached', schema=None) as batch_op:
         batch_op.drop_column('next_implied')
