@@ -136,6 +136,62 @@ def ranking_paths(today: date, n: int) -> list[str]:
     return [f"/ranking?{periods[i % len(periods)]}&sort={sorts[i % len(sorts)]}" for i in range(n)]
 
 
+def section_costs(paths: list[str], rounds: int = 1) -> dict[str, list[tuple[float, int]]]:
+    """Each cockpit section computed (no cache) for each distinct filter of `paths`, in this process
+    with the app's own code: {section: [(ms, SQL statements), ...]}, plus "(all sections)"."""
+    from flask_login import login_user
+    from sqlalchemy import event, select
+
+    from crm import create_app
+    from crm.auth.models import User
+    from crm.dashboard import queries
+    from crm.dashboard.sections import sections
+    from crm.extensions import db
+
+    app = create_app()
+    out: dict[str, list[tuple[float, int]]] = {}
+    statements = [0]
+
+    def count(*_a, **_k):
+        statements[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            for _round in range(rounds):
+                for path in dict.fromkeys(paths):
+                    with app.test_request_context(path):
+                        user = db.session.scalar(select(User).where(User.username == VIEWER))
+                        login_user(user)
+                        req = queries.read(__import__("flask").request.args, user)
+                        total_ms, total_n = 0.0, 0
+                        for section in sections():
+                            statements[0] = 0
+                            t = time.perf_counter()
+                            section.compute(req.ctx)
+                            db.session.rollback()  # each section in its own transaction (SET LOCAL jit ends with it)
+                            ms = (time.perf_counter() - t) * 1000
+                            out.setdefault(section.key, []).append((ms, statements[0]))
+                            total_ms += ms
+                            total_n += statements[0]
+                        out.setdefault("(all sections)", []).append((total_ms, total_n))
+                    db.session.remove()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return out
+
+
+def section_summary(costs: dict[str, list[tuple[float, int]]]) -> None:
+    log("per section, computed without the cache (each distinct filter of the rotation):")
+    for key, rows in costs.items():
+        times = sorted(ms for ms, _n in rows)
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        stmts = sorted(n for _ms, n in rows)
+        log(f"  {key:<16} n={len(rows):<3} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
+            f"max {times[-1]:7.1f} ms   SQL statements {stmts[0]}–{stmts[-1]}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--leads", type=int, default=100_000)
@@ -226,6 +282,8 @@ def main(argv=None) -> int:
         if again:
             summary("  visited again (cached figures)", again)
         p95_r = summary("/ranking", ranking_times)
+        log("")
+        section_summary(section_costs(cockpit[:len(cockpit) // 2 + 1]))
         ok &= p95_c <= AIM_COCKPIT_MS and p95_r <= AIM_RANKING_MS
         log(f"aims: cockpit p95 ≤ {AIM_COCKPIT_MS:.0f} ms {'met' if p95_c <= AIM_COCKPIT_MS else 'NOT met'}; "
             f"ranking p95 ≤ {AIM_RANKING_MS:.0f} ms {'met' if p95_r <= AIM_RANKING_MS else 'NOT met'}")

@@ -12,8 +12,9 @@ For the period, per group:
   started construction by today.
 
 Grouped SQL queries count the leads per (chain, source kind, named source) — created in the
-period, signed in it, started in it, each led by its index; the rows for a chain, a kind, a
-source and the total are sums of those groups (a few hundred at most, never one per lead).
+period; signed in it and started in it (one pass over stage_reached) — each led by its index;
+the rows for a chain, a kind, a source and the total are sums of those groups (a few hundred at
+most, never one per lead).
 """
 from __future__ import annotations
 
@@ -54,28 +55,28 @@ class _Sum:
 
 def _groups(ctx: Context) -> list:
     """(chain_id, kind, source_id, new, signed, started, landed_wan, signed_landed) per group of
-    the leads in scope: three grouped queries, each led by an index (leads created in the
-    period; 签约 days in it; 开工 days in it), merged per group."""
+    the leads in scope: two grouped queries, each led by an index (leads created in the period;
+    签约 and 开工 days in it), merged per group."""
     p = ctx.period
     key = (Lead.chain_id.label("chain_id"), Lead.source_kind.label("kind"), Lead.source_id.label("source_id"))
     scope = ctx.scope.lead_conditions()
     new = db.session.execute(
         select(*key, func.count().label("n")).where(Lead.created_on.between(p.start, p.end), *scope)
         .group_by(*key)).all()
-    signed, started = aliased(StageReached, name="sr_signed"), aliased(StageReached, name="sr_started")
-    signings = db.session.execute(
-        select(*key, func.count().label("n"),
-               func.sum(case((started.reached_on <= ctx.today, 1), else_=0)).label("landed"))
-        .select_from(signed).join(Lead, Lead.id == signed.lead_id)
-        .outerjoin(started, and_(started.lead_id == signed.lead_id, started.stage == Stage.STARTED.value))
-        .where(signed.stage == Stage.SIGNED.value, signed.reached_on.between(p.start, p.end), *scope)
-        .group_by(*key)).all()
-    starts = db.session.execute(
-        select(*key, func.count().label("n"),
-               func.sum(func.coalesce(Agreement.total_investment_wan, Lead.planned_investment_wan, 0)).label("wan"))
-        .select_from(started).join(Lead, Lead.id == started.lead_id)
-        .outerjoin(Agreement, Agreement.lead_id == started.lead_id)
-        .where(started.stage == Stage.STARTED.value, started.reached_on.between(p.start, p.end), *scope)
+    # 签约 and 开工 days in the period in one pass over stage_reached (one join to the leads):
+    # next_on of a 签约 row is the day the lead reached 开工, the next main-line stage (stage_dates).
+    reached = aliased(StageReached, name="sr")
+    is_signed, is_started = reached.stage == Stage.SIGNED.value, reached.stage == Stage.STARTED.value
+    amount = func.coalesce(Agreement.total_investment_wan, Lead.planned_investment_wan, 0)
+    moves = db.session.execute(
+        select(*key, func.sum(case((is_signed, 1), else_=0)).label("signed"),
+               func.sum(case((and_(is_signed, reached.next_on <= ctx.today), 1), else_=0)).label("landed"),
+               func.sum(case((is_started, 1), else_=0)).label("started"),
+               func.sum(case((is_started, amount), else_=0)).label("wan"))
+        .select_from(reached).join(Lead, Lead.id == reached.lead_id)
+        .outerjoin(Agreement, Agreement.lead_id == reached.lead_id)
+        .where(reached.stage.in_([Stage.SIGNED.value, Stage.STARTED.value]),
+               reached.reached_on.between(p.start, p.end), *scope)
         .group_by(*key)).all()
     merged: dict[tuple, SimpleNamespace] = {}
 
@@ -88,12 +89,10 @@ def _groups(ctx: Context) -> list:
 
     for row in new:  # group rows, never leads
         group(row).new = as_int(row.n)
-    for row in signings:
+    for row in moves:
         g = group(row)
-        g.signed, g.signed_landed = as_int(row.n), as_int(row.landed)
-    for row in starts:
-        g = group(row)
-        g.started, g.landed_wan = as_int(row.n), Decimal(row.wan or 0)
+        g.signed, g.signed_landed = as_int(row.signed), as_int(row.landed)
+        g.started, g.landed_wan = as_int(row.started), Decimal(row.wan or 0)
     return list(merged.values())
 
 

@@ -1,7 +1,8 @@
 """Cockpit section 'funnel' (转化率): for each main-line stage from 线索 to 投产, of the leads that
 reached it in the period, the share that reached the next main-line stage so far, and the median
-days it took. One SQL query whatever the number of leads: window functions over each stage give
-the counts and the median (ROW_NUMBER over the seen days, the middle one or two averaged).
+days it took. One SQL query whatever the number of leads, grouped by stage and by the days a
+step took: the counts are sums of those groups and the median is read off that histogram (the
+middle one or two averaged).
 
 线索 is reached on the lead's creation day (leads.created_on); the other stages on their
 stage_reached day. A step whose either end is implied (a stage skipped, dated like the later
@@ -15,13 +16,14 @@ from crm.dashboard import sql
 from crm.dashboard.figures import Window, leads_link
 from crm.dashboard.period import format_day
 from crm.dashboard.sections import Context, rate
+from crm.dashboard.stage_dates import NEXT_STAGE
 from crm.extensions import db
 from crm.leads.models import Lead, StageReached
 from crm.leads.pipeline import MAIN_LINE, Stage, stage_label
 
 # 线索 → … → 投产, each with the next main-line stage (投产's is 上规).
 FUNNEL_STAGES = [s.value for s in MAIN_LINE[:MAIN_LINE.index(Stage.PRODUCING) + 1]]
-NEXT = {s.value: MAIN_LINE[i + 1].value for i, s in enumerate(MAIN_LINE[:-1])}
+NEXT = NEXT_STAGE
 
 
 def _steps(ctx: Context, window: Window):
@@ -35,42 +37,61 @@ def _steps(ctx: Context, window: Window):
                .select_from(Lead.__table__.outerjoin(following, and_(
                    following.c.lead_id == Lead.id, following.c.stage == NEXT[Stage.LEAD.value])))
                .where(window.holds(Lead.created_on), *scope))
+    # Each stage_reached row carries its next main-line stage's day (next_on): no self-join.
     cohort = StageReached.__table__.alias("cohort")
-    next_stage = case({stage: NEXT[stage] for stage in FUNNEL_STAGES[1:]}, value=cohort.c.stage)
     source = cohort.join(Lead, Lead.id == cohort.c.lead_id) if ctx.scope.is_filtered else cohort
-    reached = (select(cohort.c.stage, cohort.c.reached_on, cohort.c.implied,
-                      following.c.reached_on.label("next_on"), following.c.implied.label("next_implied"))
-               .select_from(source.outerjoin(following, and_(following.c.lead_id == cohort.c.lead_id,
-                                                             following.c.stage == next_stage)))
+    reached = (select(cohort.c.stage, cohort.c.reached_on, cohort.c.implied, cohort.c.next_on,
+                      cohort.c.next_implied)
+               .select_from(source)
                .where(cohort.c.stage.in_(FUNNEL_STAGES[1:]), window.holds(cohort.c.reached_on), *scope))
     return union_all(created, reached).subquery("steps")
+
+
+def _median(histogram: list[tuple[int, int]]) -> tuple[int, float | None]:
+    """(how many, their median) of values given as (value, how many times): the middle one, or the
+    mean of the two middle ones."""
+    histogram = sorted(histogram)
+    seen = sum(n for _days, n in histogram)
+    if not seen:
+        return 0, None
+    wanted = ((seen + 1) // 2, (seen + 2) // 2)  # 1-based positions of the middle value(s)
+    found, position = [], 0
+    for days, n in histogram:
+        first, position = position + 1, position + n
+        found += [days for w in wanted if first <= w <= position]
+        if len(found) == 2:
+            break
+    return seen, (found[0] + found[1]) / 2
 
 
 def funnel(ctx: Context) -> dict:
     sql.plain_planning()
     window = Window(ctx.period.start, ctx.period.end)
     steps = _steps(ctx, window)
-    # One pass: per stage, the leads counted, those gone on, and the median of the days each seen
-    # step took — ROW_NUMBER over the seen days (sorted), the middle one or the two middle ones.
+    # One pass, grouped by stage and by the days each seen step took: a few hundred rows per stage
+    # (one per distinct number of days), never one per lead. The counts are their sums and the
+    # median is read off that histogram in Python. (Window functions over every step sorted all
+    # of them, on disk at 100,000 leads.)
     seen_days = case((and_(steps.c.next_on.is_not(None), steps.c.implied.is_(False),
                            steps.c.next_implied.is_(False)), sql.days_between(steps.c.reached_on, steps.c.next_on)))
-    ranked = select(
-        steps.c.stage, seen_days.label("days"),
-        func.row_number().over(partition_by=[steps.c.stage, seen_days.is_(None)], order_by=seen_days).label("n"),
-        func.count(seen_days).over(partition_by=steps.c.stage).label("seen"),
-        func.count().over(partition_by=steps.c.stage).label("reached"),
-        func.count(steps.c.next_on).over(partition_by=steps.c.stage).label("converted")).subquery("ranked")
-    middle = and_(ranked.c.days.is_not(None), ranked.c.n.in_([(ranked.c.seen + 1) // 2, (ranked.c.seen + 2) // 2]))
+    timed = select(steps.c.stage, seen_days.label("days"), steps.c.next_on).subquery("timed")
     rows = db.session.execute(
-        select(ranked.c.stage, func.max(ranked.c.reached).label("reached"),
-               func.max(ranked.c.converted).label("converted"), func.max(ranked.c.seen).label("seen"),
-               func.avg(case((middle, ranked.c.days))).label("median"))
-        .group_by(ranked.c.stage))
-    counts = {row.stage: (int(row.reached), int(row.converted), int(row.seen),
-                          None if row.median is None else float(row.median)) for row in rows}
+        select(timed.c.stage, timed.c.days, func.count().label("reached"),
+               func.count(timed.c.next_on).label("converted"))
+        .group_by(timed.c.stage, timed.c.days))
+    counts: dict[str, list] = {}
+    histograms: dict[str, list[tuple[int, int]]] = {}
+    for row in rows:  # (stage, days) groups
+        total = counts.setdefault(row.stage, [0, 0])
+        total[0] += int(row.reached)
+        total[1] += int(row.converted)
+        if row.days is not None:
+            histograms.setdefault(row.stage, []).append((int(row.days), int(row.reached)))
+    medians = {stage: _median(histogram) for stage, histogram in histograms.items()}
     result = []
     for stage in FUNNEL_STAGES:
-        reached, converted, seen, median = counts.get(stage, (0, 0, 0, None))
+        reached, converted = counts.get(stage, (0, 0))
+        seen, median = medians.get(stage, (0, None))
         result.append({
             "key": stage, "stage": stage, "label": stage_label(stage), "next": NEXT[stage],
             "next_label": stage_label(NEXT[stage]), "reached": reached, "converted": converted,

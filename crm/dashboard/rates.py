@@ -26,6 +26,7 @@ from crm.dashboard import sql
 from crm.dashboard.figures import Window, leads_link, projects_link, yi
 from crm.dashboard.period import format_day
 from crm.dashboard.sections import Context, figure, rate
+from crm.dashboard.stage_dates import NEXT_STAGE
 from crm.extensions import db
 from crm.leads.models import Lead, StageReached
 from crm.leads.pipeline import Stage
@@ -41,11 +42,15 @@ def until(ctx: Context) -> date:
 def conversion(ctx: Context, stage: str, next_stage: str, window: Window) -> tuple[int, int]:
     """(reached `stage` in the window, of those reached `next_stage` so far), leads in scope."""
     reached = StageReached.__table__.alias("cohort")
-    following = StageReached.__table__.alias("following")
     source = reached.join(Lead, Lead.id == reached.c.lead_id) if ctx.scope.is_filtered else reached
-    stmt = (select(func.count(), func.count(following.c.lead_id))
-            .select_from(source.outerjoin(following, and_(following.c.lead_id == reached.c.lead_id,
-                                                          following.c.stage == next_stage)))
+    if NEXT_STAGE.get(stage) == next_stage:  # the row has the next stage's day: no self-join
+        gone_on = reached.c.next_on
+    else:
+        following = StageReached.__table__.alias("following")
+        source = source.outerjoin(following, and_(following.c.lead_id == reached.c.lead_id,
+                                                  following.c.stage == next_stage))
+        gone_on = following.c.lead_id
+    stmt = (select(func.count(), func.count(gone_on)).select_from(source)
             .where(reached.c.stage == stage, window.holds(reached.c.reached_on), *ctx.scope.lead_conditions()))
     den, num = db.session.execute(stmt).one()
     return int(den or 0), int(num or 0)

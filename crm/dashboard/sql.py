@@ -133,7 +133,9 @@ def commitments(start: date, stop: date, met_pct: int) -> Commitments:
                   .where(plan.c.superseded_at.is_(None), plan.c.planned_on >= start, plan.c.planned_on <= stop)
                   .group_by(plan.c.lead_id).cte("due_milestones"))
     investing = investment_plan(stop)
-    paid = invested_by(stop, among=investing)
+    # Every project's 到资, not only the planning ones': it is only read through outer joins on
+    # those projects, and an IN (CTE) made PostgreSQL look the entries up project by project.
+    paid = invested_by(stop)
     owing = select(investing.c.lead_id, investing.c.planned).where(investing.c.planned > 0).cte("owing")
     ids = union(select(milestones.c.lead_id), select(owing.c.lead_id)).cte("due_ids")
     met = and_(func.coalesce(milestones.c.missed, 0) == 0,

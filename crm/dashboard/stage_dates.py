@@ -9,8 +9,9 @@ are rebuilt before the commit, in one batch; bulk writers call `rebuild` themsel
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from itertools import chain
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import and_, case, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from crm import clock
@@ -23,6 +24,8 @@ _PENDING = "stage_reached_pending"
 CHUNK = 1000
 # Main-line stages after `lead` (a lead's creation day is leads.created_on itself).
 COUNTED_MAIN_LINE = [s.value for s in MAIN_LINE[1:]]
+# Each main-line stage's next one (stage_reached.next_on is the day the lead reached it).
+NEXT_STAGE = {s.value: MAIN_LINE[i + 1].value for i, s in enumerate(MAIN_LINE[:-1])}
 _MILESTONE_STAGE = {m.value: s.value for m, s in MILESTONE_STAGE.items()}
 
 
@@ -84,8 +87,11 @@ def _rebuild_chunk(ids: list[int]) -> int:
             select(Lead.id, Lead.signed_on, Lead.started_on).where(Lead.id.in_(ids))):
         reached = compute(changes.get(lead_id, ()), actuals.get(lead_id, ()),
                           {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on})
-        rows.extend({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied}
-                    for stage, (day, implied) in reached.items())
+        for stage, (day, implied) in reached.items():
+            following = reached.get(NEXT_STAGE.get(stage))
+            rows.append({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied,
+                         "next_on": following[0] if following else None,
+                         "next_implied": following[1] if following else None})
     db.session.execute(delete(StageReached).where(StageReached.lead_id.in_(ids)))
     if rows:
         db.session.execute(StageReached.__table__.insert(), rows)
@@ -123,6 +129,37 @@ def _forget(session: Session, previous_transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
+# --- next_on: kept for rows written one by one ------------------------------------------------
+
+_LINK = "stage_reached_link_next"
+
+
+def link_next(lead_ids, session: Session | None = None) -> None:
+    """Set next_on/next_implied of these leads' rows from their other rows (rebuild computes them
+    itself; this is for rows the ORM writes one at a time, e.g. hand-made test cases)."""
+    table = StageReached.__table__
+    following = table.alias("following")
+    ref = and_(following.c.lead_id == table.c.lead_id,
+               following.c.stage == case(NEXT_STAGE, value=table.c.stage))
+    (session or db.session).execute(
+        update(table).where(table.c.lead_id.in_(sorted(lead_ids)))
+        .values(next_on=select(following.c.reached_on).where(ref).scalar_subquery(),
+                next_implied=select(following.c.implied).where(ref).scalar_subquery()))
+
+
+def _note_rows(session: Session, _context) -> None:
+    ids = {obj.lead_id for obj in chain(session.new, session.dirty, session.deleted)
+           if isinstance(obj, StageReached)}
+    if ids:
+        session.info.setdefault(_LINK, set()).update(ids)
+
+
+def _link_rows(session: Session, _context) -> None:
+    ids = session.info.pop(_LINK, None)
+    if ids:
+        link_next(ids, session)
+
+
 def connect() -> None:
     """Called from crm.dashboard.init_app: the receivers and the session hooks."""
     from crm import signals
@@ -133,3 +170,6 @@ def connect() -> None:
     if not event.contains(Session, "before_commit", _rebuild_pending):
         event.listen(Session, "before_commit", _rebuild_pending)
         event.listen(Session, "after_soft_rollback", _forget)
+    if not event.contains(Session, "after_flush", _note_rows):
+        event.listen(Session, "after_flush", _note_rows)
+        event.listen(Session, "after_flush_postexec", _link_rows)

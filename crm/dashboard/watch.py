@@ -54,19 +54,20 @@ def overdue_projects(ctx: Context) -> int:
 def letter_counts(ctx: Context) -> tuple[int, int]:
     """(letters not answered, of them past their reply date) about projects in scope."""
     waiting = Letter.replied_at.is_(None)
-    row = db.session.execute(
-        select(func.count(), func.sum(case((Letter.reply_due_on < ctx.today, 1), else_=0)))
-        .select_from(Letter).join(Lead, Lead.id == Letter.lead_id)
-        .where(waiting, *ctx.scope.lead_conditions())).one()
+    stmt = select(func.count(), func.sum(case((Letter.reply_due_on < ctx.today, 1), else_=0))).select_from(Letter)
+    if ctx.scope.is_filtered:  # every letter has its lead (NOT NULL, foreign key): joined for the scope only
+        stmt = stmt.join(Lead, Lead.id == Letter.lead_id)
+    row = db.session.execute(stmt.where(waiting, *ctx.scope.lead_conditions())).one()
     return as_int(row[0]), as_int(row[1])
 
 
 def problem_counts(ctx: Context) -> tuple[int, int]:
     """(problems open or being solved, of them past their due date) on projects in scope."""
-    row = db.session.execute(
-        select(func.count(), func.sum(case((problem_queries.overdue_condition(ctx.today), 1), else_=0)))
-        .select_from(Problem).join(Lead, Lead.id == Problem.lead_id)
-        .where(Problem.status.in_(_OPEN), *ctx.scope.lead_conditions())).one()
+    stmt = select(func.count(), func.sum(case((problem_queries.overdue_condition(ctx.today), 1), else_=0))) \
+        .select_from(Problem)
+    if ctx.scope.is_filtered:  # every problem has its lead (NOT NULL, foreign key): joined for the scope only
+        stmt = stmt.join(Lead, Lead.id == Problem.lead_id)
+    row = db.session.execute(stmt.where(Problem.status.in_(_OPEN), *ctx.scope.lead_conditions())).one()
     return as_int(row[0]), as_int(row[1])
 
 

@@ -5,7 +5,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false, func, true
+from sqlalchemy import (Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, and_, false, func,
+                        or_, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
@@ -13,7 +14,7 @@ from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.database import Base, utcnow
 from crm.leads.names import normalize_company_name  # noqa: F401  (re-exported: the key's one home is names)
-from crm.leads.pipeline import Stage, rank, stage_label
+from crm.leads.pipeline import MAIN_LINE, Stage, rank, stage_label
 
 
 class SourceKind(StrEnum):
@@ -190,6 +191,13 @@ class Lead(Base):
 Index("ix_leads_planned", func.coalesce(Lead.planned_investment_wan, -1), Lead.id)
 # The list sorts by the chance of signing, unscored leads last (crm.leads.queries.SORTS).
 Index("ix_leads_p_sign", func.coalesce(Lead.p_sign, -1), Lead.id)
+# The tracked projects (crm.tracking.queries.tracked_condition, the same predicate): the cockpit's
+# watch and rates join a third of the leads by it; a partial index (with the scope's columns on
+# PostgreSQL) reads them without scanning every lead. Its predicate must stay the query's.
+_TRACKED = or_(Lead.stage.in_([s.value for s in MAIN_LINE if rank(s) >= rank(Stage.ADMITTED)]),
+               and_(Lead.stage == Stage.LOST.value, Lead.signed_on.is_not(None)))
+Index("ix_leads_tracked", Lead.id, postgresql_include=["owner_unit_id", "chain_id"],
+      postgresql_where=_TRACKED, sqlite_where=_TRACKED)
 
 
 def per_mu(amount: Decimal | None, area: Decimal | None) -> Decimal | None:
@@ -261,3 +269,7 @@ class StageReached(Base):
     # Not reached on its own: a later main-line stage was (an imported ledger row at 签约 implies
     # 同意落地 on or before that day). Counted as reached; left out of the median days.
     implied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The next main-line stage's day and `implied` (NULL: not reached yet, or no next stage), from
+    # the same rebuild: the funnel and the conversion rates read a step from one row, no self-join.
+    next_on: Mapped[date | None] = mapped_column(Date)
+    next_implied: Mapped[bool | None] = mapped_column(Boolean)

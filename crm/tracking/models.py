@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint, true)
+                        UniqueConstraint, text, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Unit, User
@@ -94,7 +94,15 @@ class MilestonePlan(Base):
 
     __tablename__ = "milestone_plans"
     __audit__ = True
-    __table_args__ = (Index("ix_milestone_plans_lead_milestone", "lead_id", "milestone"),)
+    __table_args__ = (
+        Index("ix_milestone_plans_lead_milestone", "lead_id", "milestone"),
+        # The current plans by milestone and by date (the cockpit's 开工率, 履约率, 到资率 and
+        # overdue milestones read them without the superseded ones).
+        Index("ix_milestone_plans_current_milestone", "milestone", "planned_on", "lead_id",
+              postgresql_where=text("superseded_at IS NULL"), sqlite_where=text("superseded_at IS NULL")),
+        Index("ix_milestone_plans_current_on", "planned_on", "lead_id", "milestone",
+              postgresql_where=text("superseded_at IS NULL"), sqlite_where=text("superseded_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
