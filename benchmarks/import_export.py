@@ -233,6 +233,17 @@ def child_import(path: Path) -> dict:
 
         profiler = Profiler(interval=0.002)
         profiler.start()
+    gc_time = [0.0, 0.0, {0: 0, 1: 0, 2: 0}]
+
+    def gc_timer(phase, info):
+        if phase == "start":
+            gc_time[1] = time.perf_counter()
+        else:
+            gc_time[0] += time.perf_counter() - gc_time[1]
+            gc_time[2][info["generation"]] += 1
+
+    import gc
+    gc.callbacks.append(gc_timer)
     started, cpu_started = time.perf_counter(), time.process_time()
     status = jobs.execute(batch)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -242,7 +253,7 @@ def child_import(path: Path) -> dict:
         name.with_suffix(".txt").write_text(profiler.output_text(unicode=True, show_all=False))
         name.with_suffix(".html").write_text(profiler.output_html())
     batch = db.session.get(type(batch), batch.id)
-    return {"rows": batch.total_rows, "seconds": seconds, "cpu_seconds": cpu, "status": status, "created": batch.created_count,
+    return {"rows": batch.total_rows, "seconds": seconds, "cpu_seconds": cpu, "gc_seconds": gc_time[0], "gc_runs": gc_time[2], "status": status, "created": batch.created_count,
             "skipped": batch.skipped_count, "rejected": batch.rejected_count}
 
 

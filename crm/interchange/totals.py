@@ -30,7 +30,17 @@ def label_of(value) -> str | None:
     return value.strip() if folded and _LABEL.match(folded) else None
 
 
+# What float() can start with once commas are gone: a decimal digit (any script's: float reads
+# them), a sign, a point, or inf/nan. Other text is no number, and is told so without the
+# exception float() would raise (most cells of a sheet are names and words).
+_FLOAT_START = frozenset("+-.,iInN")
+
+
 def _number(value) -> float | None:
+    if type(value) is str:
+        text = value.lstrip()
+        if not text or not (text[0] in _FLOAT_START or text[0].isdecimal()):
+            return None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float, Decimal)):
@@ -88,11 +98,12 @@ class TotalsDetector:
 
     def add(self, cells: list) -> None:
         """A data row: its numbers count towards the sums a later totals row may hold."""
+        since_last, since_start = self.since_last, self.since_start
         for pos, value in enumerate(cells):
             number = _number(value)
             if number is not None:
-                self.since_last[pos] = self.since_last.get(pos, 0.0) + number
-                self.since_start[pos] = self.since_start.get(pos, 0.0) + number
+                since_last[pos] = since_last.get(pos, 0.0) + number
+                since_start[pos] = since_start.get(pos, 0.0) + number
 
     def _reset(self) -> None:
         self.since_last = {}
