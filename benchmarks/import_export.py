@@ -217,6 +217,26 @@ def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
     return files
 
 
+def _backend_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to this database (their
+    /proc entries: the server runs on this machine)."""
+    from sqlalchemy import text
+
+    from crm.extensions import db
+
+    with db.engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars().all()
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return out
+
+
 def child_import(path: Path) -> dict:
     from crm.auth.services import find_user
     from crm.extensions import db
@@ -233,27 +253,18 @@ def child_import(path: Path) -> dict:
 
         profiler = Profiler(interval=0.002)
         profiler.start()
-    gc_time = [0.0, 0.0, {0: 0, 1: 0, 2: 0}]
-
-    def gc_timer(phase, info):
-        if phase == "start":
-            gc_time[1] = time.perf_counter()
-        else:
-            gc_time[0] += time.perf_counter() - gc_time[1]
-            gc_time[2][info["generation"]] += 1
-
-    import gc
-    gc.callbacks.append(gc_timer)
+    backends = _backend_cpu()
     started, cpu_started = time.perf_counter(), time.process_time()
     status = jobs.execute(batch)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    pg_cpu = sum(used - backends.get(pid, 0.0) for pid, used in _backend_cpu().items())
     if profiler is not None:
         profiler.stop()
         name = Path(profile_dir) / f"import-{path.suffix.lstrip('.')}"
         name.with_suffix(".txt").write_text(profiler.output_text(unicode=True, show_all=False))
         name.with_suffix(".html").write_text(profiler.output_html())
     batch = db.session.get(type(batch), batch.id)
-    return {"rows": batch.total_rows, "seconds": seconds, "cpu_seconds": cpu, "gc_seconds": gc_time[0], "gc_runs": gc_time[2], "status": status, "created": batch.created_count,
+    return {"rows": batch.total_rows, "seconds": seconds, "cpu_seconds": cpu, "pg_cpu_seconds": pg_cpu, "status": status, "created": batch.created_count,
             "skipped": batch.skipped_count, "rejected": batch.rejected_count}
 
 
@@ -273,14 +284,16 @@ def measure_import(env: dict, tmp: Path, rows: int) -> bool:
             raise RuntimeError(f"import {kind} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         results[kind] = json.loads(lines[-1][len("RESULT "):])
     log("")
-    header = (f"{'import':<36} {'rows':>8} {'created':>8} {'skipped':>8} {'s':>7} {'CPU s':>7} {'rows/s':>8} "
-              f"{'peak RSS MB':>12}")
+    header = (f"{'import':<36} {'rows':>8} {'created':>8} {'skipped':>8} {'s':>7} {'CPU s':>7} {'PG CPU s':>9} "
+              f"{'rows/s':>8} {'peak RSS MB':>12}")
     log(header)
     log("-" * len(header))
     for kind, r in results.items():
         log(f"{'import .' + kind + ' (' + r['status'] + ')':<36} {r['rows']:>8} {r['created']:>8} {r['skipped']:>8} "
-            f"{r['seconds']:>7.2f} {r['cpu_seconds']:>7.2f} {r['rows'] / r['seconds']:>8.0f} {r['peak_rss_mb']:>12.1f}")
-    log("  (CPU s: the importing process's own CPU time; the rest of s is PostgreSQL, Redis and waiting for a core)")
+            f"{r['seconds']:>7.2f} {r['cpu_seconds']:>7.2f} {r['pg_cpu_seconds']:>9.2f} {r['rows'] / r['seconds']:>8.0f} "
+            f"{r['peak_rss_mb']:>12.1f}")
+    log("  (CPU s: the importing process's own CPU time; PG CPU s: its PostgreSQL backend's; on a loaded machine\n"
+        "   the rest of s is mostly waiting for a core)")
     csv_rate = results["csv"]["rows"] / results["csv"]["seconds"]
     ok = csv_rate >= IMPORT_AIM_ROWS_S and results["csv"]["peak_rss_mb"] <= IMPORT_AIM_RSS_MB
     log("")
