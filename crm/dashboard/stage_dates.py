@@ -28,18 +28,19 @@ COUNTED_MAIN_LINE = [s.value for s in MAIN_LINE[1:]]
 _MILESTONE_STAGE = {m.value: s.value for m, s in MILESTONE_STAGE.items()}
 
 
-def _local_date(moment: datetime) -> date:
+def _local_date(moment: datetime, zone=None) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(clock.local_zone()).date()
+    return moment.astimezone(zone or clock.local_zone()).date()
 
 
-def compute(changes, actuals, lead_dates) -> dict[str, tuple[date, bool]]:
+def compute(changes, actuals, lead_dates, zone=None) -> dict[str, tuple[date, bool]]:
     """One lead's {stage: (day, implied)} from its (to_stage, changed_at) changes, its
-    (milestone, actual_on) actuals and its {'signed': signed_on, 'started': started_on}."""
+    (milestone, actual_on) actuals and its {'signed': signed_on, 'started': started_on}.
+    zone: the county's (clock.local_zone(), looked up once by a caller computing many)."""
     days: dict[str, date] = {}
     for to_stage, changed_at in changes:
-        day = _local_date(changed_at)
+        day = _local_date(changed_at, zone)
         if to_stage not in days or day < days[to_stage]:
             days[to_stage] = day
     for stage, day in lead_dates.items():
@@ -90,10 +91,11 @@ def _rebuild_chunk(ids: list[int]) -> int:
             .where(_among(MilestoneActual.lead_id, ids))):
         actuals.setdefault(lead_id, []).append((milestone, actual_on))
     rows = []
+    zone = clock.local_zone()
     for lead_id, signed_on, started_on in db.session.execute(
             select(Lead.id, Lead.signed_on, Lead.started_on).where(_among(Lead.id, ids))):
         reached = compute(changes.get(lead_id, ()), actuals.get(lead_id, ()),
-                          {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on})
+                          {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on}, zone)
         rows.extend({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied}
                     for stage, (day, implied) in reached.items())
     db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
@@ -120,6 +122,19 @@ def on_leads_bulk_changed(sender=None, lead_ids=(), **_kw) -> None:
     mark(lead_ids)
 
 
+def on_leads_bulk_created(sender=None, leads=(), **_kw) -> None:
+    """New leads with their whole stage history and no milestone actual: their rows computed by
+    the same rule as rebuild's from what the writer sends (the database holds nothing else of
+    them yet) and written at once. A lead changed again before the commit is marked as any."""
+    zone = clock.local_zone()
+    rows = []
+    for lead_id, signed_on, started_on, changes in leads:
+        reached = compute(changes, (), {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on}, zone)
+        rows.extend({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied}
+                    for stage, (day, implied) in reached.items())
+    bulk_insert(db.session, StageReached.__table__, rows)
+
+
 def _rebuild_pending(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if ids:
@@ -139,6 +154,7 @@ def connect() -> None:
     signals.lead_stage_changed.connect(on_stage_changed)
     signals.project_changed.connect(on_project_changed)
     signals.leads_bulk_changed.connect(on_leads_bulk_changed)
+    signals.leads_bulk_created.connect(on_leads_bulk_created)
     if not event.contains(Session, "before_commit", _rebuild_pending):
         event.listen(Session, "before_commit", _rebuild_pending)
         event.listen(Session, "after_soft_rollback", _forget)

@@ -470,9 +470,9 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
     today = clock.today()
     values = [_lead_values(row, user, now, history, today) for row in rows]
     ids = _insert_returning_ids(Lead.__table__, values)
-    bulk_insert(db.session, LeadStageChange.__table__, [
-        change for i, v in zip(ids, values)
-        for change in stages.created_changes(i, v, history, user.id, now, f"import #{batch.id}")])
+    reason = f"import #{batch.id}"
+    changes = [stages.created_changes(i, v, history, user.id, now, reason) for i, v in zip(ids, values)]
+    bulk_insert(db.session, LeadStageChange.__table__, [change for lead in changes for change in lead])
     bulk_insert(db.session, AuditEntry.__table__, [
         {"at": now, "actor_id": user.id, "action": "create", "entity_type": "leads", "entity_id": i,
          "changes": _created_snapshot(v, batch.id)} for i, v in zip(ids, values)])
@@ -480,7 +480,10 @@ def _insert_leads(batch: ImportBatch, user: User, rows: list[CheckedRow], now) -
         {"batch_id": batch.id, "lead_id": i, "action": "created", "version_after": 1, "before": None}
         for i in ids])
     contact_rows.insert_created(batch.id, user.id, rows, ids, now)  # 联系人/职务/联系电话
-    signals.leads_bulk_changed.send(lead_ids=ids)  # their stage dates (crm.dashboard), before the commit
+    # Their stage dates (crm.dashboard), from the history just written.
+    signals.leads_bulk_created.send(leads=[
+        (i, v["signed_on"], v["started_on"], [(c["to_stage"], c["changed_at"]) for c in lead])
+        for i, v, lead in zip(ids, values, changes)])
 
 
 _NOT_AUDITED = frozenset({"created_at", "updated_at", "version"})

@@ -129,21 +129,21 @@ def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Loo
     return RowReader(columns, lookups).check(number, cells)
 
 
-# Cells whose text repeats down a sheet (dates, amounts, stages, kinds, yes/no): parsed once per
-# distinct text within one file. A parse depends on the text alone (and on the day and the
-# language, which one import does not change). Each memo stops growing at MEMO_LIMIT entries.
-_MEMO_KINDS = frozenset({"amount", "area", "int", "percent", "bool", "date", "stage", "source_kind"})
-MEMO_LIMIT = 20000
+# A cell's text is parsed once per column within one file: a parse depends on the text alone
+# (and on the day and the language, which one import does not change), and most columns repeat
+# (dates, amounts, stages, kinds, yes/no, chains, units, sources). A column that keeps varying
+# (names, codes, phones) drops its memo once it holds MEMO_LIMIT texts.
+MEMO_LIMIT = 10000
 
 
 class RowReader:
     """check_row for one file: each column's parser chosen once, and repeated cell texts parsed
-    once (see _MEMO_KINDS). The rows it gives are the same as one check_row per row."""
+    once (see MEMO_LIMIT). The rows it gives are the same as one check_row per row."""
 
     def __init__(self, columns: dict[int, Column], lookups: Lookups):
         self.lookups = lookups
         self.today = clock.today()
-        self.columns = []  # (position, key, header, kind, parser, memo) in the file's order
+        self.columns = []  # [position, key, header, kind, parser, memo or None] in the file's order
         for pos, column in columns.items():
             key, kind = column.key, column.kind
             if kind == "amount":
@@ -162,14 +162,14 @@ class RowReader:
                 parser = _text_parser(NOTE_LIMIT)
             else:
                 parser = _text_parser(500 if key == "lost_reason" else 200)
-            memo = {} if kind in _MEMO_KINDS else None
-            self.columns.append((pos, key, column.header, kind, parser, memo))
+            self.columns.append([pos, key, column.header, kind, parser, {}])
 
     def check(self, number: int, cells: list) -> CheckedRow:
         row = CheckedRow(number=number, cells=cells)
         values, errors = row.values, row.errors
         length = len(cells)
-        for pos, key, header, kind, parser, memo in self.columns:
+        for column in self.columns:
+            pos, key, header, kind, parser, memo = column
             value = cells[pos] if pos < length else None
             if value is None:
                 continue
@@ -183,8 +183,9 @@ class RowReader:
                             done = (True, parser(value))
                         except parsing.CellError as exc:
                             done = (False, str(exc))
-                        if len(memo) < MEMO_LIMIT:
-                            memo[value] = done
+                        memo[value] = done
+                        if len(memo) >= MEMO_LIMIT:
+                            column[5] = None
                     ok, parsed = done
                     if not ok:
                         errors.append((header, parsed))
