@@ -125,13 +125,18 @@ def on_leads_bulk_changed(sender=None, lead_ids=(), **_kw) -> None:
 def on_leads_bulk_created(sender=None, leads=(), **_kw) -> None:
     """New leads with their whole stage history and no milestone actual: their rows computed by
     the same rule as rebuild's from what the writer sends (the database holds nothing else of
-    them yet) and written at once. A lead changed again before the commit is marked as any."""
+    them) and written at once. A lead changed again before the commit is marked as any."""
     zone = clock.local_zone()
-    rows = []
+    rows, ids = [], []
     for lead_id, signed_on, started_on, changes in leads:
+        ids.append(lead_id)
         reached = compute(changes, (), {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on}, zone)
         rows.extend({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied}
                     for stage, (day, implied) in reached.items())
+    if not ids:
+        return
+    # As rebuild does: rows left by a deleted lead whose id SQLite gives out again go first.
+    db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
     bulk_insert(db.session, StageReached.__table__, rows)
 
 

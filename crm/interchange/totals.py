@@ -34,7 +34,7 @@ def label_of(value) -> str | None:
 # them), a sign, a point, or inf/nan. Other text is no number, and is told so without the
 # exception float() would raise (most cells of a sheet are names and words).
 _FLOAT_START = frozenset("+-.,iInN")
-MEMO_LIMIT = 50000  # texts whose number (or None) add() keeps
+MEMO_LIMIT = 10000  # texts whose number (or None) add() keeps
 
 
 def _number(value) -> float | None:
