@@ -26,3 +26,8 @@ project_changed = _signals.signal("project-changed")
 # (the interchange importer's bulk insert, the demo):  leads_bulk_changed.send(lead_ids=[…]).
 # The dashboard's stage_reached projection rebuilds them before the commit.
 leads_bulk_changed = _signals.signal("leads-bulk-changed")
+# sent by writers that insert new leads in bulk, each with its whole stage history and no
+# milestone actual yet (the interchange importer), instead of leads_bulk_changed:
+#   leads_bulk_created.send(leads=[(lead_id, signed_on, started_on, [(to_stage, changed_at), …]), …])
+# The dashboard computes their stage_reached rows from what is sent, without reading them back.
+leads_bulk_created = _signals.signal("leads-bulk-created")

@@ -77,13 +77,16 @@ def check_date(value: date | None, planned: bool = False) -> date | None:
     return value
 
 
+_LINE_BREAK = re.compile("[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines() splits at
+
+
 def check_text(value: str | None, limit: int | None = None, one_line: bool = False) -> str | None:
     """No NUL bytes (PostgreSQL refuses them); no line breaks where `one_line`; at most `limit`."""
     if value is None:
         return None
     if "\x00" in value:
         raise OutOfRange(_("The text contains a NUL character: remove it."))
-    if one_line and any(c in value for c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+    if one_line and _LINE_BREAK.search(value):
         raise OutOfRange(_("Write this on one line, without line breaks."))
     if limit is not None and len(value) > limit:
         raise OutOfRange(_("Longer than %(n)s characters.", n=limit))

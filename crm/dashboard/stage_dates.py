@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from itertools import chain
 
-from sqlalchemy import and_, case, delete, event, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, case, delete, event, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from crm import clock
+from crm.database import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead, LeadStageChange, StageReached
 from crm.leads.pipeline import MAIN_LINE, Stage
@@ -29,18 +31,19 @@ NEXT_STAGE = {s.value: MAIN_LINE[i + 1].value for i, s in enumerate(MAIN_LINE[:-
 _MILESTONE_STAGE = {m.value: s.value for m, s in MILESTONE_STAGE.items()}
 
 
-def _local_date(moment: datetime) -> date:
+def _local_date(moment: datetime, zone=None) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(clock.local_zone()).date()
+    return moment.astimezone(zone or clock.local_zone()).date()
 
 
-def compute(changes, actuals, lead_dates) -> dict[str, tuple[date, bool]]:
+def compute(changes, actuals, lead_dates, zone=None) -> dict[str, tuple[date, bool]]:
     """One lead's {stage: (day, implied)} from its (to_stage, changed_at) changes, its
-    (milestone, actual_on) actuals and its {'signed': signed_on, 'started': started_on}."""
+    (milestone, actual_on) actuals and its {'signed': signed_on, 'started': started_on}.
+    zone: the county's (clock.local_zone(), looked up once by a caller computing many)."""
     days: dict[str, date] = {}
     for to_stage, changed_at in changes:
-        day = _local_date(changed_at)
+        day = _local_date(changed_at, zone)
         if to_stage not in days or day < days[to_stage]:
             days[to_stage] = day
     for stage, day in lead_dates.items():
@@ -60,6 +63,17 @@ def compute(changes, actuals, lead_dates) -> dict[str, tuple[date, bool]]:
     return reached
 
 
+def reached_rows(lead_id: int, reached: dict[str, tuple[date, bool]]) -> list[dict]:
+    """The lead's stage_reached rows, each carrying the day of the next main-line stage."""
+    rows = []
+    for stage, (day, implied) in reached.items():
+        following = reached.get(NEXT_STAGE.get(stage))
+        rows.append({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied,
+                     "next_on": following[0] if following else None,
+                     "next_implied": following[1] if following else None})
+    return rows
+
+
 def rebuild(lead_ids=None) -> int:
     """Recompute the rows of these leads (every lead when None); returns the number of rows."""
     if lead_ids is None:
@@ -71,30 +85,34 @@ def rebuild(lead_ids=None) -> int:
     return written
 
 
+def _among(column, ids: list[int]):
+    """column IN ids; on PostgreSQL as = ANY(one array): a thousand bound values cost more to
+    render and parse than the query costs to run (an import rebuilds 100,000 leads)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _rebuild_chunk(ids: list[int]) -> int:
     changes: dict[int, list] = {}
     for lead_id, to_stage, changed_at in db.session.execute(
             select(LeadStageChange.lead_id, LeadStageChange.to_stage, LeadStageChange.changed_at)
-            .where(LeadStageChange.lead_id.in_(ids))):
+            .where(_among(LeadStageChange.lead_id, ids))):
         changes.setdefault(lead_id, []).append((to_stage, changed_at))
     actuals: dict[int, list] = {}
     for lead_id, milestone, actual_on in db.session.execute(
             select(MilestoneActual.lead_id, MilestoneActual.milestone, MilestoneActual.actual_on)
-            .where(MilestoneActual.lead_id.in_(ids))):
+            .where(_among(MilestoneActual.lead_id, ids))):
         actuals.setdefault(lead_id, []).append((milestone, actual_on))
     rows = []
+    zone = clock.local_zone()
     for lead_id, signed_on, started_on in db.session.execute(
-            select(Lead.id, Lead.signed_on, Lead.started_on).where(Lead.id.in_(ids))):
+            select(Lead.id, Lead.signed_on, Lead.started_on).where(_among(Lead.id, ids))):
         reached = compute(changes.get(lead_id, ()), actuals.get(lead_id, ()),
-                          {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on})
-        for stage, (day, implied) in reached.items():
-            following = reached.get(NEXT_STAGE.get(stage))
-            rows.append({"lead_id": lead_id, "stage": stage, "reached_on": day, "implied": implied,
-                         "next_on": following[0] if following else None,
-                         "next_implied": following[1] if following else None})
-    db.session.execute(delete(StageReached).where(StageReached.lead_id.in_(ids)))
-    if rows:
-        db.session.execute(StageReached.__table__.insert(), rows)
+                          {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on}, zone)
+        rows.extend(reached_rows(lead_id, reached))
+    db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
+    bulk_insert(db.session, StageReached.__table__, rows)  # COPY on PostgreSQL
     return len(rows)
 
 
@@ -115,6 +133,23 @@ def on_project_changed(sender=None, lead_id: int | None = None, **_kw) -> None:
 
 def on_leads_bulk_changed(sender=None, lead_ids=(), **_kw) -> None:
     mark(lead_ids)
+
+
+def on_leads_bulk_created(sender=None, leads=(), **_kw) -> None:
+    """New leads with their whole stage history and no milestone actual: their rows computed by
+    the same rule as rebuild's from what the writer sends (the database holds nothing else of
+    them) and written at once. A lead changed again before the commit is marked as any."""
+    zone = clock.local_zone()
+    rows, ids = [], []
+    for lead_id, signed_on, started_on, changes in leads:
+        ids.append(lead_id)
+        reached = compute(changes, (), {Stage.SIGNED.value: signed_on, Stage.STARTED.value: started_on}, zone)
+        rows.extend(reached_rows(lead_id, reached))
+    if not ids:
+        return
+    # As rebuild does: rows left by a deleted lead whose id SQLite gives out again go first.
+    db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
+    bulk_insert(db.session, StageReached.__table__, rows)
 
 
 def _rebuild_pending(session: Session) -> None:
@@ -167,6 +202,7 @@ def connect() -> None:
     signals.lead_stage_changed.connect(on_stage_changed)
     signals.project_changed.connect(on_project_changed)
     signals.leads_bulk_changed.connect(on_leads_bulk_changed)
+    signals.leads_bulk_created.connect(on_leads_bulk_created)
     if not event.contains(Session, "before_commit", _rebuild_pending):
         event.listen(Session, "before_commit", _rebuild_pending)
         event.listen(Session, "after_soft_rollback", _forget)

@@ -300,7 +300,7 @@ def _csv_rows(path: Path) -> Iterator[list]:
         with path.open(encoding=encoding, newline="") as fh:
             try:
                 for values in csv.reader(fh):
-                    yield [_unwrap_text(v) for v in values]
+                    yield [_unwrap_text(v) if v.startswith('="') else v for v in values]
             except UnicodeDecodeError:
                 raise FileError(_("The CSV file mixes encodings: save it again as UTF-8 or GB18030 text."))
             except csv.Error:

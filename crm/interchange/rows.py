@@ -33,13 +33,14 @@ class CheckedRow:
     new_chain: str | None = None                    # a chain the file names and nobody has yet
     new_node: tuple[str, str] | None = None         # (chain name, node name), likewise
     match: "Match | None" = None
+    company_key: str | None = None                  # normalize_company_name of the company name
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-@dataclass
+@dataclass(slots=True)  # one per stored lead and created row: slots keep 200,000 of them small
 class Match:
     lead_id: int | None          # None: an earlier row of the same file
     unit_id: int | None
@@ -125,41 +126,103 @@ _PARSERS = {"area": parsing.parse_area, "int": parsing.parse_int, "percent": par
 
 
 def check_row(number: int, cells: list, columns: dict[int, Column], lookups: Lookups) -> CheckedRow:
-    row = CheckedRow(number=number, cells=cells)
-    raw = {col.key: cells[pos] if pos < len(cells) else None for pos, col in columns.items()}
-    by_key = {col.key: col for col in columns.values()}
-    for key, value in raw.items():
-        column = by_key[key]
-        if parsing.is_blank(value):
-            continue
-        try:
-            if column.kind == "amount":
-                amount, approx = parsing.parse_amount(value)
-                row.values[key] = amount
-                if approx:
-                    row.notes.append(_("%(col)s is approximate (约): imported as %(v)s.", col=column.header, v=amount))
-            elif column.kind in _PARSERS:
-                row.values[key] = _PARSERS[column.kind](value)
+    return RowReader(columns, lookups).check(number, cells)
+
+
+# A cell's text is parsed once per column within one file: a parse depends on the text alone
+# (and on the day and the language, which one import does not change), and most columns repeat
+# (dates, amounts, stages, kinds, yes/no, chains, units, sources). A column that keeps varying
+# (names, codes, phones) drops its memo once it holds MEMO_LIMIT texts.
+MEMO_LIMIT = 10000
+
+
+class RowReader:
+    """check_row for one file: each column's parser chosen once, and repeated cell texts parsed
+    once (see MEMO_LIMIT). The rows it gives are the same as one check_row per row."""
+
+    def __init__(self, columns: dict[int, Column], lookups: Lookups):
+        self.lookups = lookups
+        self.today = clock.today()
+        self.columns = []  # [position, key, header, kind, parser, memo or None] in the file's order
+        for pos, column in columns.items():
+            key, kind = column.key, column.kind
+            if kind == "amount":
+                parser = parsing.parse_amount
+            elif kind in _PARSERS:
+                parser = _PARSERS[kind]
             elif key == "company_name":
-                row.values[key] = parsing.parse_text(value, one_line=True)
+                parser = _text_parser(200, one_line=True)
             elif key in ("industry", "chain_node"):
-                row.values[key] = parsing.parse_text(value, 60)
+                parser = _text_parser(60)
             elif key == "owner_unit":
-                row.unit_name = parsing.parse_text(value, 100)
+                parser = _text_parser(100)
             elif key == "source_name":
-                row.source_name = parsing.parse_text(value, 120)
+                parser = _text_parser(120)
             elif key == "note":
-                row.values[key] = parsing.parse_text(value, NOTE_LIMIT)
+                parser = _text_parser(NOTE_LIMIT)
             else:
-                row.values[key] = parsing.parse_text(value, 500 if key == "lost_reason" else 200)
-        except parsing.CellError as exc:
-            row.errors.append((column.header, str(exc)))
-    if not row.values.get("company_name") and not any(h == "企业名称" for h, _m in row.errors):
-        row.errors.append(("企业名称", _("The company name is required.")))
-    _resolve_chain(row, lookups)
-    _check_dates_and_stage(row)
-    check_row_contact(row)
-    return row
+                parser = _text_parser(500 if key == "lost_reason" else 200)
+            self.columns.append([pos, key, column.header, kind, parser, {}])
+
+    def check(self, number: int, cells: list) -> CheckedRow:
+        row = CheckedRow(number=number, cells=cells)
+        values, errors = row.values, row.errors
+        length = len(cells)
+        for column in self.columns:
+            pos, key, header, kind, parser, memo = column
+            value = cells[pos] if pos < length else None
+            if value is None:
+                continue
+            if type(value) is str:
+                if not value.strip():
+                    continue
+                if memo is not None:
+                    done = memo.get(value)
+                    if done is None:
+                        try:
+                            done = (True, parser(value))
+                        except parsing.CellError as exc:
+                            done = (False, str(exc))
+                        memo[value] = done
+                        if len(memo) >= MEMO_LIMIT:
+                            column[5] = None
+                    ok, parsed = done
+                    if not ok:
+                        errors.append((header, parsed))
+                        continue
+                else:
+                    try:
+                        parsed = parser(value)
+                    except parsing.CellError as exc:
+                        errors.append((header, str(exc)))
+                        continue
+            else:
+                try:
+                    parsed = parser(value)
+                except parsing.CellError as exc:
+                    errors.append((header, str(exc)))
+                    continue
+            if kind == "amount":
+                amount, approx = parsed
+                values[key] = amount
+                if approx:
+                    row.notes.append(_("%(col)s is approximate (约): imported as %(v)s.", col=header, v=amount))
+            elif key == "owner_unit":
+                row.unit_name = parsed
+            elif key == "source_name":
+                row.source_name = parsed
+            else:
+                values[key] = parsed
+        if not values.get("company_name") and not any(h == "企业名称" for h, _m in errors):
+            errors.append(("企业名称", _("The company name is required.")))
+        _resolve_chain(row, self.lookups)
+        _check_dates_and_stage(row, self.today)
+        check_row_contact(row)
+        return row
+
+
+def _text_parser(limit: int, one_line: bool = False):
+    return lambda value: parsing.parse_text(value, limit, one_line)
 
 
 def unknown_message(what: str, name: str, lookups: Lookups) -> str:
@@ -205,9 +268,9 @@ def _resolve_chain(row: CheckedRow, lookups: Lookups) -> None:
     row.values["chain_id"] = candidates[0].chain_id
 
 
-def _check_dates_and_stage(row: CheckedRow) -> None:
+def _check_dates_and_stage(row: CheckedRow, today: date | None = None) -> None:
     v = row.values
-    today = clock.today()
+    today = today or clock.today()
     for key, header in (("created_on", "录入日期"), ("signed_on", "签约日期"), ("started_on", "开工日期")):
         if v.get(key) and v[key] > today:
             row.errors.append((header, _("The date cannot be in the future.")))
@@ -221,4 +284,6 @@ def _check_dates_and_stage(row: CheckedRow) -> None:
 
 
 def company_identity(row: CheckedRow) -> tuple[str | None, str]:
-    return row.values.get("uscc"), normalize_company_name(row.values.get("company_name") or "")
+    if row.company_key is None:  # kept: the insert writes the same key
+        row.company_key = normalize_company_name(row.values.get("company_name") or "")
+    return row.values.get("uscc"), row.company_key

@@ -30,7 +30,18 @@ def label_of(value) -> str | None:
     return value.strip() if folded and _LABEL.match(folded) else None
 
 
+# What float() can start with once commas are gone: a decimal digit (any script's: float reads
+# them), a sign, a point, or inf/nan. Other text is no number, and is told so without the
+# exception float() would raise (most cells of a sheet are names and words).
+_FLOAT_START = frozenset("+-.,iInN")
+MEMO_LIMIT = 10000  # texts whose number (or None) add() keeps
+
+
 def _number(value) -> float | None:
+    if type(value) is str:
+        text = value.lstrip()
+        if not text or not (text[0] in _FLOAT_START or text[0].isdecimal()):
+            return None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float, Decimal)):
@@ -61,6 +72,7 @@ class TotalsDetector:
         self.sum_cells = sum_cells or {}
         self.since_last: dict[int, float] = {}
         self.since_start: dict[int, float] = {}
+        self._numbers: dict[str, float | None] = {}
 
     def check(self, number: int, cells: list) -> str | None:
         """The row's label (合计 …, or "=SUM" for a row of sums only) if it is a totals row."""
@@ -88,11 +100,19 @@ class TotalsDetector:
 
     def add(self, cells: list) -> None:
         """A data row: its numbers count towards the sums a later totals row may hold."""
+        since_last, since_start, memo = self.since_last, self.since_start, self._numbers
         for pos, value in enumerate(cells):
-            number = _number(value)
+            if type(value) is str:  # a text read before (dates, amounts, codes) is not read again
+                number = memo.get(value, memo)
+                if number is memo:
+                    number = _number(value)
+                    if len(memo) < MEMO_LIMIT:
+                        memo[value] = number
+            else:
+                number = _number(value)
             if number is not None:
-                self.since_last[pos] = self.since_last.get(pos, 0.0) + number
-                self.since_start[pos] = self.since_start.get(pos, 0.0) + number
+                since_last[pos] = since_last.get(pos, 0.0) + number
+                since_start[pos] = since_start.get(pos, 0.0) + number
 
     def _reset(self) -> None:
         self.since_last = {}

@@ -22,6 +22,9 @@ _COMPANY_NOISE = re.compile(r"[\s()（）·,，.。\-]|中国")
 # combining marks (accents, variation selectors are Mn too) carry nothing a person reads as
 # part of the name.
 _INVISIBLE = frozenset(("Cf", "Mn", "Me"))
+# Text made only of printable ASCII and CJK ideographs and punctuation has none of those (no
+# character in these ranges is Cf, Mn or Me): the character-by-character look-up is skipped.
+_NONE_INVISIBLE = re.compile("[\x20-\x7e\u3000-\u3029\u3400-\u4dbf\u4e00-\u9fff]*")
 
 
 @cache
@@ -36,7 +39,8 @@ def normalize_company_name(name: str | None) -> str:
     ideographic spaces), invisible and combining characters dropped, traditional characters made
     simplified (OpenCC), lower case, spaces, punctuation, (中国) and legal forms gone."""
     text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
+    if _NONE_INVISIBLE.fullmatch(text) is None:
+        text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
     text = unicodedata.normalize("NFKC", text)
     if text:
         text = _to_simplified().convert(text)
