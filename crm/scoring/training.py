@@ -21,6 +21,7 @@ import os
 import platform
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,9 @@ class Dataset:
     # train[:fit_size] are the older leads' snapshots the trees learn from, train[fit_size:] the
     # newer ones the settings are chosen and the probabilities calibrated on.
     fit_size: int = 0
+    # The training snapshots' weights (stay_weight), scaled to a mean of 1 within the fitted and
+    # the calibration part each; None: equal.
+    w_train: np.ndarray | None = None
 
 
 SCREENING_RANK = 2  # crm.leads.pipeline MAIN_LINE: lead 0, negotiating 1, screening 2, …
@@ -105,11 +109,15 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
         entered = r.created_on
         for stage in range(0, r.stage_reached + 1):
             entered = max(entered, r.stage_days.get(stage, entered))
-            if not r.history_known or (stage == r.stage_reached and target == "land" and r.signed == 1):
+            if not r.history_known:
                 out.append(r)
                 continue
             left = min((d for rank, d in r.stage_days.items() if rank > stage), default=r.cutoff)
             stay = (left - entered).days
+            if stage == r.stage_reached and target == "land" and r.signed == 1:
+                r.weight = stay_weight(stay)  # the lead as of its signing, weighed by the stay that ended there
+                out.append(r)
+                continue
             if stay > 0:  # a day in [entered, left): what that day's end knew
                 day = entered + timedelta(days=int(_unit(r.id, stage) * stay))
                 n, m = bisect_right(activity_days, day), bisect_right(moves, day)
@@ -118,10 +126,12 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
                 n, m = bisect_left(activity_days, day), bisect_left(moves, day)
             early = copy(r)  # a shallow copy (dataclasses.replace runs __init__: slow at 300,000 rows)
             early.stage_reached, early.cutoff, early.activities = stage, day, n
+            early.weight = stay_weight(stay)
             early.last_activity = activity_days[n - 1] if n else None
             early.last_move = moves[m - 1] if m else None
             if stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
                 early.screening_result, early.screening_rounds, early.screening_rejects = None, 0, 0
+                early.screening_rating = early.screening_approve_share = None
             out.append(early)
         if target == "land" and r.signed == 1 and r.land_end is not None:
             # Once more at `signed`, on a day of its wait to start, as an open signed lead is
@@ -130,8 +140,22 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
             if stay > 0:
                 late = at_signed_stage(r, r.signed_day + timedelta(days=int(_unit(r.id, SIGNED_RANK) * stay)))
                 if late is not r:
+                    late.weight = stay_weight(stay)
                     out.append(late)
     return out
+
+
+STAY_WEIGHT_CAP = 730  # days: a stay counts at most as much as two years of sitting open
+
+
+def stay_weight(days: int) -> float:
+    """A snapshot's weight: the days of the stay it was drawn from (at least one, at most
+    STAY_WEIGHT_CAP). A lead is open at a stage, and scored there, for as many days as it stays:
+    one that sits for a year is among the open leads a hundred times as often as one that moves
+    on in three days. Counted once each, the quick movers (most of them signing) would weigh as
+    much as the long sitters (most of them failing quietly) and the open leads' chances would
+    come out too high."""
+    return float(min(max(days, 1), STAY_WEIGHT_CAP))
 
 
 MIN_MOVERS = 100  # leads that moved on from a stage before its longest stay counts (stale_as_lost)
@@ -212,7 +236,12 @@ def split(rows: list[LeadRow], target: str, today=None) -> Dataset:
     y_holdout = np.array([r.label(target) for r in holdout])
     if len(set(y_train)) < 2:
         raise TrainingError(_("The older leads have only one outcome; a model needs both outcomes to learn."))
-    return Dataset(train, holdout, y_train, y_holdout, len(fit_part))
+    k = len(fit_part)
+    w = np.array([r.weight for r in train], dtype=float)
+    for part in (slice(0, k), slice(k, len(train))):
+        if len(w[part]):
+            w[part] /= w[part].mean()
+    return Dataset(train, holdout, y_train, y_holdout, k, w)
 
 
 def _base(spec: FeatureSpec, setting: dict):
@@ -222,27 +251,30 @@ def _base(spec: FeatureSpec, setting: dict):
                                           early_stopping=False, **setting)
 
 
-def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool, method: str | None = None):
+def _fit(spec: FeatureSpec, X, y, setting: dict, calibrated: bool, method: str | None = None, weight=None):
     """The trees alone, or (calibrated) the trees with a calibrator fitted on cross-validated
     predictions: the way for a small history, where no newer slice can be set aside."""
     from sklearn.calibration import CalibratedClassifierCV
 
     base = _base(spec, setting)
     if not calibrated:
-        return base.fit(X, y)
+        return base.fit(X, y, sample_weight=weight)
     method = method or ("isotonic" if len(y) >= 1000 else "sigmoid")
     folds = max(2, min(3, int(min(np.bincount(y)))))
     # One model with a calibrator fitted on cross-validated predictions (ensemble=False): one
     # prediction per call, which keeps explanations and batch scoring fast.
-    return CalibratedClassifierCV(base, method=method, cv=folds, ensemble=False).fit(X, y)
+    return CalibratedClassifierCV(base, method=method, cv=folds, ensemble=False).fit(X, y, sample_weight=weight)
 
 
-def _calibrate(base, X, y, method: str):
+def _calibrate(base, X, y, method: str, weight=None):
     """The fitted trees, frozen, with a calibrator fitted on these (newer, unseen) rows."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
-    return CalibratedClassifierCV(FrozenEstimator(base), method=method).fit(X, y)
+    with warnings.catch_warnings():
+        # The weights are meant for the calibrator alone: the frozen trees are not refitted.
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept sample_weight")
+        return CalibratedClassifierCV(FrozenEstimator(base), method=method).fit(X, y, sample_weight=weight)
 
 
 def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say):
@@ -252,12 +284,14 @@ def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say
     by cross-validation, as a small history needs."""
     k = data.fit_size
     y_fit, y_cal = data.y_train[:k], data.y_train[k:]
+    w = data.w_train
+    w_fit, w_cal = (None, None) if w is None else (w[:k], w[k:])
     say(_("Choosing the model"))
     if len(y_cal) >= MIN_CALIBRATION and len(set(y_cal)) == 2 and len(set(y_fit)) == 2:
         X_fit, X_cal = X_train[:k], X_train[k:]
         best = best_auc = None
         for setting in SETTINGS:
-            base = _base(spec, setting).fit(X_fit, y_fit)
+            base = _base(spec, setting).fit(X_fit, y_fit, sample_weight=w_fit)
             auc = evaluate(y_cal, base.predict_proba(X_cal)[:, 1])["roc_auc"]
             if best_auc is None or auc > best_auc:
                 best, best_auc, best_base = setting, auc, base
@@ -265,19 +299,19 @@ def _choose_and_calibrate(spec: FeatureSpec, data: Dataset, X_train, X_hold, say
         raw_auc = None
         if len(set(data.y_holdout)) == 2:
             raw_auc = evaluate(data.y_holdout, best_base.predict_proba(X_hold)[:, 1])["roc_auc"]
-        model = _keep_ranking(_calibrate(best_base, X_cal, y_cal, "isotonic"), raw_auc, data.y_holdout, X_hold,
-                              lambda: _calibrate(best_base, X_cal, y_cal, "sigmoid"))
+        model = _keep_ranking(_calibrate(best_base, X_cal, y_cal, "isotonic", w_cal), raw_auc, data.y_holdout, X_hold,
+                              lambda: _calibrate(best_base, X_cal, y_cal, "sigmoid", w_cal))
         return model, best
     best, best_auc = SETTINGS[0], None
     if len(set(data.y_holdout)) == 2 and len(SETTINGS) > 1:
         for setting in SETTINGS:
-            auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False)
+            auc = evaluate(data.y_holdout, _fit(spec, X_train, data.y_train, setting, False, weight=w)
                            .predict_proba(X_hold)[:, 1])["roc_auc"]
             if best_auc is None or auc > best_auc:
                 best, best_auc = setting, auc
     say(_("Calibrating"))
-    model = _keep_ranking(_fit(spec, X_train, data.y_train, best, True), best_auc, data.y_holdout, X_hold,
-                          lambda: _fit(spec, X_train, data.y_train, best, True, method="sigmoid"))
+    model = _keep_ranking(_fit(spec, X_train, data.y_train, best, True, weight=w), best_auc, data.y_holdout, X_hold,
+                          lambda: _fit(spec, X_train, data.y_train, best, True, method="sigmoid", weight=w))
     return model, best
 
 
