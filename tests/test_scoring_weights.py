@@ -23,25 +23,26 @@ def _row(**kw):
 
 
 def test_each_snapshot_weighs_the_days_of_its_stay():
+    """The square root of the days, so a long sitter counts more than a quick mover."""
     from crm.scoring.training import STAY_WEIGHT_CAP, snapshots
 
     # Three days as a lead, then 148 days in negotiation until signed on 1 June.
     quick = _row(id=7, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
                  move_days=[date(2025, 1, 4)])
     first, second = snapshots([quick])
-    assert (first.weight, second.weight) == (3.0, 148.0)
+    assert (first.weight, second.weight) == (3.0 ** 0.5, 148.0 ** 0.5)
     assert quick.weight == 1.0  # the lead itself is not changed
     # Passed through a stage the same day: one day, not nothing.
     same_day = _row(id=8, stage_reached=1, signed=0, landed=0, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 1)})
     assert snapshots([same_day])[0].weight == 1.0
     # Sat for years: capped.
     sitter = _row(id=9, stage_reached=0, signed=0, landed=0, cutoff=date(2029, 1, 1))
-    assert snapshots([sitter])[0].weight == STAY_WEIGHT_CAP
+    assert snapshots([sitter])[0].weight == STAY_WEIGHT_CAP ** 0.5
     # For `land`, the extra snapshot at `signed` weighs its wait to start (signed 1 June, started 30 Aug).
     signed = _row(id=10, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
                   signed_day=date(2025, 6, 1), land_end=date(2025, 8, 30))
     late = snapshots([signed], "land")[-1]
-    assert late.stage_reached == 5 and late.weight == 90.0
+    assert late.stage_reached == 5 and late.weight == 90.0 ** 0.5
     # An imported history (no stay to measure) counts once.
     imported = _row(id=11, stage_reached=1, signed=1, landed=1, history_known=False)
     assert {s.weight for s in snapshots([imported])} == {1.0}
@@ -159,4 +160,4 @@ def test_a_signed_leads_last_stage_for_land_weighs_its_stay_there():
     snaps = snapshots([row], "land")
     at_signing = [s for s in snaps if s.stage_reached == 4]
     assert len(at_signing) == 1 and at_signing[0].cutoff == date(2025, 6, 1)
-    assert at_signing[0].weight == (date(2025, 6, 1) - date(2025, 3, 1)).days
+    assert at_signing[0].weight == (date(2025, 6, 1) - date(2025, 3, 1)).days ** 0.5

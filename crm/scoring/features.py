@@ -9,6 +9,11 @@ signed leads, the date a lead was lost or rejected, else today. Follow-ups, the 
 reached and screening rounds count only before the cutoff. A source's track record is its
 smoothed signing rate over the labelled leads recorded before the lead (in training), or over
 all labelled leads (when scoring).
+Intensity and tax per mu are also taken against the chain's screening lines (the units judge
+them so), and what the member units' opinions said beyond the verdict (mean rating, share that
+approved outright) and how often the lead is followed up (per 30 days of its life) are columns:
+the app records them, and they say something of the project's quality and the investor's
+engagement, which nothing else stored shows.
 Missing values stay missing (NaN): the gradient-boosted trees handle them.
 """
 from __future__ import annotations
