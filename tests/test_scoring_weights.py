@@ -3,6 +3,7 @@ columns the screening units' judgement and the chain's lines add."""
 from __future__ import annotations
 
 import math
+from copy import copy
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -139,14 +140,25 @@ def test_ratios_to_the_chains_lines_the_units_ratings_and_the_follow_up_rate(ctx
     assert math.isnan(col("screening_rating")[2]) and col("screening_approve_share")[2] == pytest.approx(0.5)
     assert col("activity_rate")[0] == pytest.approx(30 * 3 / (today - date(2025, 1, 1)).days)
     assert col("activity_rate")[1] == 0.0
-    # Before pre-screening closed, a training snapshot knows none of the units' judgement.
-    from crm.scoring.training import snapshots
+    # A training snapshot knows the units' judgement from the day it was given: none while in
+    # negotiation, the opinions (given 2 March) during pre-screening.
+    from crm.scoring.training import screening_as_of, snapshots
 
     row = rows[lead.id]
-    row.signed, row.landed, row.stage_days = 0, 0, {0: date(2025, 1, 1), 1: date(2025, 1, 20)}
-    row.stage_reached = 1
-    for snap in snapshots([row]):
+    row.signed, row.landed, row.stage_reached = 0, 0, 2
+    row.stage_days = {0: date(2025, 1, 1), 1: date(2025, 1, 20), 2: date(2025, 3, 2)}
+    first, second, third = snapshots([row])
+    for snap in (first, second):
         assert snap.screening_rating is None and snap.screening_approve_share is None
+        assert snap.screening_rounds == 0 and snap.screening_result is None
+    assert third.cutoff >= date(2025, 3, 2) and third.screening_rounds == 1
+    assert third.screening_rating == pytest.approx(3.0) and third.screening_approve_share == pytest.approx(0.5)
+    assert third.screening_result == ("conditional" if third.cutoff >= date(2025, 3, 4) else None)
+    early = copy(row)
+    screening_as_of(early, row, date(2025, 3, 3))  # submitted, opinions in, not closed yet
+    assert (early.screening_rounds, early.screening_result, early.screening_rating) == (1, None, pytest.approx(3.0))
+    screening_as_of(early, row, date(2025, 3, 2), before=True)
+    assert (early.screening_rounds, early.screening_rating) == (0, None)
 
 
 def test_a_signed_leads_last_stage_for_land_weighs_its_stay_there():

@@ -70,6 +70,11 @@ class LeadRow:
     # think of the project's quality, beyond the verdict.
     screening_rating: float | None = None
     screening_approve_share: float | None = None
+    # For training's snapshots during pre-screening (crm.scoring.training.screening_as_of): each
+    # round (submitted day, closed day or None, result) in order, and each opinion (day, verdict,
+    # sum of its ratings, ratings given), of the rounds submitted before the cutoff.
+    screening_log: list = field(default_factory=list, repr=False)
+    opinion_log: list = field(default_factory=list, repr=False)
     signed: int | None = None
     landed: int | None = None
     source_rate: float | None = None
@@ -285,6 +290,7 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
                 continue
             row.screening_rounds += 1
             case_lead[case_id] = lead_id
+            row.screening_log.append((submitted_at.date(), closed_at.date() if closed_at else None, result))
             if result and closed_at and closed_at.date() <= row.cutoff:
                 row.screening_result = result
     if case_lead:
@@ -300,12 +306,14 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
                     continue
                 if verdict == "reject":
                     rows[lead_id].screening_rejects += 1
+                given = [m for m in marks if m is not None]
+                if submitted_at is not None:
+                    rows[lead_id].opinion_log.append((submitted_at.date(), verdict, sum(given), len(given)))
                 if submitted_at is not None and submitted_at.date() > rows[lead_id].cutoff:
                     continue
                 t = tally.setdefault(lead_id, [0, 0, 0, 0])
                 t[0] += 1
                 t[1] += verdict == "approve"
-                given = [m for m in marks if m is not None]
                 t[2] += sum(given)
                 t[3] += len(given)
         for lead_id, (n, approvals, total, given) in tally.items():

@@ -131,9 +131,8 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
             early.weight = stay_weight(stay)
             early.last_activity = activity_days[n - 1] if n else None
             early.last_move = moves[m - 1] if m else None
-            if stage <= SCREENING_RANK:  # before pre-screening closed: its results unknown
-                early.screening_result, early.screening_rounds, early.screening_rejects = None, 0, 0
-                early.screening_rating = early.screening_approve_share = None
+            if stage <= SCREENING_RANK:  # before pre-screening closed: what its rounds had shown by then
+                screening_as_of(early, r, day, before=stay <= 0)
             out.append(early)
         if target == "land" and r.signed == 1 and r.land_end is not None:
             # Once more at `signed`, on a day of its wait to start, as an open signed lead is
@@ -145,6 +144,26 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
                     late.weight = stay_weight(stay)
                     out.append(late)
     return out
+
+
+def screening_as_of(snap: LeadRow, r: LeadRow, day, before: bool = False) -> None:
+    """The pre-screening figures of a snapshot as they stood on `day` (before it: `before`): the
+    rounds submitted, the last result out, the opinions given. A lead in its second round, or
+    sent back for materials (returned, which counts as the screening stage), is scored with its
+    failed round known; learnt from with nothing known, it would look like a fresh submission."""
+    def known(d):
+        return d < day if before else d <= day
+
+    cases = [c for c in r.screening_log if known(c[0])]
+    closed = [c for c in cases if c[1] is not None and c[2] and known(c[1])]
+    opinions = [o for o in r.opinion_log if known(o[0])]
+    given = sum(o[3] for o in opinions)
+    snap.screening_rounds = len(cases)
+    snap.screening_result = closed[-1][2] if closed else None
+    snap.screening_rejects = sum(1 for o in opinions if o[1] == "reject")
+    snap.screening_approve_share = (sum(1 for o in opinions if o[1] == "approve") / len(opinions)
+                                    if opinions else None)
+    snap.screening_rating = sum(o[2] for o in opinions) / given if given else None
 
 
 STAY_WEIGHT_CAP = 730  # days: a stay longer than two years counts as two years
