@@ -9,6 +9,11 @@ signed leads, the date a lead was lost or rejected, else today. Follow-ups, the 
 reached and screening rounds count only before the cutoff. A source's track record is its
 smoothed signing rate over the labelled leads recorded before the lead (in training), or over
 all labelled leads (when scoring).
+Intensity and tax per mu are also taken against the chain's screening lines (the units judge
+them so), and what the member units' opinions said beyond the verdict (mean rating, share that
+approved outright) and how often the lead is followed up (per 30 days of its life) are columns:
+the app records them, and they say something of the project's quality and the investor's
+engagement, which nothing else stored shows.
 Missing values stay missing (NaN): the gradient-boosted trees handle them.
 """
 from __future__ import annotations
@@ -60,10 +65,24 @@ class LeadRow:
     screening_result: str | None = None
     screening_rounds: int = 0
     screening_rejects: int = 0
+    # Of the member units' opinions before the cutoff: the mean of their 1-5 ratings (None when
+    # none rated) and the share that approved outright (None without opinions). What the units
+    # think of the project's quality, beyond the verdict.
+    screening_rating: float | None = None
+    screening_approve_share: float | None = None
+    # For training's snapshots during pre-screening (crm.scoring.training.screening_as_of): each
+    # round (submitted day, closed day or None, result) in order, and each opinion (day, verdict,
+    # sum of its ratings, ratings given), of the rounds submitted before the cutoff.
+    screening_log: list = field(default_factory=list, repr=False)
+    opinion_log: list = field(default_factory=list, repr=False)
     signed: int | None = None
     landed: int | None = None
     source_rate: float | None = None
     chain_id: int | None = None  # for the chain's screening thresholds in the factors
+    # The chain's screening thresholds (crm.screening.services.thresholds_for, county-wide rows
+    # included): the intensity standard and the low-efficiency tax line the figures are held to.
+    min_intensity: float | None = None
+    min_tax_per_mu: float | None = None
     # For training's stage snapshots (crm.scoring.training.snapshots): the first day each
     # main-line rank was reached, and the days of the follow-ups counted, before the cutoff.
     stage_days: dict[int, date] = field(default_factory=dict, repr=False)
@@ -83,6 +102,9 @@ class LeadRow:
     # (at_signed_stage, crm.scoring.training.snapshots).
     signed_day: date | None = None
     land_end: date | None = None
+    # A training snapshot's weight (crm.scoring.training.snapshots): the days of the stay it was
+    # drawn from, so that leads count as often as they sit open where they are scored.
+    weight: float = field(default=1.0, repr=False)
 
     def label(self, target: str) -> int | None:
         return self.signed if target == "sign" else self.landed
@@ -126,7 +148,23 @@ def load_rows(lead_ids=None, today: date | None = None) -> list[LeadRow]:
     _apply_history(rows, ids)
     _apply_activities(rows, ids)
     _apply_screening(rows, ids)
+    _apply_thresholds(rows)
     return list(rows.values())
+
+
+def _apply_thresholds(rows: dict[int, LeadRow]) -> None:
+    """Each row's chain thresholds (one lookup per chain): the screening units judge intensity
+    and tax per mu against the chain's line, not the county's average, so a ratio to the line
+    says what a raw figure only says together with the chain."""
+    from crm.screening.services import thresholds_for
+
+    by_chain: dict = {}
+    for row in rows.values():
+        t = by_chain.get(row.chain_id)
+        if t is None:
+            found = thresholds_for(row.chain_id, None)
+            t = by_chain[row.chain_id] = (_f(found.min_intensity_wan_per_mu), _f(found.min_tax_per_mu_wan))
+        row.min_intensity, row.min_tax_per_mu = t
 
 
 _RANK = {stage.value: i for i, stage in enumerate(MAIN_LINE)}  # pipeline.rank() as a lookup; side exits -1
@@ -252,14 +290,36 @@ def _apply_screening(rows: dict[int, LeadRow], ids) -> None:
                 continue
             row.screening_rounds += 1
             case_lead[case_id] = lead_id
+            row.screening_log.append((submitted_at.date(), closed_at.date() if closed_at else None, result))
             if result and closed_at and closed_at.date() <= row.cutoff:
                 row.screening_result = result
     if case_lead:
-        rejects = select(ScreeningOpinion.case_id, func.count()).where(ScreeningOpinion.verdict == "reject") \
-            .group_by(ScreeningOpinion.case_id)
-        for case_id, n in db.session.execute(rejects):
-            if case_id in case_lead:
-                rows[case_lead[case_id]].screening_rejects += n
+        o = ScreeningOpinion
+        ratings = (o.rating_scale, o.rating_intensity, o.rating_tech, o.rating_prospects, o.rating_compliance)
+        stmt = select(o.case_id, o.verdict, o.submitted_at, *ratings)
+        # Per lead: [opinions, approvals, sum of ratings, ratings given]
+        tally: dict[int, list] = {}
+        for query in where_ids(stmt, o.case_id, list(case_lead)):
+            for case_id, verdict, submitted_at, *marks in db.session.execute(query):
+                lead_id = case_lead.get(case_id)
+                if lead_id is None:
+                    continue
+                if verdict == "reject":
+                    rows[lead_id].screening_rejects += 1
+                given = [m for m in marks if m is not None]
+                if submitted_at is not None:
+                    rows[lead_id].opinion_log.append((submitted_at.date(), verdict, sum(given), len(given)))
+                if submitted_at is not None and submitted_at.date() > rows[lead_id].cutoff:
+                    continue
+                t = tally.setdefault(lead_id, [0, 0, 0, 0])
+                t[0] += 1
+                t[1] += verdict == "approve"
+                t[2] += sum(given)
+                t[3] += len(given)
+        for lead_id, (n, approvals, total, given) in tally.items():
+            row = rows[lead_id]
+            row.screening_approve_share = approvals / n
+            row.screening_rating = total / given if given else None
 
 
 def _signing_counts():
@@ -374,20 +434,22 @@ def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float
 CATEGORICAL = ("chain", "node", "source_kind", "origin_region", "screening_result")
 NUMERIC = ("source_rate", "planned_log", "land", "intensity", "tax_per_mu", "output_per_mu", "high_tech",
            "specialized", "patents", "rd_ratio", "jobs", "activities", "days_since_activity", "stage_reached",
-           "screening_rounds", "screening_rejects", "days_since_move")
+           "screening_rounds", "screening_rejects", "days_since_move", "intensity_ratio", "tax_ratio",
+           "activity_rate", "screening_rating", "screening_approve_share")
 COLUMNS = CATEGORICAL + NUMERIC
 
 # Explanations move groups of columns together ("without knowing the tech indicators"): at most
 # eight groups, as the exact Shapley values take every one of the 2^groups sets (crm.scoring.shapley).
 GROUPS = {
     "scale": ("planned_log", "land", "jobs"),
-    "intensity": ("intensity", "tax_per_mu", "output_per_mu"),
+    "intensity": ("intensity", "tax_per_mu", "output_per_mu", "intensity_ratio", "tax_ratio"),
     "tech": ("high_tech", "specialized", "patents", "rd_ratio"),
     "chain": ("chain", "node"),
     "source": ("source_kind", "source_rate", "origin_region"),
     "stage": ("stage_reached", "days_since_move"),
-    "follow_up": ("activities", "days_since_activity"),
-    "screening": ("screening_result", "screening_rounds", "screening_rejects"),
+    "follow_up": ("activities", "days_since_activity", "activity_rate"),
+    "screening": ("screening_result", "screening_rounds", "screening_rejects", "screening_rating",
+                  "screening_approve_share"),
 }
 GROUP_LABELS = {
     "scale": _l("Investment, land and jobs"), "intensity": _l("Per-mu figures"), "tech": _l("Tech content"),
@@ -404,7 +466,7 @@ LEGACY_GROUP_LABELS = {
 
 
 # The columns of the first models (before days_since_move): a spec saved without its own list.
-COLUMNS_V1 = tuple(c for c in COLUMNS if c != "days_since_move")
+COLUMNS_V1 = COLUMNS[:COLUMNS.index("days_since_move")]
 
 
 @dataclass
@@ -522,6 +584,15 @@ def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     out[:, 14] = [float(r.screening_rounds) for r in rows]
     out[:, 15] = [float(r.screening_rejects) for r in rows]
     out[:, 16] = [float(days_since_move(r)) if r.history_known else math.nan for r in rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k, figure, line in ((17, out[:, 3], "min_intensity"), (18, out[:, 4], "min_tax_per_mu")):
+            line_values = col(line)
+            out[:, k] = np.where(line_values > 0, figure / np.where(line_values > 0, line_values, 1.0), np.nan)
+    # Follow-ups per 30 days of the lead's life so far: how engaged the investor and the officer
+    # are, which a count alone mixes up with the lead's age.
+    out[:, 19] = [30.0 * r.activities / max(1, (r.cutoff - r.created_on).days) for r in rows]
+    out[:, 20] = col("screening_rating")
+    out[:, 21] = col("screening_approve_share")
     return out
 
 

@@ -1,0 +1,175 @@
+"""Scoring (issue 19): training snapshots weighed by the stay they were drawn from, and the
+columns the screening units' judgement and the chain's lines add."""
+from __future__ import annotations
+
+import math
+from copy import copy
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from crm.extensions import db
+from tests import factories
+
+
+def _row(**kw):
+    from crm.scoring.features import LeadRow
+
+    base = dict(id=1, created_on=date(2025, 1, 1), cutoff=date(2025, 6, 1), chain=None, node=None,
+                source_kind=None, source_id=None, origin_region=None, planned=None, fixed=None, land=None,
+                output=None, tax=None, high_tech=None, specialized=None, patents=None, rd_ratio=None, jobs=None)
+    return LeadRow(**{**base, **kw})
+
+
+def test_each_snapshot_weighs_the_days_of_its_stay():
+    """The square root of the days, so a long sitter counts more than a quick mover."""
+    from crm.scoring.training import STAY_WEIGHT_CAP, snapshots
+
+    # Three days as a lead, then 148 days in negotiation until signed on 1 June.
+    quick = _row(id=7, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
+                 move_days=[date(2025, 1, 4)])
+    first, second = snapshots([quick])
+    assert (first.weight, second.weight) == (3.0 ** 0.5, 148.0 ** 0.5)
+    assert quick.weight == 1.0  # the lead itself is not changed
+    # Passed through a stage the same day: one day, not nothing.
+    same_day = _row(id=8, stage_reached=1, signed=0, landed=0, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 1)})
+    assert snapshots([same_day])[0].weight == 1.0
+    # Sat for years: capped.
+    sitter = _row(id=9, stage_reached=0, signed=0, landed=0, cutoff=date(2029, 1, 1))
+    assert snapshots([sitter])[0].weight == STAY_WEIGHT_CAP ** 0.5
+    # For `land`, the extra snapshot at `signed` weighs its wait to start (signed 1 June, started 30 Aug).
+    signed = _row(id=10, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
+                  signed_day=date(2025, 6, 1), land_end=date(2025, 8, 30))
+    late = snapshots([signed], "land")[-1]
+    assert late.stage_reached == 5 and late.weight == 90.0 ** 0.5
+    # An imported history (no stay to measure) counts once.
+    imported = _row(id=11, stage_reached=1, signed=1, landed=1, history_known=False)
+    assert {s.weight for s in snapshots([imported])} == {1.0}
+
+
+def test_split_scales_the_weights_within_each_part():
+    from crm.scoring.training import split
+
+    rows = []
+    for i in range(1, 201):
+        created = date(2022, 1, 1) + timedelta(days=i)
+        stay = 1 + (i * 37) % 300
+        rows.append(_row(id=i, created_on=created, cutoff=created + timedelta(days=stay), stage_reached=0,
+                         signed=i % 3 == 0, landed=0))
+    data = split(rows, "sign", today=date(2026, 1, 1))
+    k = data.fit_size
+    w = data.w_train
+    assert len(w) == len(data.train) and 0 < k < len(w)
+    assert w[:k].mean() == pytest.approx(1.0) and w[k:].mean() == pytest.approx(1.0)
+    raw = np.array([r.weight for r in data.train])
+    assert np.allclose(w[:k] / w[0], raw[:k] / raw[0])  # in proportion to the stays
+
+
+def test_the_trees_and_the_calibration_use_the_weights():
+    """Same columns, half signed: counted equally the chance is one half; with the unsigned
+    snapshots weighing nine times as much (long sitters), one tenth."""
+    from crm.scoring.features import FeatureSpec
+    from crm.scoring.training import SETTINGS, _calibrate, _fit
+
+    spec = FeatureSpec.fit([_row(id=i) for i in range(1, 30)])
+    X = spec.matrix([_row(id=i, stage_reached=i % 2) for i in range(1, 401)])
+    y = np.array([1] * 200 + [0] * 200)
+    w = np.where(y == 1, 1.0, 9.0)
+    w /= w.mean()
+    plain = _fit(spec, X, y, SETTINGS[2], False)
+    weighted = _fit(spec, X, y, SETTINGS[2], False, weight=w)
+    assert plain.predict_proba(X[:1])[0, 1] == pytest.approx(0.5, abs=0.05)
+    assert weighted.predict_proba(X[:1])[0, 1] == pytest.approx(0.1, abs=0.03)
+    calibrated = _calibrate(plain, X, y, "sigmoid", w)
+    assert calibrated.predict_proba(X[:1])[0, 1] == pytest.approx(0.1, abs=0.03)
+
+
+@pytest.fixture()
+def ctx(app, db_session):
+    with app.test_request_context():
+        yield
+
+
+def test_ratios_to_the_chains_lines_the_units_ratings_and_the_follow_up_rate(ctx):
+    from crm.leads.models import LeadActivity
+    from crm.scoring import features as F
+    from crm.screening.models import ScreeningCase, ScreeningOpinion, ScreeningThreshold
+
+    owner = factories.user()
+    chain = factories.chain()
+    other_chain = factories.chain()
+    db.session.add(ScreeningThreshold(chain_id=chain.id, min_intensity_wan_per_mu=Decimal(200),
+                                      min_tax_per_mu_wan=Decimal(10)))
+    # intensity 30000/100 = 300 万元/亩, tax 800/100 = 8 万元/亩
+    lead = factories.negotiating_lead(owner=owner, chain_id=chain.id)
+    plain = factories.negotiating_lead(owner=owner, chain_id=other_chain.id)
+    unrated = factories.negotiating_lead(owner=owner, chain_id=chain.id)
+    db.session.flush()
+    lead.created_on = plain.created_on = unrated.created_on = date(2025, 1, 1)
+    for day in (date(2025, 1, 10), date(2025, 2, 1), date(2025, 3, 1)):
+        db.session.add(LeadActivity(lead_id=lead.id, kind="call", occurred_on=day, summary="电话",
+                                    created_by_id=owner.id))
+    (member_a, _a), (member_b, _b) = factories.member_unit(), factories.member_unit()
+    submitted = datetime(2025, 3, 2, 2, tzinfo=timezone.utc)
+    for target, marks in ((lead, (4, 2)), (unrated, (None, None))):
+        case = ScreeningCase(lead_id=target.id, round=1, submitted_at=submitted, status="closed",
+                             result="conditional", closed_at=submitted + timedelta(days=2))
+        db.session.add(case)
+        db.session.flush()
+        for unit, verdict, mark in ((member_a, "approve", marks[0]), (member_b, "conditional", marks[1])):
+            ratings = {f"rating_{d}": mark for d in ("scale", "intensity", "tech", "prospects", "compliance")}
+            db.session.add(ScreeningOpinion(case_id=case.id, unit_id=unit.id, version=1, verdict=verdict,
+                                            materials=[], submitted_at=submitted + timedelta(hours=5), **ratings))
+    db.session.flush()
+    today = date(2025, 3, 31)
+    rows = {r.id: r for r in F.load_rows([lead.id, plain.id, unrated.id], today=today)}
+    block = F.numeric_block([rows[lead.id], rows[plain.id], rows[unrated.id]])
+
+    def col(name):
+        return block[:, F.NUMERIC.index(name)]
+
+    assert col("intensity_ratio")[0] == pytest.approx(1.5)
+    assert col("tax_ratio")[0] == pytest.approx(0.8)
+    # No chain row: the county's own tax line (5 万元/亩) and no intensity line.
+    assert math.isnan(col("intensity_ratio")[1]) and col("tax_ratio")[1] == pytest.approx(8 / 5)
+    assert col("screening_rating")[0] == pytest.approx(3.0)
+    assert col("screening_approve_share")[0] == pytest.approx(0.5)
+    assert math.isnan(col("screening_rating")[1]) and math.isnan(col("screening_approve_share")[1])
+    assert math.isnan(col("screening_rating")[2]) and col("screening_approve_share")[2] == pytest.approx(0.5)
+    assert col("activity_rate")[0] == pytest.approx(30 * 3 / (today - date(2025, 1, 1)).days)
+    assert col("activity_rate")[1] == 0.0
+    # A training snapshot knows the units' judgement from the day it was given: none while in
+    # negotiation, the opinions (given 2 March) during pre-screening.
+    from crm.scoring.training import screening_as_of, snapshots
+
+    row = rows[lead.id]
+    row.signed, row.landed, row.stage_reached = 0, 0, 2
+    row.stage_days = {0: date(2025, 1, 1), 1: date(2025, 1, 20), 2: date(2025, 3, 2)}
+    first, second, third = snapshots([row])
+    for snap in (first, second):
+        assert snap.screening_rating is None and snap.screening_approve_share is None
+        assert snap.screening_rounds == 0 and snap.screening_result is None
+    assert third.cutoff >= date(2025, 3, 2) and third.screening_rounds == 1
+    assert third.screening_rating == pytest.approx(3.0) and third.screening_approve_share == pytest.approx(0.5)
+    assert third.screening_result == ("conditional" if third.cutoff >= date(2025, 3, 4) else None)
+    early = copy(row)
+    screening_as_of(early, row, date(2025, 3, 3))  # submitted, opinions in, not closed yet
+    assert (early.screening_rounds, early.screening_result, early.screening_rating) == (1, None, pytest.approx(3.0))
+    screening_as_of(early, row, date(2025, 3, 2), before=True)
+    assert (early.screening_rounds, early.screening_rating) == (0, None)
+
+
+def test_a_signed_leads_last_stage_for_land_weighs_its_stay_there():
+    """For `land` the snapshot at the stage before signing is the lead as of its signing: it
+    weighs the stay that ended with the signing, like every other snapshot (counted once, the
+    signed leads would be outweighed by the lost ones sat at the same stage)."""
+    from crm.scoring.training import snapshots
+
+    row = _row(id=12, stage_reached=4, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 4: date(2025, 3, 1)},
+               cutoff=date(2025, 6, 1), signed_day=date(2025, 6, 1), land_end=date(2025, 7, 1))
+    snaps = snapshots([row], "land")
+    at_signing = [s for s in snaps if s.stage_reached == 4]
+    assert len(at_signing) == 1 and at_signing[0].cutoff == date(2025, 6, 1)
+    assert at_signing[0].weight == (date(2025, 6, 1) - date(2025, 3, 1)).days ** 0.5
