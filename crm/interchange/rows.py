@@ -173,30 +173,24 @@ class RowReader:
             value = cells[pos] if pos < length else None
             if value is None:
                 continue
-            if type(value) is str:
-                if not value.strip():
-                    continue
-                if memo is not None:
-                    done = memo.get(value)
-                    if done is None:
-                        try:
-                            done = (True, parser(value))
-                        except parsing.CellError as exc:
-                            done = (False, str(exc))
-                        memo[value] = done
-                        if len(memo) >= MEMO_LIMIT:
-                            column[5] = None
-                    ok, parsed = done
-                    if not ok:
-                        errors.append((header, parsed))
-                        continue
-                else:
+            is_text = type(value) is str
+            if is_text and not value.strip():
+                continue
+            if is_text and memo is not None:
+                done = memo.get(value)
+                if done is None:
                     try:
-                        parsed = parser(value)
+                        done = (True, parser(value))
                     except parsing.CellError as exc:
-                        errors.append((header, str(exc)))
-                        continue
-            else:
+                        done = (False, str(exc))
+                    memo[value] = done
+                    if len(memo) >= MEMO_LIMIT:
+                        column[5] = None
+                ok, parsed = done
+                if not ok:
+                    errors.append((header, parsed))
+                    continue
+            else:  # a number or date cell, or a column whose texts keep varying
                 try:
                     parsed = parser(value)
                 except parsing.CellError as exc:
