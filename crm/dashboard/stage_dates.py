@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from itertools import chain
 
-from sqlalchemy import Integer, and_, any_, bindparam, case, delete, event, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from crm import clock
-from crm.database import bulk_insert
+from crm.database import bulk_insert, listen_once
 from crm.extensions import db
 from crm.leads.models import Lead, LeadStageChange, StageReached
 from crm.leads.pipeline import MAIN_LINE, Stage
@@ -203,9 +203,6 @@ def connect() -> None:
     signals.project_changed.connect(on_project_changed)
     signals.leads_bulk_changed.connect(on_leads_bulk_changed)
     signals.leads_bulk_created.connect(on_leads_bulk_created)
-    if not event.contains(Session, "before_commit", _rebuild_pending):
-        event.listen(Session, "before_commit", _rebuild_pending)
-        event.listen(Session, "after_soft_rollback", _forget)
-    if not event.contains(Session, "after_flush", _note_rows):
-        event.listen(Session, "after_flush", _note_rows)
-        event.listen(Session, "after_flush_postexec", _link_rows)
+    for identifier, fn in (("before_commit", _rebuild_pending), ("after_soft_rollback", _forget),
+                           ("after_flush", _note_rows), ("after_flush_postexec", _link_rows)):
+        listen_once(Session, identifier, fn)
