@@ -144,7 +144,7 @@ def section_costs(paths: list[str], rounds: int = 1) -> dict[str, list[tuple[flo
 
     from crm import create_app
     from crm.auth.models import User
-    from crm.dashboard import queries
+    from crm.dashboard import parallel, queries
     from crm.dashboard.sections import sections
     from crm.extensions import db
 
@@ -176,6 +176,13 @@ def section_costs(paths: list[str], rounds: int = 1) -> dict[str, list[tuple[flo
                             total_ms += ms
                             total_n += statements[0]
                         out.setdefault("(all sections)", []).append((total_ms, total_n))
+                        # The same seven as a first visit computes them: side by side, each thread
+                        # on its own connection (crm.dashboard.parallel, DASHBOARD_WORKERS).
+                        statements[0] = 0
+                        t = time.perf_counter()
+                        parallel.compute(req.ctx, sections())
+                        out.setdefault(f"(side by side, {parallel.workers()} threads)", []).append(
+                            ((time.perf_counter() - t) * 1000, statements[0]))
                     db.session.remove()
         finally:
             event.remove(engine, "before_cursor_execute", count)

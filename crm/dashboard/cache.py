@@ -26,6 +26,7 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from crm.dashboard import parallel
 from crm.extensions import redis_store
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,11 @@ def compute(ctx, sections: list) -> dict[str, dict]:
         except Exception:  # noqa: BLE001  (Redis down: compute everything)
             log.warning("dashboard cache: not read", exc_info=True)
             keys = {}
-    out = {}
-    for section in sections:
-        if section.key in found:
-            out[section.key] = found[section.key]
-            continue
-        out[section.key] = section.compute(ctx)
-        if section.key in keys:
+    computed = parallel.compute(ctx, [s for s in sections if s.key not in found])
+    for key, data in computed.items():
+        if key in keys:
             try:
-                redis_store.client.set(keys[section.key], json.dumps(out[section.key], default=str), ex=ttl)
+                redis_store.client.set(keys[key], json.dumps(data, default=str), ex=ttl)
             except Exception:  # noqa: BLE001
                 log.warning("dashboard cache: not stored", exc_info=True)
-    return out
+    return {s.key: found[s.key] if s.key in found else computed[s.key] for s in sections}
