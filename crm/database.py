@@ -94,17 +94,36 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
     driver = connection.connection.driver_connection
     stream = session.info.get(_COPY_STREAM)
     if stream is not None and stream.driver is driver:
-        stream.submit(sql, columns, as_json, rows)
+        stream.submit(sql, _copy_data(driver, columns, as_json, rows))
     else:
-        _copy(driver, sql, columns, as_json, rows)
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            _write_rows(copy, columns, as_json, rows)
 
 
-def _copy(driver, sql: str, columns: list[str], as_json: frozenset, rows: list[dict]) -> None:
+def _write_rows(copy, columns: list[str], as_json: frozenset, rows: list[dict]) -> None:
     from psycopg.types.json import Json
 
+    for row in rows:
+        copy.write_row([Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns])
+
+
+def _copy_data(driver, columns: list[str], as_json: frozenset, rows: list[dict]) -> bytes:
+    """The rows in COPY's text format, made in the caller's thread (psycopg's own formatting,
+    into a buffer: its FileWriter) so that the writer thread needs the GIL hardly at all."""
+    import io
+
+    from psycopg.copy import Copy, FileWriter
+
+    out = io.BytesIO()
+    with driver.cursor() as cursor, Copy(cursor, writer=FileWriter(out)) as copy:
+        _write_rows(copy, columns, as_json, rows)
+    return out.getvalue()
+
+
+def _send(driver, sql: str, data: bytes) -> None:
+    """One COPY of formatted rows; its end waits for the server (without the GIL)."""
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns])
+        copy.write(data)
 
 
 _COPY_STREAM = "crm_copy_stream"
@@ -131,16 +150,16 @@ class _CopyStream:
         while (job := self._jobs.get()) is not None:
             try:
                 if self._error is None:  # after a failure the transaction is lost: skip the rest
-                    _copy(self.driver, *job)
+                    _send(self.driver, *job)
             except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread)
                 self._error = exc
             finally:
                 self._jobs.task_done()
         self._jobs.task_done()
 
-    def submit(self, sql: str, columns: list[str], as_json: frozenset, rows: list[dict]) -> None:
+    def submit(self, sql: str, data: bytes) -> None:
         self._raise()
-        self._jobs.put((sql, columns, as_json, rows))
+        self._jobs.put((sql, data))
 
     def barrier(self, *_args) -> None:
         """Wait until every queued COPY is written; raise the writer's error, if any."""
