@@ -166,6 +166,10 @@ class _CopyStream:
         self._jobs.join()
         self._raise()
 
+    def settle(self, *_args) -> None:
+        """Wait for the queue without raising (a rollback discards the COPYs either way)."""
+        self._jobs.join()
+
     def _raise(self) -> None:
         if self._error is not None:
             raise self._error
@@ -188,13 +192,17 @@ def streamed_copies(session):
         return
     stream = _CopyStream(connection.connection.driver_connection)
     session.info[_COPY_STREAM] = stream
-    event.listen(connection, "before_cursor_execute", stream.barrier)
+    # Statements, a commit and a rollback reach the server only after the queued COPYs.
+    listeners = (("before_cursor_execute", stream.barrier), ("commit", stream.barrier), ("rollback", stream.settle))
+    for identifier, fn in listeners:
+        event.listen(connection, identifier, fn)
     try:
         yield
         stream.barrier()
     finally:
         stream.stop()  # also on an error: the thread is done with the connection before a rollback
-        event.remove(connection, "before_cursor_execute", stream.barrier)
+        for identifier, fn in listeners:
+            event.remove(connection, identifier, fn)
         session.info.pop(_COPY_STREAM, None)
 
 

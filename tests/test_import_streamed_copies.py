@@ -136,3 +136,16 @@ def test_a_database_error_in_the_writer_is_raised_in_the_callers_thread(app, db_
                  "before": None}])
     db.session.rollback()
     assert not _copy_threads()
+
+
+def test_a_commit_in_the_block_waits_for_the_queued_copies(app, db_session):
+    if not _postgres():
+        pytest.skip("PostgreSQL only")
+    user = factories.user()
+    with database.streamed_copies(db.session):
+        database.bulk_insert(db.session, AuditEntry.__table__, [
+            {"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
+             "entity_id": i, "changes": {"n": [None, i]}} for i in range(2000)])
+        db.session.commit()  # the test's savepoint: released after the COPY, not in its middle
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.entity_type == "streamed")) == 2000
