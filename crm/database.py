@@ -132,7 +132,7 @@ _COPY_STREAM = "crm_copy_stream"
 class _CopyStream:
     """One thread that runs the queued COPYs in order on the session's own psycopg connection.
     psycopg waits for the server without the GIL, so PostgreSQL's share of a COPY (parsing,
-    16 index updates, foreign-key checks at its end) runs on the other core while the caller's
+    index updates, foreign-key checks at its end) runs on the other core while the caller's
     thread goes on in Python. Any other statement on the connection first waits for the queue
     (barrier), so the order of the writes is the order of the calls."""
 
