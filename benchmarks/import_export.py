@@ -168,7 +168,7 @@ IMPORT_AIM_ROWS_S = 5000
 IMPORT_AIM_RSS_MB = 300.0
 
 
-def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
+def write_interchange_files(tmp: Path, rows: int, formats=("csv", "xlsx")) -> dict[str, Path]:
     """Two interchange files of `rows` new leads each (different seeds: one for csv, one for
     xlsx), with the Chinese headers, chain, node, source and unit names the county uses."""
     import csv
@@ -206,6 +206,8 @@ def write_interchange_files(tmp: Path, rows: int) -> dict[str, Path]:
         for lead in generate_leads(rows, seed=91, today=today):
             writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in cells(lead)])
     files["csv"] = path
+    if "xlsx" not in formats:
+        return files
     path = tmp / "线索_xlsx.xlsx"
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = workbook.add_worksheet("线索")
@@ -268,14 +270,14 @@ def child_import(path: Path) -> dict:
             "skipped": batch.skipped_count, "rejected": batch.rejected_count}
 
 
-def measure_import(env: dict, tmp: Path, rows: int) -> bool:
+def measure_import(env: dict, tmp: Path, rows: int, formats=("csv", "xlsx")) -> bool:
     """Import a new file of `rows` leads (csv, then another as xlsx) into the database that
     already holds the loaded leads — every row checked for duplicates against them and the file —
     each in a fresh process; prints rows/s and peak RSS."""
-    log(f"writing two interchange files of {rows} rows (csv, xlsx)")
-    files = write_interchange_files(tmp, rows)
+    log(f"writing the interchange files of {rows} rows ({', '.join(formats)})")
+    files = write_interchange_files(tmp, rows, formats)
     results = {}
-    for kind in ("csv", "xlsx"):
+    for kind in formats:
         log(f"measuring import {kind} (fresh process; load average {os.getloadavg()[0]:.2f})")
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", f"import-{kind}",
                                "--out", str(files[kind])], env=env, capture_output=True, text=True, cwd=tmp)
@@ -294,6 +296,8 @@ def measure_import(env: dict, tmp: Path, rows: int) -> bool:
             f"{r['peak_rss_mb']:>12.1f}")
     log("  (CPU s: the importing process's own CPU time; PG CPU s: its PostgreSQL backend's; on a loaded machine\n"
         "   the rest of s is mostly waiting for a core)")
+    if "csv" not in results:
+        return True  # the aim is the csv import's
     csv_rate = results["csv"]["rows"] / results["csv"]["seconds"]
     ok = csv_rate >= IMPORT_AIM_ROWS_S and results["csv"]["peak_rss_mb"] <= IMPORT_AIM_RSS_MB
     log("")
@@ -342,6 +346,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=100_000, help="leads to load and export (default 100000)")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     ap.add_argument("--only", choices=["export", "import"], help="run one half only (the data is loaded either way)")
+    ap.add_argument("--formats", default="csv,xlsx",
+                    help="the import's files, comma-separated (default csv,xlsx; csv alone skips the slow xlsx)")
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="write a pyinstrument profile of each import (text and html) to DIR")
     ap.add_argument("--child", choices=["floor", "xlsx", "csv", "import-csv", "import-xlsx"], help=argparse.SUPPRESS)
@@ -382,7 +388,8 @@ def main(argv=None) -> int:
             met = measure_export(env, tmp, args.rows)
             log("")
         if args.only != "export":
-            met = measure_import(env, tmp, args.rows) and met
+            formats = tuple(f for f in ("csv", "xlsx") if f in args.formats.split(","))
+            met = measure_import(env, tmp, args.rows, formats) and met
         log("")
         log(f"aims {'met' if met else 'NOT met'}; total {time.monotonic() - started:.0f} s")
         rc = 0

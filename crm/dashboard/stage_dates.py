@@ -148,7 +148,10 @@ def on_leads_bulk_created(sender=None, leads=(), **_kw) -> None:
     if not ids:
         return
     # As rebuild does: rows left by a deleted lead whose id SQLite gives out again go first.
-    db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
+    # PostgreSQL never gives an id out twice (a sequence) and its foreign key cascades: no such
+    # rows, and no statement that would wait for an import's queued COPYs (streamed_copies).
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(delete(StageReached).where(_among(StageReached.lead_id, ids)))
     bulk_insert(db.session, StageReached.__table__, rows)
 
 

@@ -16,7 +16,7 @@ from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, UnitKind, User
 from crm.auth.roles import Permission, Role
 from crm.contacts import interchange as contact_rows
-from crm.database import bulk_insert, utcnow
+from crm.database import bulk_insert, streamed_copies, utcnow
 from crm.extensions import db
 from crm.interchange import stages
 from crm.interchange.models import OPTIONS, PENDING, TOTALS, ImportBatch, ImportedLead, ImportMode
@@ -422,7 +422,8 @@ def run(batch: ImportBatch, user: User, progress=None) -> tuple[list[CheckedRow]
                     flush_creates()
 
     walker = Walker(batch, user, persist=True)
-    with _few_collections():
+    # PostgreSQL writes (and indexes) one thousand rows while the next thousand are checked.
+    with _few_collections(), streamed_copies(db.session):
         plan = walker.walk(on_row, progress=progress)
         batch.total_rows = plan.total
         flush_creates()
