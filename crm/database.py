@@ -84,6 +84,9 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
 
         session.execute(insert(table), rows)
         return
+    from crm import data_version
+
+    data_version.written(session, table.name)  # COPY goes past the session's events
     from psycopg.types.json import Json
     from sqlalchemy import JSON
 

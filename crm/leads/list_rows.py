@@ -2,8 +2,9 @@
 
 The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
 no ORM objects, no identity map, no per-row relationship loading) and the names of their chains,
-nodes, sources, units and officers in one small UNION query. The API keeps `lead_page` (ORM
-objects, which its serializer reads)."""
+nodes, sources, units and officers in one small UNION query; the total is cached while the data
+stays as it is (crm.leads.counts). The API keeps `lead_page` (ORM objects, which its serializer
+reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from sqlalchemy import bindparam, func, literal, select, union_all
 from crm.auth.models import Unit, User
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
+from crm.leads import counts
 from crm.leads.models import Lead, Source, per_mu
-from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered, count_leads
+from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered
 
 _COLUMNS = (Lead.id, Lead.company_name, Lead.project_name, Lead.stage, Lead.p_sign, Lead.p_land,
             Lead.score_grade, Lead.score_source, Lead.planned_investment_wan, Lead.fixed_asset_investment_wan,
@@ -82,4 +84,4 @@ def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
                      names.get(("c", r.chain_id)), names.get(("n", r.chain_node_id)), names.get(("s", r.source_id)),
                      names.get(("u", r.owner_unit_id), ""), names.get(("o", r.owner_id)))
              for r in rows]
-    return LeadPage(leads, count_leads(conds), next_cursor)
+    return LeadPage(leads, counts.total(user, filters, conds), next_cursor)
