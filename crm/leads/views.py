@@ -22,7 +22,7 @@ from crm.forms import attach_error
 from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
-from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
+from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage, stage_names
 from crm.request_guard import refuse
 from crm.leads.list_rows import list_page
 from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, unit_officers
@@ -52,7 +52,7 @@ def index():
     return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
                            lead_no=_("Lead No. %(n)s", n="%s"),  # plain text: formatted per row cheaply
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
-                           stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},
+                           stage_names=stage_names(),
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
 
 
