@@ -8,6 +8,7 @@ reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from sqlalchemy import Integer, any_, bindparam, func, literal, select, union_al
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.auth.models import Unit, User
+from crm.auth.roles import Permission
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
 from crm.leads import counts
@@ -79,6 +81,46 @@ def _names(rows) -> dict[tuple[str, int], str]:
     params = {kind: sorted(ids - {None}) for kind, ids in wanted.items()}
     statement = _NAMES[db.session.get_bind().dialect.name == "postgresql"]
     return {(kind, id_): name for kind, id_, name in db.session.execute(statement, params)}
+
+
+class Choice(NamedTuple):
+    id: int
+    name: str
+
+
+class Officer(NamedTuple):
+    id: int
+    display_name: str
+
+
+def _choices_statement(every_unit: bool):
+    """The filters' choices in one statement: the chains by position, and every unit (for who
+    reads all units) or the unit's active officers by name (as queries.unit_officers)."""
+    chains = select(literal("c").label("kind"), Chain.id, Chain.name.label("name"),
+                    func.row_number().over(order_by=Chain.position).label("ord"))
+    if every_unit:
+        other = select(literal("u"), Unit.id, Unit.name, func.row_number().over(order_by=(Unit.kind, Unit.name)))
+    else:
+        display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+        other = (select(literal("o"), User.id, display_name, func.row_number().over(order_by=User.full_name))
+                 .where(User.unit_id == bindparam("unit_id"), User.active.is_(True)))
+    return union_all(chains, other)
+
+
+_CHOICES = {True: _choices_statement(every_unit=True), False: _choices_statement(every_unit=False)}
+
+
+def filter_choices(user) -> tuple[list[Choice], list[Choice], list[Officer]]:
+    """(chains, units, officers) for the list's filters: units for who reads every unit's leads,
+    the own unit's officers for the others."""
+    every_unit = user.can(Permission.LEADS_READ_ALL)
+    params = {} if every_unit else {"unit_id": user.unit_id}
+    chains, units, officers = [], [], []
+    lists = {"c": (chains, Choice), "u": (units, Choice), "o": (officers, Officer)}
+    for kind, id_, name, _ord in sorted(db.session.execute(_CHOICES[every_unit], params), key=lambda r: (r[0], r[3])):
+        target, kind_of = lists[kind]
+        target.append(kind_of(id_, name))
+    return chains, units, officers
 
 
 def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
