@@ -167,7 +167,7 @@ def test_a_bulk_insert_moves_the_data_version(app, db_session):
         bulk_insert(db.session, Notification.__table__,
                     [{"user_id": user.id, "kind": "test", "params": {}, "created_at": utcnow()}])
         assert data_version.version() == before  # a table no cached figure reads
-        bulk_insert(db.session, Unit.__table__, [{"name": "批量测试镇", "kind": "town"}])
+        bulk_insert(db.session, Unit.__table__, [{"name": "批量测试镇", "kind": "town", "active": True, "created_at": utcnow()}])
         assert data_version.version() > before
 
 
