@@ -42,8 +42,11 @@ def _key(*parts) -> str:
 
 def _entry(ctx, section_key: str, data_version: int) -> str:
     period, scope = ctx.period, ctx.scope
+    # "data_version": the counter's name, so that entries keyed by the cockpit's former counter
+    # (`dashboard:version`, restarted at 0 by this one) are never read after an upgrade.
     what = (section_key, period.kind, period.start.isoformat(), period.end.isoformat(), scope.unit_id,
-            scope.chain_id, ctx.today.isoformat(), str(get_locale() or ""), current_app.config.get("APPLICATION_ROOT"))
+            scope.chain_id, ctx.today.isoformat(), str(get_locale() or ""), current_app.config.get("APPLICATION_ROOT"),
+            "data_version")
     digest = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:20]
     return _key("v", data_version, section_key, digest)
 
