@@ -8,9 +8,9 @@ reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Integer, any_, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
