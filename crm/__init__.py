@@ -71,10 +71,12 @@ def _connect_features(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every model registered on the metadata)
+    from crm import data_version
     from crm.audit import listener as audit_listener
     from crm.scoring import hooks as scoring_hooks
 
     audit_listener.connect()  # every flush writes its audit entries
+    data_version.connect()  # every write moves the data version the caches are keyed by
     scoring_hooks.connect()  # leads changed → marked pending, rescored after the commit
 
     db.init_app(app)

@@ -88,6 +88,12 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = False
         self.REDIS_PREFIX = self.RATELIMIT_KEY_PREFIX
         self.LEADS_PER_PAGE = 50
+        # The lead list's total, cached until the data changes (crm.leads.counts): seconds an entry
+        # lives (unset: 600 on PostgreSQL, off on SQLite and under TESTING; 0: off) and the
+        # smallest total worth storing.
+        self.LEAD_COUNT_CACHE_SECONDS = (int(os.environ["CRM_LEAD_COUNT_CACHE_SECONDS"])
+                                         if os.environ.get("CRM_LEAD_COUNT_CACHE_SECONDS") else None)
+        self.LEAD_COUNT_CACHE_MIN = int(os.environ.get("CRM_LEAD_COUNT_CACHE_MIN", "1000"))
         self.API_TOKEN_DAYS = int(os.environ.get("CRM_API_TOKEN_DAYS", "180"))
         self.SQL_ECHO = _bool("CRM_SQL_ECHO", False)
         # SQLite only: start transactions with BEGIN IMMEDIATE (web and worker write the same

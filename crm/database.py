@@ -86,6 +86,9 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
 
         session.execute(insert(table), rows)
         return
+    from crm import data_version
+
+    data_version.written(session, table.name)  # COPY goes past the session's events
     from sqlalchemy import JSON
 
     columns = list(rows[0])

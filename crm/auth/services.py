@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.audit.listener import record
@@ -19,7 +20,10 @@ class AccountError(ValueError):
 def load_user_by_session_token(token: str) -> User | None:
     if not token:
         return None
-    user = db.session.scalar(select(User).where(User.session_token == token))
+    # Every request asks: the roles in the same statement as the user and the unit (their own
+    # loader would run a second query each time).
+    user = db.session.execute(select(User).options(joinedload(User.role_rows)).where(User.session_token == token)
+                              ).unique().scalar_one_or_none()
     if user is None or not user.active:
         return None
     return user

@@ -6,14 +6,12 @@ bulletin (督查通报) are their own packages, crm.ranking and crm.bulletins.""
 def init_app(app) -> None:
     """Called once from create_app: the blueprint, the sections and the stage-dates projection."""
     from crm.dashboard import breakdowns, figures, funnel, rates, targets, timeliness, watch
-    from crm.dashboard import cache
     from crm.dashboard.sections import Section, register_section
     from crm.dashboard.stage_dates import connect
     from crm.dashboard.views import bp
 
     app.register_blueprint(bp)
     connect()
-    cache.connect()
     for section in (
         Section("headline", "dashboard/_headline.html", figures.headline, order=10, cache=True),
         Section("rates", "dashboard/_rates.html", rates.rates, order=20, cache=True),

@@ -2,21 +2,26 @@
 
 The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
 no ORM objects, no identity map, no per-row relationship loading) and the names of their chains,
-nodes, sources, units and officers in one small UNION query. The API keeps `lead_page` (ORM
-objects, which its serializer reads)."""
+nodes, sources, units and officers in one small UNION query; the total is cached while the data
+stays as it is (crm.leads.counts). The API keeps `lead_page` (ORM objects, which its serializer
+reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import Integer, any_, bindparam, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.auth.models import Unit, User
+from crm.auth.roles import Permission
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
+from crm.leads import counts
 from crm.leads.models import Lead, Source, per_mu
-from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered, count_leads
+from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered
 
 _COLUMNS = (Lead.id, Lead.company_name, Lead.project_name, Lead.stage, Lead.p_sign, Lead.p_land,
             Lead.score_grade, Lead.score_source, Lead.planned_investment_wan, Lead.fixed_asset_investment_wan,
@@ -48,17 +53,23 @@ class ListRow:
     owner_name: str | None
 
 
-def _names_statement():
-    """One UNION of five small IN lookups, built once (its compiled form is cached)."""
+def _names_statement(postgres: bool):
+    """One UNION of five small id lookups, built once (its compiled form is cached). On
+    PostgreSQL each list of ids is one array parameter (`id = ANY(:c)`): an expanding IN is
+    rendered into new SQL on every execution, which costs more than the lookup itself."""
     display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+
+    def ids(kind):
+        return any_(bindparam(kind, type_=ARRAY(Integer))) if postgres else bindparam(kind, expanding=True)
+
     parts = [select(literal(kind).label("kind"), model.id, name.label("name"))
-             .where(model.id.in_(bindparam(kind, expanding=True)))
+             .where(model.id == ids(kind) if postgres else model.id.in_(ids(kind)))
              for kind, model, name in (("c", Chain, Chain.name), ("n", ChainNode, ChainNode.name),
                                        ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, display_name))]
     return union_all(*parts)
 
 
-_NAMES = _names_statement()
+_NAMES = {True: _names_statement(postgres=True), False: _names_statement(postgres=False)}
 
 
 def _names(rows) -> dict[tuple[str, int], str]:
@@ -68,7 +79,48 @@ def _names(rows) -> dict[tuple[str, int], str]:
     wanted = {"c": {r.chain_id for r in rows}, "n": {r.chain_node_id for r in rows},
               "s": {r.source_id for r in rows}, "u": {r.owner_unit_id for r in rows}, "o": {r.owner_id for r in rows}}
     params = {kind: sorted(ids - {None}) for kind, ids in wanted.items()}
-    return {(kind, id_): name for kind, id_, name in db.session.execute(_NAMES, params)}
+    statement = _NAMES[db.session.get_bind().dialect.name == "postgresql"]
+    return {(kind, id_): name for kind, id_, name in db.session.execute(statement, params)}
+
+
+class Choice(NamedTuple):
+    id: int
+    name: str
+
+
+class Officer(NamedTuple):
+    id: int
+    display_name: str
+
+
+def _choices_statement(every_unit: bool):
+    """The filters' choices in one statement: the chains by position, and every unit (for who
+    reads all units) or the unit's active officers by name (as queries.unit_officers)."""
+    chains = select(literal("c").label("kind"), Chain.id, Chain.name.label("name"),
+                    func.row_number().over(order_by=Chain.position).label("ord"))
+    if every_unit:
+        other = select(literal("u"), Unit.id, Unit.name, func.row_number().over(order_by=(Unit.kind, Unit.name)))
+    else:
+        display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+        other = (select(literal("o"), User.id, display_name, func.row_number().over(order_by=User.full_name))
+                 .where(User.unit_id == bindparam("unit_id"), User.active.is_(True)))
+    return union_all(chains, other)
+
+
+_CHOICES = {True: _choices_statement(every_unit=True), False: _choices_statement(every_unit=False)}
+
+
+def filter_choices(user) -> tuple[list[Choice], list[Choice], list[Officer]]:
+    """(chains, units, officers) for the list's filters: units for who reads every unit's leads,
+    the own unit's officers for the others."""
+    every_unit = user.can(Permission.LEADS_READ_ALL)
+    params = {} if every_unit else {"unit_id": user.unit_id}
+    chains, units, officers = [], [], []
+    lists = {"c": (chains, Choice), "u": (units, Choice), "o": (officers, Officer)}
+    for kind, id_, name, _ord in sorted(db.session.execute(_CHOICES[every_unit], params), key=lambda r: (r[0], r[3])):
+        target, kind_of = lists[kind]
+        target.append(kind_of(id_, name))
+    return chains, units, officers
 
 
 def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
@@ -82,4 +134,4 @@ def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
                      names.get(("c", r.chain_id)), names.get(("n", r.chain_node_id)), names.get(("s", r.source_id)),
                      names.get(("u", r.owner_unit_id), ""), names.get(("o", r.owner_id)))
              for r in rows]
-    return LeadPage(leads, count_leads(conds), next_cursor)
+    return LeadPage(leads, counts.total(user, filters, conds), next_cursor)

@@ -63,6 +63,15 @@ def visible_leads_filter(user):
     return Lead.id.is_(None)  # nothing (screeners see leads through their cases)
 
 
+def visibility_scope(user) -> str:
+    """What visible_leads_filter(user) lets through, as a key: "all", "unit:<id>" or "none"."""
+    if user.can(Permission.LEADS_READ_ALL):
+        return "all"
+    if user.can(Permission.LEADS_READ_UNIT):
+        return f"unit:{user.unit_id}"
+    return "none"
+
+
 @dataclass
 class LeadFilters:
     q: str = ""

@@ -12,20 +12,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm import clock
 from crm.audit.models import AuditEntry
 from crm.audit.words import describe
-from crm.auth.models import Unit
 from crm.auth.permissions import require_permission
 from crm.auth.roles import Permission
-from crm.chains.models import Chain
 from crm.contacts.panel import contacts_panel
 from crm.extensions import db
 from crm.forms import attach_error
 from crm.leads import services
 from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
-from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage
+from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage, stage_names
 from crm.request_guard import refuse
-from crm.leads.list_rows import list_page
-from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404, unit_officers
+from crm.leads.list_rows import filter_choices, list_page
+from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -40,19 +38,13 @@ def index():
     if "cursor" in filters.errors:
         refuse(_("The page link is out of date or damaged. Open the list again."))
     page = list_page(current_user, filters, per_page=50)
-    # The filters' choices as plain (id, name) rows: the page only lists them.
-    chains = db.session.execute(select(Chain.id, Chain.name).order_by(Chain.position)).all()
-    if current_user.can(Permission.LEADS_READ_ALL):
-        units = db.session.execute(select(Unit.id, Unit.name).order_by(Unit.kind, Unit.name)).all()
-        owners = []
-    else:
-        units = []
-        owners = unit_officers(current_user.unit_id)
+    # The filters' choices as plain (id, name) rows, in one statement: the page only lists them.
+    chains, units, owners = filter_choices(current_user)
     source_name = db.session.scalar(select(Source.name).where(Source.id == filters.source_id)) if filters.source_id else None
     return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
                            lead_no=_("Lead No. %(n)s", n="%s"),  # plain text: formatted per row cheaply
                            units=units, owners=owners, stage_labels=STAGE_LABELS,
-                           stage_names={s.value: str(label) for s, label in STAGE_LABELS.items()},
+                           stage_names=stage_names(),
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
 
 

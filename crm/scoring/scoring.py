@@ -547,9 +547,11 @@ def _update_from_batch(latest: list[dict], now) -> None:
     _batch_table.create(conn)
     bulk_insert(db.session, _batch_table, latest)
     b, leads = _batch_table.c, Lead.__table__
-    conn.execute(update(leads).where(leads.c.id == b.b_id)
-                 .values(p_sign=b.p_sign, p_land=b.p_land, score_grade=b.score_grade, score_source=b.score_source,
-                         score_model_version=b.score_model_version, scored_at=now, score_pending=False))
+    # Through the session, so the data version moves (the lead list counts by grade).
+    db.session.execute(update(leads).where(leads.c.id == b.b_id)
+                       .values(p_sign=b.p_sign, p_land=b.p_land, score_grade=b.score_grade,
+                               score_source=b.score_source, score_model_version=b.score_model_version, scored_at=now,
+                               score_pending=False))
     _batch_table.drop(conn)
 
 

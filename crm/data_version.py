@@ -1,0 +1,94 @@
+"""The data version: a Redis counter raised whenever the data that figures and counts read changes.
+
+Caches keyed by it (the cockpit's sections, crm.dashboard.cache; the lead list's total,
+crm.leads.counts) are stale the moment it moves, without knowing who wrote what. It is raised
+whenever a session flushes or commits a change to any table but a few that no cached figure
+reads (the audit log, notifications, accounts, scores, the papers' counters…): ORM objects
+(after_flush), Core statements run through the session (do_orm_execute) and bulk writes that
+go past the session's events (`written`, called by crm.database.bulk_insert), from the web and
+from the workers alike. It is raised at the flush (before the commit) and again after the
+commit, so a reader between the two cannot keep the old data under the new version. Writes that
+bypass the app (psql, COPY in a benchmark) are caught only by each cache's time limit.
+
+Connected once by create_app (a core listener, as the audit log's), so every feature may read
+the version whether or not the cockpit is installed.
+"""
+from __future__ import annotations
+
+import logging
+from itertools import chain
+
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from crm.database import listen_once
+from crm.extensions import redis_store
+
+log = logging.getLogger(__name__)
+
+_DIRTY = "data_version_dirty"
+# Tables no cached figure or count reads: writing them leaves the caches as they are. (Accounts
+# are left out: a count that depends on who asks is keyed by the asker's unit and rights.)
+IGNORED_TABLES = frozenset({
+    "audit_log", "notifications", "users", "user_roles", "api_tokens", "scoring_models", "lead_scores",
+    "scoring_settings", "bulletins", "paper_settings", "document_counters", "document_numbers",
+    "import_batches", "imported_leads", "attachments"})
+
+
+def key() -> str:
+    """The counter's Redis key (a reader may fetch it with its own entries in one MGET)."""
+    return f"{current_app.config['REDIS_PREFIX']}:data_version"
+
+
+def version() -> int:
+    """The current version (raises when Redis does not answer: the caller computes afresh)."""
+    return int(redis_store.client.get(key()) or 0)
+
+
+def bump() -> None:
+    """A change a cached figure may read was written: what is cached is stale from now on."""
+    if not has_app_context():
+        return  # a test's own flush outside any request: the caches are off under TESTING anyway
+    try:
+        redis_store.client.incr(key())
+    except Exception:  # noqa: BLE001  (Redis down: the writer must not fail; entries expire)
+        log.warning("data version: could not raise it", exc_info=True)
+
+
+def counts(table_name: str | None) -> bool:
+    return table_name is not None and table_name not in IGNORED_TABLES
+
+
+def written(session: Session, table_name: str) -> None:
+    """A write the session's events do not see (COPY on the session's connection, a statement
+    on `session.connection()`): raise the version now and again after the commit."""
+    if counts(table_name):
+        session.info[_DIRTY] = True
+        bump()
+
+
+def _after_flush(session: Session, _context) -> None:
+    if any(counts(getattr(obj, "__tablename__", None))
+           for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info[_DIRTY] = True
+        bump()
+
+
+def _on_execute(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if counts(getattr(table, "name", None)):
+            state.session.info[_DIRTY] = True
+            bump()
+
+
+def _after_end(session: Session, *_args) -> None:
+    if session.info.pop(_DIRTY, False):
+        bump()
+
+
+def connect() -> None:
+    """Called once from create_app."""
+    for name, fn in (("after_flush", _after_flush), ("do_orm_execute", _on_execute),
+                     ("after_commit", _after_end), ("after_soft_rollback", _after_end)):
+        listen_once(Session, name, fn)
