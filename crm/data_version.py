@@ -5,7 +5,7 @@ crm.leads.counts) are stale the moment it moves, without knowing who wrote what.
 whenever a session flushes or commits a change to any table but a few that no cached figure
 reads (the audit log, notifications, accounts, scores, the papers' counters…): ORM objects
 (after_flush), Core statements run through the session (do_orm_execute) and bulk writes that
-go past the session's events (`written`, called by crm.database.bulk_insert), from the web and
+go past the session's events (`written`, called by crm.bulk.bulk_insert), from the web and
 from the workers alike. It is raised at the flush (before the commit) and again after the
 commit, so a reader between the two cannot keep the old data under the new version. Writes that
 bypass the app (psql, COPY in a benchmark) are caught only by each cache's time limit.

@@ -1,5 +1,5 @@
 """The import's COPYs written by a thread while the next rows are checked (issue 19,
-crm.database.streamed_copies): same rows, same order, one transaction, an error in the thread
+crm.bulk.streamed_copies): same rows, same order, one transaction, an error in the thread
 rolls the whole import back."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from crm import database
+from crm import bulk, database
 from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.interchange import importer
@@ -89,7 +89,7 @@ def test_ids_reserved_match_the_rows_written_with_them(client, admin, small_batc
 def test_an_error_in_the_writer_thread_mid_import_leaves_nothing_written(client, admin, small_batches, monkeypatch):
     if not _postgres():
         pytest.skip("the writer thread runs on PostgreSQL only (SQLite: executemany in the caller's thread)")
-    real_send, calls = database._send, []
+    real_send, calls = bulk._send, []
 
     def failing_send(driver, sql, data):
         calls.append(threading.current_thread().name)
@@ -97,7 +97,7 @@ def test_an_error_in_the_writer_thread_mid_import_leaves_nothing_written(client,
             raise RuntimeError("injected COPY failure")
         return real_send(driver, sql, data)
 
-    monkeypatch.setattr(database, "_send", failing_send)
+    monkeypatch.setattr(bulk, "_send", failing_send)
     before = {model: _count(model) for model in (Lead, ImportedLead, LeadStageChange, StageReached)}
     before["lead audit"] = _lead_entries()
     with pytest.raises(RuntimeError, match="injected COPY failure"):
@@ -113,8 +113,8 @@ def test_a_statement_in_the_block_sees_the_rows_queued_before_it(app, db_session
     if not _postgres():
         pytest.skip("PostgreSQL only (SQLite: bulk_insert is an executemany in the caller's thread)")
     user = factories.user()
-    with database.streamed_copies(db.session):
-        database.bulk_insert(db.session, AuditEntry.__table__, [
+    with bulk.streamed_copies(db.session):
+        bulk.bulk_insert(db.session, AuditEntry.__table__, [
             {"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
              "entity_id": i, "changes": {"n": [None, i]}} for i in range(500)])
         seen = db.session.scalar(select(func.count()).select_from(AuditEntry)
@@ -130,8 +130,8 @@ def test_a_database_error_in_the_writer_is_raised_in_the_callers_thread(app, db_
     import psycopg
 
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        with database.streamed_copies(db.session):
-            database.bulk_insert(db.session, ImportedLead.__table__, [
+        with bulk.streamed_copies(db.session):
+            bulk.bulk_insert(db.session, ImportedLead.__table__, [
                 {"batch_id": 999_999_999, "lead_id": 999_999_999, "action": "created", "version_after": 1,
                  "before": None}])
     db.session.rollback()
@@ -142,8 +142,8 @@ def test_a_commit_in_the_block_waits_for_the_queued_copies(app, db_session):
     if not _postgres():
         pytest.skip("PostgreSQL only")
     user = factories.user()
-    with database.streamed_copies(db.session):
-        database.bulk_insert(db.session, AuditEntry.__table__, [
+    with bulk.streamed_copies(db.session):
+        bulk.bulk_insert(db.session, AuditEntry.__table__, [
             {"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
              "entity_id": i, "changes": {"n": [None, i]}} for i in range(2000)])
         db.session.commit()  # the test's savepoint: released after the COPY, not in its middle

@@ -158,7 +158,8 @@ def test_a_bulk_insert_moves_the_data_version(app, db_session):
     """COPY (PostgreSQL) goes past the session's events; bulk_insert raises the version itself."""
     from crm import data_version
     from crm.auth.models import Unit
-    from crm.database import bulk_insert, utcnow
+    from crm.bulk import bulk_insert
+    from crm.database import utcnow
     from crm.notifications.models import Notification
 
     with app.app_context():

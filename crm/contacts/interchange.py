@@ -20,7 +20,7 @@ from crm.contacts.access import personal_unit_condition
 from crm.contacts.models import LeadContact
 from crm.contacts.phones import PhoneError, normalize_phone
 from crm.contacts.services import ContactError, add_contact, clean
-from crm.database import bulk_insert
+from crm.bulk import bulk_insert
 from crm.extensions import db
 
 HEADERS = {"name": "联系人", "title": "职务", "phone": "联系电话"}

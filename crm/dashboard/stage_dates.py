@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from crm import clock
-from crm.database import bulk_insert, listen_once
+from crm.bulk import bulk_insert
+from crm.database import listen_once
 from crm.extensions import db
 from crm.leads.models import Lead, LeadStageChange, StageReached
 from crm.leads.pipeline import MAIN_LINE, Stage

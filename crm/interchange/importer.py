@@ -16,7 +16,8 @@ from crm.audit.models import AuditEntry
 from crm.auth.models import Unit, UnitKind, User
 from crm.auth.roles import Permission, Role
 from crm.contacts import interchange as contact_rows
-from crm.database import bulk_insert, streamed_copies, utcnow
+from crm.bulk import bulk_insert, streamed_copies
+from crm.database import utcnow
 from crm.extensions import db
 from crm.interchange import stages
 from crm.interchange.models import OPTIONS, PENDING, TOTALS, ImportBatch, ImportedLead, ImportMode

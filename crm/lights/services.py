@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import delete, select, update
 
 from crm import clock
-from crm.database import bulk_insert
+from crm.bulk import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.lights.models import Colour, LightChange, ProjectLight

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from crm import clock
-from crm.database import bulk_insert
+from crm.bulk import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.scoring import features as F
