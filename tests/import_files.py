@@ -46,3 +46,18 @@ def zip_bomb() -> bytes:
 def row(name="福建富远铝业有限公司", uscc="", project="再生铝项目", kind="商会", source="上海将乐商会",
         planned="1.2亿", fixed="8000", land="40", tax="300", high_tech="是", created="2024年3月5日", stage="洽谈"):
     return [name, uscc, project, kind, source, planned, fixed, land, tax, high_tech, created, stage]
+
+
+def run_import(client, user, content: bytes, filename: str = "线索.xlsx", **extra) -> str:
+    """Upload `content` as `user` (logged in on `client`) to create leads in the user's unit,
+    confirm the preview and run the import job here: the job's status ("done", "failed")."""
+    from crm.interchange.jobs import run_import_job
+
+    data = {"file": (io.BytesIO(content), filename), "mode": "create", "unit_id": user.unit_id, **extra}
+    response = client.post("/imports/new", data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    batch_id = int(response.location.rsplit("/", 1)[1])
+    client.get(response.location)
+    assert client.post(f"/imports/{batch_id}/confirm", {}).status_code == 302
+    with client.raw.application.app_context():
+        return run_import_job(batch_id)

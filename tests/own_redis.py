@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -67,3 +68,26 @@ class OwnRedis:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def app_on_own_redis(app):
+    """The app's Redis (client, rate limiter, login throttle) is a server of the test's own while
+    the block runs: the test may stop and start it; the suite's Redis is never touched."""
+    from crm import init_limiter
+    from crm.auth import throttle
+    from crm.extensions import limiter
+
+    server = OwnRedis().start()
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = server.url
+    init_limiter(app)
+    try:
+        yield server
+    finally:
+        server.remove()
+        app.config["REDIS_URL"] = saved
+        init_limiter(app)
+        # The limiter would notice the suite's Redis again only after its backoff: tell it now.
+        limiter._storage_dead = False
+        throttle.memory.note_back()

@@ -5,7 +5,6 @@ dates computed from the history just written, and Python's collector settings gi
 from __future__ import annotations
 
 import gc
-import io
 import math
 import random
 import re
@@ -22,7 +21,7 @@ from crm.leads import names
 from crm.leads.forms import _plain_valid_uscc, validate_uscc
 from crm.leads.models import Lead, StageReached
 from tests import factories
-from tests.import_files import HEADERS, csv_bytes, row, xlsx
+from tests.import_files import HEADERS, csv_bytes, row, run_import, xlsx
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -117,19 +116,6 @@ def test_a_cell_text_parsed_once_gives_each_row_what_a_fresh_check_gives(app, db
 
 # --- through the import --------------------------------------------------------------------------
 
-def _import(client, user, content, filename="线索.xlsx", **extra):
-    from crm.interchange.jobs import run_import_job
-
-    data = {"file": (io.BytesIO(content), filename), "mode": "create", "unit_id": user.unit_id, **extra}
-    response = client.post("/imports/new", data, content_type="multipart/form-data")
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    batch_id = int(response.location.rsplit("/", 1)[1])
-    client.get(response.location)
-    assert client.post(f"/imports/{batch_id}/confirm", {}).status_code == 302
-    with client.raw.application.app_context():
-        return run_import_job(batch_id)
-
-
 def _stage_reached():
     return sorted(db.session.execute(select(StageReached.lead_id, StageReached.stage, StageReached.reached_on,
                                             StageReached.implied)).all())
@@ -148,13 +134,13 @@ def test_stage_dates_of_imported_leads_are_those_a_rebuild_computes(client, admi
 
     content = csv_bytes([row(name=f"公司{i}", stage=stage) + ([""] if stage != "终止" else ["资金不到位"])
                          for i, stage in enumerate(["洽谈", "线索", "终止", "洽谈"])], HEADERS + ["终止原因"])
-    assert _import(client, admin, content, filename="线索.csv") == "done"
+    assert run_import(client, admin, content, filename="线索.csv") == "done"
     ledger = xlsx([row(name="甲签约公司", stage="签约", created="2021-01-04") + ["2021-05-10", "", ""],
                    row(name="乙开工公司", stage="开工", created="2019-11-02") + ["2020-03-01", "2020-09-15", ""],
                    row(name="丙投产公司", stage="投产", created="2018-02-01") + ["2018-06-01", "2019-01-10", ""],
                    row(name="丁终止公司", stage="终止") + ["", "", "投资方资金链断裂"]],
                   HEADERS + ["签约日期", "开工日期", "终止原因"])
-    assert _import(client, admin, ledger, history="y") == "done"
+    assert run_import(client, admin, ledger, history="y") == "done"
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 8
     written = _stage_reached()
     assert {stage for _i, stage, _d, _m in written} >= {"negotiating", "signed", "started"}
@@ -164,7 +150,7 @@ def test_stage_dates_of_imported_leads_are_those_a_rebuild_computes(client, admi
 
 def test_the_collector_settings_are_given_back_after_an_import(client, admin):
     threshold = gc.get_threshold()
-    assert _import(client, admin, xlsx([row(), row(name="乙公司")])) == "done"
+    assert run_import(client, admin, xlsx([row(), row(name="乙公司")])) == "done"
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
-    assert _import(client, admin, xlsx([row(name="丙公司", created="明天")])) == "failed"
+    assert run_import(client, admin, xlsx([row(name="丙公司", created="明天")])) == "failed"
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0

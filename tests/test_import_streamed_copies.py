@@ -3,7 +3,6 @@ crm.bulk.streamed_copies): same rows, same order, one transaction, an error in t
 rolls the whole import back."""
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
@@ -16,7 +15,7 @@ from crm.interchange import importer
 from crm.interchange.models import ImportedLead
 from crm.leads.models import Lead, LeadStageChange, StageReached
 from tests import factories
-from tests.import_files import csv_bytes, row
+from tests.import_files import csv_bytes, row, run_import
 
 
 def _postgres() -> bool:
@@ -37,19 +36,6 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(importer, "BATCH", 10)
 
 
-def _import(client, user, content, filename="线索.csv"):
-    from crm.interchange.jobs import run_import_job
-
-    data = {"file": (io.BytesIO(content), filename), "mode": "create", "unit_id": user.unit_id}
-    response = client.post("/imports/new", data, content_type="multipart/form-data")
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    batch_id = int(response.location.rsplit("/", 1)[1])
-    client.get(response.location)
-    assert client.post(f"/imports/{batch_id}/confirm", {}).status_code == 302
-    with client.raw.application.app_context():
-        return run_import_job(batch_id)
-
-
 def _file(n: int) -> bytes:
     return csv_bytes([row(name=f"福建流式{i}号科技有限公司", stage="洽谈" if i % 3 else "线索") for i in range(n)])
 
@@ -68,7 +54,7 @@ def _copy_threads() -> list:
 
 
 def test_ids_reserved_match_the_rows_written_with_them(client, admin, small_batches):
-    assert _import(client, admin, _file(35)) == "done"
+    assert run_import(client, admin, _file(35), "线索.csv") == "done"
     leads = dict(db.session.execute(select(Lead.id, Lead.company_name)).all())
     assert len(leads) == 35 and len(set(leads.values())) == 35
     moved = set(db.session.scalars(select(Lead.id).where(Lead.stage == "negotiating")))
@@ -101,7 +87,7 @@ def test_an_error_in_the_writer_thread_mid_import_leaves_nothing_written(client,
     before = {model: _count(model) for model in (Lead, ImportedLead, LeadStageChange, StageReached)}
     before["lead audit"] = _lead_entries()
     with pytest.raises(RuntimeError, match="injected COPY failure"):
-        _import(client, admin, _file(35))
+        run_import(client, admin, _file(35), "线索.csv")
     db.session.rollback()
     assert set(calls) == {"crm-copy"}  # every COPY of the import ran in the writer thread
     after = {model: _count(model) for model in (Lead, ImportedLead, LeadStageChange, StageReached)}

@@ -10,7 +10,7 @@ import pytest
 from crm.extensions import db, redis_store
 from crm.leads import counts
 from tests import factories
-from tests.own_redis import OwnRedis
+from tests.own_redis import app_on_own_redis
 
 TOTAL = re.compile(r'data-testid="lead-total">\D*(\d+)')
 
@@ -125,23 +125,8 @@ def test_off_unless_turned_on_under_testing(app, client, two_units):
 @pytest.fixture()
 def redis_away(app):
     """The app's Redis is a server of this test's own, stopped (the suite's Redis is untouched)."""
-    from crm import init_limiter
-
-    server = OwnRedis().start()
-    saved = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = server.url
-    init_limiter(app)
-    try:
+    with app_on_own_redis(app) as server:
         yield server
-    finally:
-        server.remove()
-        app.config["REDIS_URL"] = saved
-        init_limiter(app)
-        from crm.auth import throttle
-        from crm.extensions import limiter
-
-        limiter._storage_dead = False
-        throttle.memory.note_back()
 
 
 def test_with_redis_away_the_total_is_still_right(app, client, two_units, count_cache_on, redis_away):

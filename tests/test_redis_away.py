@@ -11,7 +11,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.leads.models import Lead
 from tests import factories
-from tests.own_redis import OwnRedis
+from tests.own_redis import app_on_own_redis
 
 AWAY = "后台任务服务暂时不可用，已保存的内容不受影响，请稍后再试。"
 
@@ -19,23 +19,8 @@ AWAY = "后台任务服务暂时不可用，已保存的内容不受影响，请
 @pytest.fixture()
 def own_redis(app):
     """The app's Redis (client, rate limiter, throttle) is a server of this test's own."""
-    from crm import init_limiter
-    from crm.auth import throttle
-    from crm.extensions import limiter
-
-    server = OwnRedis().start()
-    saved = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = server.url
-    init_limiter(app)
-    try:
+    with app_on_own_redis(app) as server:
         yield server
-    finally:
-        server.remove()
-        app.config["REDIS_URL"] = saved
-        init_limiter(app)
-        # The limiter would notice the suite's Redis again only after its backoff: tell it now.
-        limiter._storage_dead = False
-        throttle.memory.note_back()
 
 
 def _warnings(caplog, text):
