@@ -18,6 +18,12 @@ from tests import factories
 from tests.import_files import csv_bytes, row, run_import
 
 
+def _audit_rows(user, n: int) -> list[dict]:
+    """n audit entries of a made-up kind ("streamed"), to be counted back."""
+    return [{"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
+             "entity_id": i, "changes": {"n": [None, i]}} for i in range(n)]
+
+
 def _postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -100,9 +106,7 @@ def test_a_statement_in_the_block_sees_the_rows_queued_before_it(app, db_session
         pytest.skip("PostgreSQL only (SQLite: bulk_insert is an executemany in the caller's thread)")
     user = factories.user()
     with bulk.streamed_copies(db.session):
-        bulk.bulk_insert(db.session, AuditEntry.__table__, [
-            {"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
-             "entity_id": i, "changes": {"n": [None, i]}} for i in range(500)])
+        bulk.bulk_insert(db.session, AuditEntry.__table__, _audit_rows(user, 500))
         seen = db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.entity_type == "streamed"))
         assert _copy_threads()
@@ -129,9 +133,7 @@ def test_a_commit_in_the_block_waits_for_the_queued_copies(app, db_session):
         pytest.skip("PostgreSQL only")
     user = factories.user()
     with bulk.streamed_copies(db.session):
-        bulk.bulk_insert(db.session, AuditEntry.__table__, [
-            {"at": database.utcnow(), "actor_id": user.id, "action": "create", "entity_type": "streamed",
-             "entity_id": i, "changes": {"n": [None, i]}} for i in range(2000)])
+        bulk.bulk_insert(db.session, AuditEntry.__table__, _audit_rows(user, 2000))
         db.session.commit()  # the test's savepoint: released after the COPY, not in its middle
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.entity_type == "streamed")) == 2000

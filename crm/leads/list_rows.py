@@ -53,19 +53,20 @@ class ListRow:
     owner_name: str | None
 
 
+_DISPLAY_NAME = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
+
+
 def _names_statement(postgres: bool):
     """One UNION of five small id lookups, built once (its compiled form is cached). On
     PostgreSQL each list of ids is one array parameter (`id = ANY(:c)`): an expanding IN is
     rendered into new SQL on every execution, which costs more than the lookup itself."""
-    display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
-
     def ids(kind):
         return any_(bindparam(kind, type_=ARRAY(Integer))) if postgres else bindparam(kind, expanding=True)
 
     parts = [select(literal(kind).label("kind"), model.id, name.label("name"))
              .where(model.id == ids(kind) if postgres else model.id.in_(ids(kind)))
              for kind, model, name in (("c", Chain, Chain.name), ("n", ChainNode, ChainNode.name),
-                                       ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, display_name))]
+                                       ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, _DISPLAY_NAME))]
     return union_all(*parts)
 
 
@@ -101,8 +102,7 @@ def _choices_statement(every_unit: bool):
     if every_unit:
         other = select(literal("u"), Unit.id, Unit.name, func.row_number().over(order_by=(Unit.kind, Unit.name)))
     else:
-        display_name = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
-        other = (select(literal("o"), User.id, display_name, func.row_number().over(order_by=User.full_name))
+        other = (select(literal("o"), User.id, _DISPLAY_NAME, func.row_number().over(order_by=User.full_name))
                  .where(User.unit_id == bindparam("unit_id"), User.active.is_(True)))
     return union_all(chains, other)
 
