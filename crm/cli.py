@@ -108,9 +108,6 @@ def worker_command(queues, burst, with_scheduler, with_sweeper):
     from crm.queue import make_worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    worker = make_worker(names)
-    worker.preload()  # scikit-learn and the active models, once, before any job forks a horse
-    current_app.logger.info("worker %s listening on %s", worker.name, queues)
     tasks = ([enqueue_due] if with_scheduler else []) + ([sweep] if with_sweeper else [])
     for task in tasks:  # once now (a burst worker runs what they enqueue), then every tick
         try:
@@ -126,9 +123,14 @@ def worker_command(queues, burst, with_scheduler, with_sweeper):
     try:
         while True:
             try:
+                # Made inside the retry: RQ's Worker names its connection at birth, so making one
+                # while Redis is still away raises as well.
+                worker = make_worker(names)
+                worker.preload()  # scikit-learn and the active models, once, before any job forks a horse
+                current_app.logger.info("worker %s listening on %s", worker.name, queues)
                 worker.work(burst=burst, with_scheduler=with_scheduler)
                 break
-            except redis_errors.ConnectionError:
+            except (redis_errors.ConnectionError, redis_errors.TimeoutError):
                 # Redis went away: RQ's worker ends. The process stays and starts a new worker
                 # once Redis answers again (the outbox's sweeper puts back what was lost).
                 if burst:
@@ -136,7 +138,6 @@ def worker_command(queues, burst, with_scheduler, with_sweeper):
                 current_app.logger.warning("worker: Redis is unreachable; trying again in %s s",
                                            REDIS_RETRY_SECONDS)
                 time.sleep(REDIS_RETRY_SECONDS)
-                worker = make_worker(names)
     finally:
         if ticker:
             ticker.stopping.set()

@@ -152,7 +152,11 @@ def test_a_worker_killed_mid_import_is_noticed_and_the_next_worker_runs_it_again
     later = time.time() + 60
     state = jobstatus.job_state(job_id, at=later)
     assert state.state == jobstatus.WORKER_LOST and state.notice
-    # The sweeper (every tick of `crm worker`) reaps it at once instead of RQ's ten minutes.
+    # The sweeper (every tick of `crm worker`) reaps it at once instead of RQ's ten minutes. It
+    # writes: in a fresh transaction, as the worker's tick does. The read one _leads() left open
+    # may predate what the killed processes last wrote, and SQLite then refuses the write at once
+    # ("database is locked", no busy timeout waits that out: CI's flake of 6 Dec).
+    db.session.remove()
     counts = outbox.sweep(at=later)
     assert counts["lost"] == 1 and counts["enqueued"] == 1
     row = _row(job_id)
@@ -351,42 +355,65 @@ def test_core_modules_import_no_feature():
             assert not bad, f"crm/{name}.py imports {bad} (line {node.lineno})"
 
 
+def _long_running_worker(app, redis_url: str) -> subprocess.Popen:
+    """`crm worker` as deployed (no --burst), in its own process group."""
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CRM_INSTANCE_PATH": app.instance_path,
+           "CRM_REDIS_PREFIX": app.config["REDIS_PREFIX"], "SECRET_KEY": "test-secret", "REDIS_URL": redis_url}
+    return subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--queues", "slow",
+                             "--without-scheduler"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _worker_registered() -> bool:
+    from rq import Worker
+
+    try:
+        return bool(Worker.all(connection=redis_store.client))
+    except Exception:  # noqa: BLE001  (Redis away)
+        return False
+
+
+def _runs_a_small_import() -> None:
+    batch_id = _queue_import(25)
+    for _ in range(600):
+        db.session.rollback()
+        if _batch(batch_id).status in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert _batch(batch_id).status == "done" and _leads() == 25
+
+
 def test_a_running_worker_outlives_a_redis_outage_and_works_after_it(app, committed, own_redis):
     """Redis stopped and started again under a running `crm worker`: the process stays, starts a
     new RQ worker once Redis answers, and runs what is queued after (the soak's finding)."""
-    import os
-    import sys
-
-    from rq import Worker
-
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "CRM_INSTANCE_PATH": app.instance_path,
-           "CRM_REDIS_PREFIX": app.config["REDIS_PREFIX"], "SECRET_KEY": "test-secret", "REDIS_URL": own_redis.url}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "crm"), "worker", "--queues", "slow",
-                             "--without-scheduler"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _long_running_worker(app, own_redis.url)
     try:
-        def registered() -> bool:
-            try:
-                return bool(Worker.all(connection=redis_store.client))
-            except Exception:  # noqa: BLE001  (Redis away)
-                return False
-
         for _ in range(300):
-            if registered():
+            if _worker_registered():
                 break
             time.sleep(0.1)
-        assert registered(), "the worker never registered"
+        assert _worker_registered(), "the worker never registered"
         own_redis.stop()
         time.sleep(3)  # the worker meets the outage (RQ retries its dequeue, or ends and ours starts anew)
         own_redis.start()  # the same address, empty
         assert proc.poll() is None
-        batch_id = _queue_import(25)
-        for _ in range(600):
-            db.session.rollback()
-            if _batch(batch_id).status in ("done", "failed"):
-                break
-            time.sleep(0.1)
-        assert _batch(batch_id).status == "done" and _leads() == 25
+        _runs_a_small_import()
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait(10)
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it(app, committed, own_redis):
+    """Making RQ's worker talks to Redis (it names its connection): a worker started, or started
+    anew, during an outage must wait for Redis instead of exiting (CI's flake of 5 Dec)."""
+    own_redis.stop()
+    proc = _long_running_worker(app, own_redis.url)
+    try:
+        time.sleep(5)  # an outage outlasting two of the worker's retries (REDIS_RETRY_SECONDS)
+        assert proc.poll() is None, "the worker exited while Redis was away"
+        own_redis.start()
+        _runs_a_small_import()
+        assert proc.poll() is None
     finally:
         os.killpg(proc.pid, 9)
         proc.wait(10)
