@@ -83,11 +83,12 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
 
-    from crm.i18n import compile_catalogs, select_locale, select_timezone
+    from crm.i18n import compile_catalogs, install_template_gettext, select_locale, select_timezone
 
     compile_catalogs(Path(app.root_path) / "translations")
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

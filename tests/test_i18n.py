@@ -29,3 +29,22 @@ def test_pages_render_in_chinese_by_default(client, db_session):
     client.login(factories.user())
     html = client.get("/leads").get_data(as_text=True)
     assert '<html lang="zh-CN">' in html and "新增线索" in html and "New lead" not in html
+
+
+def test_template_translations_follow_force_locale_and_each_request(app):
+    """The templates' `_()` keeps the request's translations (crm.i18n._request_translations):
+    a forced language inside the request is looked up afresh, and so is the request's own after it,
+    and the next request with another language gets its own."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Lead') }}|{{ ngettext('%(num)d day', '%(num)d days', 2) }}"
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert render_template_string(template) == "Lead|2 days"
+        with force_locale("zh"):
+            assert render_template_string(template).startswith("线索|")
+        assert render_template_string(template) == "Lead|2 days"
+    with app.test_request_context("/"):
+        assert render_template_string(template).startswith("线索|")
+    with app.app_context():  # no request: the default language
+        assert render_template_string("{{ _('Lead') }}") == "线索"
