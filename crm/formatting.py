@@ -137,11 +137,29 @@ def _fraction_name(p: int, q: int) -> str:
     return _EN_FRACTIONS[(p, q)]
 
 
+def _top_bar_figures() -> dict:
+    """The signed-in user's unread notifications and the grade cut-offs, read once per request
+    in one statement: every page shows the first, list and lead pages the second."""
+    from flask import g
+
+    kept = g.get("crm_top_bar_figures")
+    if kept is None:
+        from sqlalchemy import literal, select
+
+        from crm.extensions import db
+        from crm.notifications.services import unread_count_expression
+        from crm.scoring.settings import cutoff_expressions, cutoffs_from
+
+        signed_in = current_user and current_user.is_authenticated
+        unread = unread_count_expression(current_user.id) if signed_in else literal(0)
+        row = db.session.execute(select(unread, *cutoff_expressions())).one()
+        kept = g.crm_top_bar_figures = {"unread": row[0] or 0, "cutoffs": cutoffs_from(*row[1:])}
+    return kept
+
+
 def grade_cutoffs_text() -> str:
     """The line under every grade: what each grade means now."""
-    from crm.scoring.settings import get_cutoffs
-
-    c = get_cutoffs()
+    c = _top_bar_figures()["cutoffs"]
     pct = {k: amount(Decimal(str(v)) * 100, 1) for k, v in c.items()}
     return _("Grades by the chance of signing: A from %(a)s%%, B from %(b)s%%, C from %(c)s%%, D below %(c)s%%.",
              a=pct["A"], b=pct["B"], c=pct["C"])
@@ -191,9 +209,7 @@ def register(app) -> None:
                                  field_label=lambda key: str(labels.get(key, key)))
 
     def unread_notifications() -> int:
-        from crm.notifications.services import unread_count
-
-        return unread_count(current_user.id) if current_user.is_authenticated else 0
+        return _top_bar_figures()["unread"] if current_user.is_authenticated else 0
 
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 

@@ -52,11 +52,17 @@ def users_with_role(role: str) -> list[int]:
                                    .where(User.active.is_(True), UserRole.role == role)))
 
 
-def unread_count(user_id: int) -> int:
+def unread_count_expression(user_id: int):
+    """The user's unread notifications as a scalar subquery (the top bar reads it with other
+    figures in one statement: crm.formatting)."""
     from sqlalchemy import func
 
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(unread_count_expression(user_id))) or 0
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
