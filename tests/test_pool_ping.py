@@ -35,7 +35,7 @@ def _wait_gone(app, pid: int) -> None:
     import time
 
     with app.app_context(), db.engine.connect() as conn:
-        for _ in range(200):  # the backend ends asynchronously after pg_terminate_backend
+        for _ in range(1000):  # the backend ends asynchronously after pg_terminate_backend
             if not conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
                 return
             time.sleep(0.01)
