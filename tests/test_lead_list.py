@@ -104,3 +104,38 @@ def test_the_records_behind_a_cockpit_figure_say_which_they_are(client, db_sessi
     assert "仅显示 2026-01-01 – 2026-12-31 进入“签约”阶段的线索" in note
     assert "其中截至 2026-12-31 已进入“开工”阶段的" in note and "福州将乐商会" in note and "显示全部线索" in note
     assert 'data-testid="figure-filter"' not in client.get("/leads").get_data(as_text=True)
+
+
+def test_rows_name_their_chain_source_unit_and_officer_and_the_filters_offer_the_right_choices(make_client, db_session):
+    """The names and the filters' choices come from one lookup (crm.leads.list_rows._lookups):
+    each kind lands where it belongs, for a unit's reader and for a reader of every unit."""
+    import re
+
+    unit, other_unit = factories.unit("古镛镇"), factories.unit("白莲镇")
+    officer = factories.user(unit_=unit, full_name="陈招商")
+    factories.user(unit_=unit, full_name="林同事")
+    factories.user(unit_=other_unit, full_name="别镇干部")
+    leader = factories.user(roles=[Role.LEADER])
+    chain = factories.chain("轻合金", nodes=("再生铝",))
+    chamber = factories.source("福州将乐商会", kind="chamber")
+    factories.lead(owner=officer, company_name="甲铝业公司", chain_id=chain.id, chain_node_id=chain.nodes[0].id,
+                   source_id=chamber.id)
+
+    def options(page, select_id):
+        block = re.search(rf'<select[^>]*id="{select_id}".*?</select>', page, re.S)
+        return re.findall(r"<option value=\"\d+\"[^>]*>([^<]+)</option>", block.group(0)) if block else None
+
+    client = make_client()
+    client.login(officer)
+    page = client.get("/leads").get_data(as_text=True)
+    row = re.search(r"<tr[^>]*data-lead-id.*?</tr>", page, re.S).group(0)
+    assert all(name in row for name in ("轻合金", "再生铝", "福州将乐商会", "陈招商")), row
+    assert "轻合金" in options(page, "chain_filter")
+    assert sorted(options(page, "owner_id")) == ["林同事", "陈招商"]  # the own unit's officers only
+    assert options(page, "unit_id") is None  # a unit's reader filters by officer, not unit
+
+    client = make_client()
+    client.login(leader)
+    page = client.get("/leads").get_data(as_text=True)
+    assert {"古镛镇", "白莲镇"} <= set(options(page, "unit_id"))
+    assert "古镛镇" in re.search(r"<tr[^>]*data-lead-id.*?</tr>", page, re.S).group(0)

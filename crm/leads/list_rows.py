@@ -1,9 +1,9 @@
 """The lead list page's rows, read as plain rows.
 
 The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
-no ORM objects, no identity map, no per-row relationship loading) and the names of their chains,
-nodes, sources, units and officers in one small UNION query; the total is cached while the data
-stays as it is (crm.leads.counts). The API keeps `lead_page` (ORM objects, which its serializer
+no ORM objects, no identity map, no per-row relationship loading), then the names of their
+chains, nodes, sources, units and officers with the filters' choices in one small UNION query;
+the total is cached while the data stays as it is (crm.leads.counts). The API keeps `lead_page` (ORM objects, which its serializer
 reads)."""
 from __future__ import annotations
 
@@ -56,34 +56,6 @@ class ListRow:
 _DISPLAY_NAME = func.coalesce(func.nullif(User.full_name, ""), User.username)  # as User.display_name
 
 
-def _names_statement(postgres: bool):
-    """One UNION of five small id lookups, built once (its compiled form is cached). On
-    PostgreSQL each list of ids is one array parameter (`id = ANY(:c)`): an expanding IN is
-    rendered into new SQL on every execution, which costs more than the lookup itself."""
-    def ids(kind):
-        return any_(bindparam(kind, type_=ARRAY(Integer))) if postgres else bindparam(kind, expanding=True)
-
-    parts = [select(literal(kind).label("kind"), model.id, name.label("name"))
-             .where(model.id == ids(kind) if postgres else model.id.in_(ids(kind)))
-             for kind, model, name in (("c", Chain, Chain.name), ("n", ChainNode, ChainNode.name),
-                                       ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, _DISPLAY_NAME))]
-    return union_all(*parts)
-
-
-_NAMES = {True: _names_statement(postgres=True), False: _names_statement(postgres=False)}
-
-
-def _names(rows) -> dict[tuple[str, int], str]:
-    """(kind, id) → name for every chain, node, source, unit and officer the rows name."""
-    if not rows:
-        return {}
-    wanted = {"c": {r.chain_id for r in rows}, "n": {r.chain_node_id for r in rows},
-              "s": {r.source_id for r in rows}, "u": {r.owner_unit_id for r in rows}, "o": {r.owner_id for r in rows}}
-    params = {kind: sorted(ids - {None}) for kind, ids in wanted.items()}
-    statement = _NAMES[db.session.get_bind().dialect.name == "postgresql"]
-    return {(kind, id_): name for kind, id_, name in db.session.execute(statement, params)}
-
-
 class Choice(NamedTuple):
     id: int
     name: str
@@ -94,44 +66,72 @@ class Officer(NamedTuple):
     display_name: str
 
 
-def _choices_statement(every_unit: bool):
-    """The filters' choices in one statement: the chains by position, and every unit (for who
-    reads all units) or the unit's active officers by name (as queries.unit_officers)."""
-    chains = select(literal("c").label("kind"), Chain.id, Chain.name.label("name"),
-                    func.row_number().over(order_by=Chain.position).label("ord"))
+class FilterChoices(NamedTuple):
+    chains: list[Choice]
+    units: list[Choice]
+    officers: list[Officer]
+
+
+def _lookups_statement(postgres: bool, every_unit: bool):
+    """One UNION, built once per kind of reader (its compiled form is cached), of
+    - the names the rows show: five small id lookups (kinds c, n, s, u, o). On PostgreSQL each list
+      of ids is one array parameter (`id = ANY(:c)`): an expanding IN is rendered into new SQL on
+      every execution, which costs more than the lookup itself;
+    - the filters' choices: the chains by position, and every unit (for who reads all units) or
+      the unit's active officers by name, as queries.unit_officers (kinds fc, fu, fo).
+    One round trip instead of two."""
+    def ids(kind):
+        return any_(bindparam(kind, type_=ARRAY(Integer))) if postgres else bindparam(kind, expanding=True)
+
+    names = [select(literal(kind).label("kind"), model.id, name.label("name"), literal(0).label("ord"))
+             .where(model.id == ids(kind) if postgres else model.id.in_(ids(kind)))
+             for kind, model, name in (("c", Chain, Chain.name), ("n", ChainNode, ChainNode.name),
+                                       ("s", Source, Source.name), ("u", Unit, Unit.name), ("o", User, _DISPLAY_NAME))]
+    chains = select(literal("fc"), Chain.id, Chain.name, func.row_number().over(order_by=Chain.position))
     if every_unit:
-        other = select(literal("u"), Unit.id, Unit.name, func.row_number().over(order_by=(Unit.kind, Unit.name)))
+        other = select(literal("fu"), Unit.id, Unit.name, func.row_number().over(order_by=(Unit.kind, Unit.name)))
     else:
-        other = (select(literal("o"), User.id, _DISPLAY_NAME, func.row_number().over(order_by=User.full_name))
+        other = (select(literal("fo"), User.id, _DISPLAY_NAME, func.row_number().over(order_by=User.full_name))
                  .where(User.unit_id == bindparam("unit_id"), User.active.is_(True)))
-    return union_all(chains, other)
+    return union_all(*names, chains, other)
 
 
-_CHOICES = {True: _choices_statement(every_unit=True), False: _choices_statement(every_unit=False)}
+_LOOKUPS = {(postgres, every_unit): _lookups_statement(postgres, every_unit)
+            for postgres in (True, False) for every_unit in (True, False)}
 
 
-def filter_choices(user) -> tuple[list[Choice], list[Choice], list[Officer]]:
-    """(chains, units, officers) for the list's filters: units for who reads every unit's leads,
-    the own unit's officers for the others."""
+def _lookups(user, rows) -> tuple[dict[tuple[str, int], str], FilterChoices]:
+    """(kind, id) → name for every chain, node, source, unit and officer the rows name; and the
+    filters' choices: units for who reads every unit's leads, the own unit's officers for the
+    others."""
     every_unit = user.can(Permission.LEADS_READ_ALL)
-    params = {} if every_unit else {"unit_id": user.unit_id}
-    chains, units, officers = [], [], []
-    lists = {"c": (chains, Choice), "u": (units, Choice), "o": (officers, Officer)}
-    for kind, id_, name, _ord in sorted(db.session.execute(_CHOICES[every_unit], params), key=lambda r: (r[0], r[3])):
-        target, kind_of = lists[kind]
-        target.append(kind_of(id_, name))
-    return chains, units, officers
+    wanted = {"c": {r.chain_id for r in rows}, "n": {r.chain_node_id for r in rows},
+              "s": {r.source_id for r in rows}, "u": {r.owner_unit_id for r in rows}, "o": {r.owner_id for r in rows}}
+    params = {kind: sorted(ids - {None}) for kind, ids in wanted.items()}
+    if not every_unit:
+        params["unit_id"] = user.unit_id
+    statement = _LOOKUPS[db.session.get_bind().dialect.name == "postgresql", every_unit]
+    names, choices = {}, FilterChoices([], [], [])
+    lists = {"fc": (choices.chains, Choice), "fu": (choices.units, Choice), "fo": (choices.officers, Officer)}
+    for kind, id_, name, _ord in sorted(db.session.execute(statement, params), key=lambda r: (r[0], r[3])):
+        if kind in lists:
+            target, kind_of = lists[kind]
+            target.append(kind_of(id_, name))
+        else:
+            names[kind, id_] = name
+    return names, choices
 
 
-def list_page(user, filters: LeadFilters, per_page: int = 50) -> LeadPage:
+def list_page(user, filters: LeadFilters, per_page: int = 50) -> tuple[LeadPage, FilterChoices]:
+    """The page's rows and total, and the filters' choices."""
     conds = filters.conditions(user)
     rows, next_cursor = _cut(db.session.execute(_ordered(select(*_COLUMNS).where(*conds), filters, per_page)).all(),
                              filters, per_page)
-    names = _names(rows)
+    names, choices = _lookups(user, rows)
     leads = [ListRow(r.id, r.company_name, r.project_name, r.stage, r.p_sign, r.p_land, r.score_grade, r.score_source,
                      r.planned_investment_wan, per_mu(r.fixed_asset_investment_wan, r.land_area_mu),
                      per_mu(r.expected_tax_wan, r.land_area_mu), r.updated_at, r.created_on,
                      names.get(("c", r.chain_id)), names.get(("n", r.chain_node_id)), names.get(("s", r.source_id)),
                      names.get(("u", r.owner_unit_id), ""), names.get(("o", r.owner_id)))
              for r in rows]
-    return LeadPage(leads, counts.total(user, filters, conds), next_cursor)
+    return LeadPage(leads, counts.total(user, filters, conds), next_cursor), choices

@@ -22,7 +22,7 @@ from crm.leads.forms import ActivityForm, LeadForm, StageForm, fill_lead_choices
 from crm.leads.models import SOURCE_KIND_LABELS, Lead, Source
 from crm.leads.pipeline import STAGE_LABELS, TRANSITIONS, Stage, stage_names
 from crm.request_guard import refuse
-from crm.leads.list_rows import filter_choices, list_page
+from crm.leads.list_rows import list_page
 from crm.leads.queries import SORTS, LeadFilters, get_lead_or_404
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -37,9 +37,7 @@ def index():
     filters = LeadFilters.from_args(request.args)
     if "cursor" in filters.errors:
         refuse(_("The page link is out of date or damaged. Open the list again."))
-    page = list_page(current_user, filters, per_page=50)
-    # The filters' choices as plain (id, name) rows, in one statement: the page only lists them.
-    chains, units, owners = filter_choices(current_user)
+    page, (chains, units, owners) = list_page(current_user, filters, per_page=50)
     source_name = db.session.scalar(select(Source.name).where(Source.id == filters.source_id)) if filters.source_id else None
     return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
                            lead_no=_("Lead No. %(n)s", n="%s"),  # plain text: formatted per row cheaply
