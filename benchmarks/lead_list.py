@@ -136,7 +136,7 @@ def _snapshot(username, path):
         login_user(user)
         app.view_functions["leads.index"]()
         db.session.expunge_all()
-    own = ("page", "filters", "chains", "units", "owners", "stage_labels", "stage_names", "source_kinds", "sorts",
+    own = ("page", "filters", "chains", "units", "owners", "stage_names", "source_kinds", "sorts",
            "source_name", "lead_no")
     return user, {k: captured[k] for k in own}
 

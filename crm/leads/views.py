@@ -41,7 +41,7 @@ def index():
     source_name = db.session.scalar(select(Source.name).where(Source.id == filters.source_id)) if filters.source_id else None
     return render_template("leads/index.html", page=page, filters=filters, chains=chains, source_name=source_name,
                            lead_no=_("Lead No. %(n)s", n="%s"),  # plain text: formatted per row cheaply
-                           units=units, owners=owners, stage_labels=STAGE_LABELS,
+                           units=units, owners=owners,
                            stage_names=stage_names(),
                            source_kinds=SOURCE_KIND_LABELS, sorts=SORTS)
 
