@@ -4,15 +4,14 @@ officer's follow-ups, county-wide lists for admins). Hand-made data on a fixed c
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from crm.extensions import db
 from crm.leads.services import add_activity
 from tests import factories
+from tests.statements import recorded_statements
 
 TODAY = date(2026, 6, 10)  # a Wednesday
 D = date.fromisoformat
@@ -470,23 +469,8 @@ def test_the_agenda_keeper_sees_the_units_proposals(client, desk, monkeypatch):
 
 # --- bounded queries ------------------------------------------------------------------------------
 
-@contextmanager
-def _count_queries():
-    engine = db.session.get_bind()
-    seen = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def _home_queries(client) -> int:
-    with _count_queries() as seen:
+    with recorded_statements() as seen:
         assert client.get("/").status_code == 200
     return len([s for s in seen if re.match(r"\s*SELECT", s, re.I)])
 

@@ -3,27 +3,10 @@ in one statement per request (crm.formatting._top_bar_figures)."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from crm.extensions import db
 from tests import factories
-
-
-@contextmanager
-def _statements():
-    engine = db.session.get_bind()
-    seen = []
-
-    def before(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.statements import recorded_statements
 
 
 def test_the_lead_list_reads_the_unread_count_and_the_cutoffs_in_one_statement(client, db_session):
@@ -36,7 +19,7 @@ def test_the_lead_list_reads_the_unread_count_and_the_cutoffs_in_one_statement(c
     notify([officer.id], "letters_no_calendar", {"year": 2028, "count": 1})
     db.session.flush()
     client.login(officer)
-    with _statements() as seen:
+    with recorded_statements() as seen:
         html = client.get("/leads").get_data(as_text=True)
     assert 'data-testid="unread-count">2<' in html
     assert re.search(r'data-testid="grade-cutoffs">[^<]*55%', html)
