@@ -3,8 +3,8 @@
 The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
 no ORM objects, no identity map, no per-row relationship loading), then the names of their
 chains, nodes, sources, units and officers with the filters' choices in one small UNION query;
-the total is cached while the data stays as it is (crm.leads.counts). The API keeps `lead_page` (ORM objects, which its serializer
-reads)."""
+the total is cached while the data stays as it is (crm.leads.counts). The API keeps `lead_page`
+(ORM objects, which its serializer reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
