@@ -61,10 +61,6 @@ def unread_count_expression(user_id: int):
             .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
 
 
-def unread_count(user_id: int) -> int:
-    return db.session.scalar(select(unread_count_expression(user_id))) or 0
-
-
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
     stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if notification_id is not None:
