@@ -109,6 +109,7 @@ def hello():
 # user's page is made once by the real view (so the context is exactly the page's), its objects
 # detached; each request then only renders: no database, no login, no session lookup.
 FLOOR_APP = '''\
+import gc
 import os
 from urllib.parse import urlsplit
 
@@ -146,6 +147,7 @@ for who in os.environ["FLOOR_USERS"].split(","):
     SNAPSHOTS[name] = _snapshot(name, path)
 db.session.remove()
 db.engine.dispose()
+gc.freeze()  # as wsgi.py does after start-up
 
 
 @app.route("/floor/<name>")
