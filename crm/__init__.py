@@ -242,6 +242,7 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from crm import formatting
+    from crm import formatting, navigation
 
     formatting.register(app)
+    navigation.register(app)
