@@ -137,6 +137,20 @@ def _fraction_name(p: int, q: int) -> str:
     return _EN_FRACTIONS[(p, q)]
 
 
+_TOP_BAR_STATEMENT = []  # built on first use (the features' models are mapped by then), then reused
+
+
+def _top_bar_statement():
+    if not _TOP_BAR_STATEMENT:
+        from sqlalchemy import bindparam, select
+
+        from crm.notifications.services import unread_count_expression
+        from crm.scoring.settings import cutoff_expressions
+
+        _TOP_BAR_STATEMENT.append(select(unread_count_expression(bindparam("user_id")), *cutoff_expressions()))
+    return _TOP_BAR_STATEMENT[0]
+
+
 def _top_bar_figures() -> dict:
     """The signed-in user's unread notifications and the grade cut-offs, read once per request
     in one statement: every page shows the first, list and lead pages the second."""
@@ -144,15 +158,12 @@ def _top_bar_figures() -> dict:
 
     kept = g.get("crm_top_bar_figures")
     if kept is None:
-        from sqlalchemy import literal, select
-
         from crm.extensions import db
-        from crm.notifications.services import unread_count_expression
-        from crm.scoring.settings import cutoff_expressions, cutoffs_from
+        from crm.scoring.settings import cutoffs_from
 
         signed_in = current_user and current_user.is_authenticated
-        unread = unread_count_expression(current_user.id) if signed_in else literal(0)
-        row = db.session.execute(select(unread, *cutoff_expressions())).one()
+        # No user: `user_id = NULL` matches no notification, so the count is 0.
+        row = db.session.execute(_top_bar_statement(), {"user_id": current_user.id if signed_in else None}).one()
         kept = g.crm_top_bar_figures = {"unread": row[0] or 0, "cutoffs": cutoffs_from(*row[1:])}
     return kept
 
