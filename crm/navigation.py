@@ -29,6 +29,8 @@ def menu_key() -> tuple:
 
 
 def top_menu() -> Markup:
+    if current_app.jinja_env.auto_reload:  # debug: an edited _nav.html shows at once
+        return _render(())
     return current_app.extensions["crm_top_menu"](menu_key())
 
 

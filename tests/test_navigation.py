@@ -60,3 +60,11 @@ def test_the_unit_desk_link_is_the_readers_own_unit(make_client, db_session):
         client.login(user)
         menu = _menu(client.get("/").get_data(as_text=True))
         assert f'href="/units/{user.unit_id}/desk"' in menu, menu
+
+
+def test_in_debug_mode_the_menu_is_rendered_afresh(client, app, db_session, monkeypatch):
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)
+    client.login(factories.user(roles=("officer",)))
+    before = app.extensions["crm_top_menu"].cache_info()
+    assert 'data-testid="nav-leads"' in client.get("/leads").get_data(as_text=True)
+    assert app.extensions["crm_top_menu"].cache_info() == before
