@@ -63,6 +63,19 @@ Measured (2026-12-06, --labelled 20000, seed 2026; 10,065 leads open for sign, 1
 Sanity checks printed: every proxy switched off reproduces the diagnostic; the grid replaced by
 each lead's true (q, e) (the within-stage conditioning -- an open round's opinions, the split
 follow-ups -- switched off, the rest on) reproduces the oracle.
+
+The holdout (benchmarks/scoring.py quality(), "holdout: proxy bound"): bound_for_row(row, history,
+target) computes the same bound for one of the model's rows, a lead seen at row.cutoff at the rank
+it had reached then (oracle_for_row's stage, days and screening), with only what was stored by the
+cutoff as the row's features count it (info_as_of): the first row.activities follow-ups, the
+rounds the row counts, each closed only if it closed by the cutoff, the opinions submitted by then
+(on the cutoff day, or before it for a snapshot taken as the lead passed through a stage the same
+day: the rule that reproduces the row's screening figures). A row at rank `screening` whose last
+round has closed (in `returned`: it failed) uses that round's verdicts and its fate (the next
+round, or nothing after a third failure), where the oracle and the diagnostic take the round as
+undecided. A row at `signed` (land) counts the follow-ups up to its signing, in a window ending
+there. Figures and high_tech / specialized as stored (they do not change). With proxies off it is
+exactly the diagnostic's holdout chance (checked in quality()).
 """
 from __future__ import annotations
 
@@ -320,9 +333,14 @@ def cold_exposure(spec, d, conditioned):
 PARTS = ("verdicts", "ratings", "tech", "figures", "follow-ups")
 
 
-def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=True, parts=PARTS):
+def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=True, parts=PARTS, acts_upto=None):
     """(sign, land) for an open lead: the diagnostic's computation with the grid weighted also by
-    the proxies' likelihood (those in `parts`). proxies False: exactly chances_without_latents."""
+    the proxies' likelihood (those in `parts`). proxies False: exactly chances_without_latents.
+
+    `end` is the day the lead is seen (today for an open lead, a holdout row's cutoff): `info`
+    must hold only what was stored by then (info_as_of). `acts_upto` (a row at `signed`: its
+    signing day) ends the simple follow-ups' window instead of `end` / signing + 60 days.
+    now.days None (moves not recorded): no within-stay conditioning, simple follow-ups."""
     parts = set(parts) if proxies else set()
     stage, days, rounds, conditional = now.stage, now.days, now.rounds, now.conditional
     if stage in ("started", "completed", "producing", "above_scale"):
@@ -333,10 +351,15 @@ def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=Tru
     h = S.hurdles(t, q, e)
     lead, cases = info["lead"], info["cases"]
     econ = S.CHAIN_ECON[info["chain"]]
-    created, s = lead["created_on"], end - timedelta(days=days)
+    created = lead["created_on"]
+    s = end - timedelta(days=days) if days is not None else None
+    if days is None:
+        acts = "simple"
     ones = np.ones_like(q)
 
     def stay(p, move_spec, lost_spec, zombie, a_pass=1.0, a_zombie=1.0, a_closed=None):
+        if days is None:
+            return p, 1.0
         moving = p * S._tri_survival(move_spec, days)
         closed = (1 - zombie) * (S._tri_survival(lost_spec, days) if a_closed is None else a_closed)
         return moving * a_pass, moving * a_pass + (1 - p) * (zombie * a_zombie + closed)
@@ -367,7 +390,10 @@ def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=Tru
         rho = rate_eff(e)
         n_all = [d for d in info["acts"] if d <= end]
         if stage == "signed" or acts == "simple":
-            upto = min(end, lead["signed_on"] + timedelta(days=60)) if lead["signed_on"] else end
+            if acts_upto is not None:
+                upto = acts_upto
+            else:
+                upto = min(end, lead["signed_on"] + timedelta(days=60)) if lead["signed_on"] else end
             n = sum(1 for d in n_all if d <= upto)
             logw = logw + np.log(np.maximum(count_lik(n, rho * (upto - created).days,
                                                       milestones(info["changes"], created, upto)), 1e-300))
@@ -402,10 +428,19 @@ def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=Tru
     elif stage == "screening":
         passed, num, den = h["h1"] * h["h2"] * reach[k], h["admit_from"][k] * h["h5"], 1.0
         if use_verdicts and open_round_on and open_cases:
-            lik, p_pass, p_cond, p_fail = open_round(t, q, open_cases[-1], end)
+            lik, p_pass, p_cond, p_fail = open_round(t, q, open_cases[-1], info.get("opinions_until", end))
             passed = passed * lik
             later = h["resubmit"] * h["admit_from"][k + 1] if k < 3 else 0.0
             num = (p_pass * h["decision"][0] + p_cond * h["decision"][1] + p_fail * later) * h["h5"]
+        elif use_verdicts and open_round_on and k in vl and cases and cases[-1]["round"] == k:
+            # Round k closed by `end` while the row is still at rank `screening` (a holdout row in
+            # `returned`: the round failed; a pass moves the lead on the day it closes). Its
+            # verdicts are known: the lead is past round k, the next round or nothing ahead.
+            passed = passed * vl[k]
+            if cases[-1]["result"] == "fail":
+                num = (h["resubmit"] * h["admit_from"][k + 1] if k < 3 else 0.0) * h["h5"]
+            else:
+                num = h["decision"][int(cases[-1]["result"] == "conditional")] * h["h5"]
     elif stage == "returned":
         passed = h["h1"] * h["h2"] * reach[k] * (vl[k] if use_verdicts else h["fail_in"][k])
         num, den = stay(h["resubmit"], S.DURATIONS[("returned", "screening")], lost, S.ZOMBIE_SHARE["returned"],
@@ -427,6 +462,90 @@ def bound(t, now, info, end, grid, proxies=True, acts="split", open_round_on=Tru
     weight = w * passed * lw * ones
     total = np.sum(weight * den * ones)
     return float(np.sum(weight * num) / total), float(np.sum(weight * num * h["h6"]) / total)
+
+
+# ---------------------------------------------------------------------------------------------
+# The holdout's rows: a lead seen at a cutoff (crm.scoring.training.snapshots)
+# ---------------------------------------------------------------------------------------------
+
+def row_state(row):
+    """(Now at the row's cutoff as oracle_for_row reads it, the day its stage was entered)."""
+    rank = row.stage_reached
+    if rank == len(S.RANK_STAGE) - 1:
+        entered = row.signed_day
+    else:
+        entered = row.created_on if rank == 0 else row.stage_days.get(rank, row.created_on)
+    days = (row.cutoff - entered).days if row.history_known else None
+    return S.Now(S.RANK_STAGE[rank], days, row.screening_rounds, row.screening_result == "conditional"), entered
+
+
+def _screening_known(info, row, before):
+    """The lead's first `row.screening_rounds` rounds as known at the row's cutoff (on the day, or
+    before it when `before`), as features._apply_screening / training.screening_as_of count them:
+    a round closed later is open, an opinion submitted later is not in. Dates are UTC dates, as
+    the features read the stored aware datetimes."""
+    def known(d):
+        return d < row.cutoff if before else d <= row.cutoff
+
+    out = []
+    for case in info["cases"][:row.screening_rounds]:
+        closed = case["closed_at"] is not None and case["result"] is not None and known(case["closed_at"].date())
+        out.append({**case, "result": case["result"] if closed else None,
+                    "opinions": [o for o in case["opinions"] if known(o["submitted_at"].date())]})
+    return out
+
+
+def info_as_of(info, row):
+    """What was stored about the lead by the row's cutoff, as the row's features count it:
+    the follow-ups (the first row.activities of them: features' cutoff rules), the stage changes up
+    to the cutoff, the rounds and opinions known then. A snapshot taken before pre-screening
+    closed (rank <= screening) knows the opinions of its cutoff day or only those before it
+    (screening_as_of's `before`, not kept on the row): the rule that reproduces the row's
+    screening figures is taken. Returns (info, whether the row's screening figures were matched)."""
+    acts = sorted(info["acts"])[:row.activities]
+    changes = [c for c in info["changes"] if c[0] <= row.cutoff]
+    matched = False
+    cases, until = None, row.cutoff
+    for before in (False, True):
+        cand = _screening_known(info, row, before)
+        ops = [o for c in cand for o in c["opinions"]]
+        closed = [c for c in cand if c["result"] is not None]
+        share = sum(o["verdict"] == "approve" for o in ops) / len(ops) if ops else None
+        if (sum(o["verdict"] == "reject" for o in ops) == row.screening_rejects
+                and share == row.screening_approve_share
+                and (closed[-1]["result"] if closed else None) == row.screening_result):
+            cases, matched = cand, True
+            until = row.cutoff - timedelta(days=1) if before else row.cutoff
+            break
+        if cases is None:
+            cases = cand
+    # an open round's answers not in yet are those dated after `opinions_until` (open_round)
+    return {**info, "acts": acts, "changes": changes, "cases": cases, "opinions_until": until}, matched
+
+
+_INDEX = {}
+
+
+def bound_for_row(row, history, target, grid=None, acts="simple", proxies=True, stats=None):
+    """The proxy-aware bound for one of the model's rows (a holdout snapshot): the lead at the
+    stage it had reached at row.cutoff, with the days it had sat there and its screening as the
+    row knows them (oracle_for_row), and the proxies stored up to the cutoff. `history` is the
+    generator's History. proxies False: exactly oracle_for_row(..., without_latents=True)."""
+    key = id(history)
+    if key not in _INDEX:
+        _INDEX.clear()
+        _INDEX[key] = index_history(history, [lead["id"] for lead in history.leads])
+    info, matched = info_as_of(_INDEX[key][row.id], row)
+    if stats is not None:
+        stats["rows"] = stats.get("rows", 0) + 1
+        stats["unmatched"] = stats.get("unmatched", 0) + (not matched)
+    now, _entered = row_state(row)
+    upto = None
+    if now.stage == "signed":  # the land model's row at `signed`: follow-ups as of its signing
+        upto = row.signed_day
+    sign, land = bound(history.truth[row.id], now, info, row.cutoff, grid or grid_base(), proxies=proxies,
+                       acts=acts, acts_upto=upto)
+    return float(sign if target == "sign" else land)
 
 
 def true_grid(t):
