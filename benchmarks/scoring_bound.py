@@ -76,6 +76,11 @@ round, or nothing after a third failure), where the oracle and the diagnostic ta
 undecided. A row at `signed` (land) counts the follow-ups up to its signing, in a window ending
 there. Figures and high_tech / specialized as stored (they do not change). With proxies off it is
 exactly the diagnostic's holdout chance (checked in quality()).
+Measured (2026-12-06, scoring.py --labelled 20000 --open natural, seed 2026; 16,077 holdout rows
+for sign, 15,375 for land), AUC / Brier, sign | land: oracle 0.8680 / 0.1464 | 0.8905 / 0.1174;
+diagnostic 0.8199 / 0.1719 | 0.8491 / 0.1359; bound, simple 0.8472 / 0.1566 | 0.8739 / 0.1244
+(x0.976, +0.0102 | x0.981, +0.0070); split 0.8491 / 0.1554 | 0.8761 / 0.1234 (x0.978, +0.0090 |
+x0.984, +0.0060): the holdout aims are not reachable from what is stored.
 """
 from __future__ import annotations
 
