@@ -120,6 +120,7 @@ from sqlalchemy import select
 from crm import create_app
 from crm.auth.models import User
 from crm.extensions import db
+from crm.formatting import keep_top_bar_figures, top_bar_columns
 
 app = create_app()
 SNAPSHOTS = {}
@@ -136,10 +137,11 @@ def _snapshot(username, path):
         user = db.session.scalars(select(User).where(User.username == username)).one()
         login_user(user)
         app.view_functions["leads.index"]()
+        top_bar = tuple(db.session.execute(select(*top_bar_columns(user.id))).one())
         db.session.expunge_all()
     own = ("page", "filters", "chains", "units", "owners", "stage_names", "source_kinds", "sorts",
            "source_name", "lead_no")
-    return user, {k: captured[k] for k in own}
+    return user, top_bar, {k: captured[k] for k in own}
 
 
 for who in os.environ["FLOOR_USERS"].split(","):
@@ -152,8 +154,9 @@ gc.freeze()  # as wsgi.py does after start-up
 
 @app.route("/floor/<name>")
 def floor(name):
-    user, context = SNAPSHOTS[name]
+    user, top_bar, context = SNAPSHOTS[name]
     g._login_user = user
+    keep_top_bar_figures(top_bar)  # the unread count and grade cut-offs too: no statement at all
     return render_template("leads/index.html", **context)
 '''
 

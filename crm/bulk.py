@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import JSON, event, insert
 
 from crm import data_version
+from crm.database import note_write
 
 
 def bulk_insert(session, table, rows: list[dict]) -> None:
@@ -22,6 +23,7 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
         session.execute(insert(table), rows)
         return
     data_version.written(session, table.name)  # COPY goes past the session's events
+    note_write(session)
     columns = list(rows[0])
     as_json = frozenset(c for c in columns if isinstance(table.c[c].type, JSON))
     sql = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'

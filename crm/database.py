@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic can drop/alter them on every backend.
@@ -49,6 +49,36 @@ def listen_once(target, identifier: str, fn) -> None:
     session listeners from create_app (explicitly, however often an app is made), never on import."""
     if not event.contains(target, identifier, fn):
         event.listen(target, identifier, fn)
+
+
+_WRITES = "crm_writes"
+
+
+def writes(session) -> int:
+    """How many times the session has written so far (flushes with changes, Core INSERT, UPDATE
+    or DELETE run through it, bulk writes): a figure read earlier in the request is still true
+    while this has not moved."""
+    return session.info.get(_WRITES, 0)
+
+
+def note_write(session) -> None:
+    """A write the session's events do not see (COPY or a statement on its connection)."""
+    session.info[_WRITES] = writes(session) + 1
+
+
+def _flushed(session, _context) -> None:
+    note_write(session)
+
+
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        note_write(state.session)
+
+
+def count_writes() -> None:
+    """Called once from create_app: every session counts its writes (see `writes`)."""
+    listen_once(Session, "after_flush", _flushed)
+    listen_once(Session, "do_orm_execute", _executed)
 
 
 def utcnow() -> datetime:

@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by every page."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -137,35 +138,55 @@ def _fraction_name(p: int, q: int) -> str:
     return _EN_FRACTIONS[(p, q)]
 
 
-_TOP_BAR_STATEMENT = []  # built on first use (the features' models are mapped by then), then reused
+def top_bar_columns(user_id) -> tuple:
+    """The top bar's figures as columns: the user's unread notifications, then the grade
+    cut-offs A, B and C. `user_id` is a value, a parameter or the users' id column (the session
+    user's statement reads them too, by create_app's seam)."""
+    from crm.notifications.services import unread_count_expression
+    from crm.scoring.settings import cutoff_expressions
+
+    return (unread_count_expression(user_id), *cutoff_expressions())
 
 
+@functools.cache
 def _top_bar_statement():
-    if not _TOP_BAR_STATEMENT:
-        from sqlalchemy import bindparam, select
+    # Built on first use (the features' models are mapped by then), then reused.
+    from sqlalchemy import bindparam, select
 
-        from crm.notifications.services import unread_count_expression
-        from crm.scoring.settings import cutoff_expressions
+    return select(*top_bar_columns(bindparam("user_id")))
 
-        _TOP_BAR_STATEMENT.append(select(unread_count_expression(bindparam("user_id")), *cutoff_expressions()))
-    return _TOP_BAR_STATEMENT[0]
+
+def keep_top_bar_figures(values) -> None:
+    """The top bar's figures read elsewhere in this request (by the session user's statement), in
+    the order of top_bar_columns: used while the session writes nothing more."""
+    from flask import g
+
+    from crm.database import writes
+    from crm.extensions import db
+    from crm.scoring.settings import cutoffs_from
+
+    g.crm_top_bar_figures = ({"unread": values[0] or 0, "cutoffs": cutoffs_from(*values[1:])},
+                             writes(db.session()))
 
 
 def _top_bar_figures() -> dict:
     """The signed-in user's unread notifications and the grade cut-offs, read once per request
-    in one statement: every page shows the first, list and lead pages the second."""
+    (with the session user, or in one statement of their own): every page shows the first, list
+    and lead pages the second. Read again when the session wrote since, which may have changed
+    them (a notification made or read, the cut-offs saved)."""
     from flask import g
 
-    kept = g.get("crm_top_bar_figures")
-    if kept is None:
-        from crm.extensions import db
-        from crm.scoring.settings import cutoffs_from
+    from crm.database import writes
+    from crm.extensions import db
 
+    kept = g.get("crm_top_bar_figures")
+    if kept is None or kept[1] != writes(db.session()):
         signed_in = current_user and current_user.is_authenticated
         # No user: `user_id = NULL` matches no notification, so the count is 0.
         row = db.session.execute(_top_bar_statement(), {"user_id": current_user.id if signed_in else None}).one()
-        kept = g.crm_top_bar_figures = {"unread": row[0] or 0, "cutoffs": cutoffs_from(*row[1:])}
-    return kept
+        keep_top_bar_figures(tuple(row))
+        kept = g.crm_top_bar_figures
+    return kept[0]
 
 
 def grade_cutoffs_text() -> str:

@@ -39,3 +39,54 @@ def test_a_page_without_grades_still_counts_the_unread(client, db_session):
     mark_read(officer.id)
     db.session.flush()
     assert 'data-testid="unread-count"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_session_users_statement_reads_the_top_bars_figures(client, db_session):
+    from crm.notifications.services import notify
+
+    officer = factories.user()
+    notify([officer.id], "letters_no_calendar", {"year": 2027, "count": 2})
+    db.session.flush()
+    client.login(officer)
+    with recorded_statements() as seen:
+        html = client.get("/leads").get_data(as_text=True)
+    assert 'data-testid="unread-count">1<' in html
+    # One statement reads the user by the session's token and the figures: none of its own.
+    users = [s for s in seen if "session_token" in s]
+    assert len(users) == 1 and "notifications" in users[0] and "scoring_settings" in users[0], seen
+    assert [s for s in seen if "notifications" in s] == users, seen
+
+
+def test_figures_read_with_the_user_are_read_again_after_the_session_wrote(app, db_session):
+    from flask_login import login_user
+
+    from crm.formatting import _top_bar_figures, keep_top_bar_figures
+    from crm.notifications.services import mark_read, notify
+
+    officer = factories.user()
+    notify([officer.id], "letters_no_calendar", {"year": 2027, "count": 2})
+    db.session.flush()
+    with app.test_request_context("/"):
+        login_user(officer)
+        keep_top_bar_figures((5, 0.7, 0.4, 0.2))  # as the user's statement would have read them
+        assert _top_bar_figures() == {"unread": 5, "cutoffs": {"A": 0.7, "B": 0.4, "C": 0.2}}
+        mark_read(officer.id)  # a Core UPDATE through the session
+        assert _top_bar_figures()["unread"] == 0
+        keep_top_bar_figures((5, None, None, None))
+        notify([officer.id], "letters_no_calendar", {"year": 2028, "count": 1})
+        db.session.flush()  # an ORM flush
+        assert _top_bar_figures()["unread"] == 1
+
+
+def test_a_bulk_write_counts_as_a_write(app, db_session):
+    from crm import clock
+    from crm.bulk import bulk_insert
+    from crm.database import writes
+    from crm.notifications.models import Notification
+
+    officer = factories.user()
+    before = writes(db.session())
+    bulk_insert(db.session, Notification.__table__, [
+        {"user_id": officer.id, "kind": "letters_no_calendar", "params": {"year": 2029, "count": 1},
+         "created_at": clock.now()}])
+    assert writes(db.session()) > before

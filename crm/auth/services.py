@@ -1,9 +1,12 @@
 """Accounts: the rules. They change state and flush; the request commits."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,16 +20,34 @@ class AccountError(ValueError):
     """A rule about accounts was broken; the message is shown to the user."""
 
 
-def load_user_by_session_token(token: str) -> User | None:
+class UserCompanion(NamedTuple):
+    """Figures every page shows beside the session user, read in the user's statement (one round
+    trip less per request): `columns(user_id)` gives the columns, correlated to the user's id,
+    `receive(values)` keeps what they read. Filled in by create_app (crm.formatting's top bar)."""
+
+    columns: Callable[[Any], Sequence[Any]]
+    receive: Callable[[Sequence[Any]], None]
+
+
+@functools.cache
+def _session_user_statement(companion: UserCompanion | None):
+    # Built once (with the token as a parameter) instead of on every request.
+    extra = companion.columns(User.id) if companion else ()
+    return (select(User, *extra).options(joinedload(User.role_rows))
+            .where(User.session_token == bindparam("token")))
+
+
+def load_user_by_session_token(token: str, companion: UserCompanion | None = None) -> User | None:
     if not token:
         return None
     # Every request asks: the roles in the same statement as the user and the unit (their own
     # loader would run a second query each time).
-    user = db.session.execute(select(User).options(joinedload(User.role_rows)).where(User.session_token == token)
-                              ).unique().scalar_one_or_none()
-    if user is None or not user.active:
+    row = db.session.execute(_session_user_statement(companion), {"token": token}).unique().first()
+    if row is None or not row[0].active:
         return None
-    return user
+    if companion:
+        companion.receive(tuple(row[1:]))
+    return row[0]
 
 
 def find_user(username: str) -> User | None:
