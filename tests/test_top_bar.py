@@ -1,5 +1,6 @@
 """Every page's top bar reads the user's unread notifications, and list pages the grade cut-offs,
-in one statement per request (crm.formatting._top_bar_figures)."""
+in the statement that loads the session user (crm.formatting._top_bar_figures), again only when
+the session wrote since."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from tests import factories
 from tests.statements import recorded_statements
 
 
-def test_the_lead_list_reads_the_unread_count_and_the_cutoffs_in_one_statement(client, db_session):
+def test_the_lead_list_reads_the_unread_count_and_the_cutoffs_with_the_session_user(client, db_session):
     from crm.notifications.services import notify
     from crm.scoring.settings import save_cutoffs
 
@@ -26,6 +27,8 @@ def test_the_lead_list_reads_the_unread_count_and_the_cutoffs_in_one_statement(c
     notifications = [s for s in seen if "notifications" in s]
     settings = [s for s in seen if "scoring_settings" in s]
     assert len(notifications) == 1 and notifications == settings, seen
+    # It is the statement that reads the session user by its token: none of their own.
+    assert "session_token" in notifications[0], seen
 
 
 def test_a_page_without_grades_still_counts_the_unread(client, db_session):
@@ -39,22 +42,6 @@ def test_a_page_without_grades_still_counts_the_unread(client, db_session):
     mark_read(officer.id)
     db.session.flush()
     assert 'data-testid="unread-count"' not in client.get("/").get_data(as_text=True)
-
-
-def test_the_session_users_statement_reads_the_top_bars_figures(client, db_session):
-    from crm.notifications.services import notify
-
-    officer = factories.user()
-    notify([officer.id], "letters_no_calendar", {"year": 2027, "count": 2})
-    db.session.flush()
-    client.login(officer)
-    with recorded_statements() as seen:
-        html = client.get("/leads").get_data(as_text=True)
-    assert 'data-testid="unread-count">1<' in html
-    # One statement reads the user by the session's token and the figures: none of its own.
-    users = [s for s in seen if "session_token" in s]
-    assert len(users) == 1 and "notifications" in users[0] and "scoring_settings" in users[0], seen
-    assert [s for s in seen if "notifications" in s] == users, seen
 
 
 def test_figures_read_with_the_user_are_read_again_after_the_session_wrote(app, db_session):
