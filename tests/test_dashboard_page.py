@@ -294,6 +294,19 @@ def test_cached_sections_are_kept_until_the_data_changes(app, client, signed_lea
     assert len(_cached_keys(app)) == 14  # seven sections under the old version, seven under the new
 
 
+def test_the_watch_list_is_cached_once_for_every_period(app, client, signed_lead, cache_on):
+    """The watch list is as of today whatever the period: another period reuses it, while every
+    period-bound section is computed and kept for that period too."""
+    login(client, "viewer")
+    watch_before = re.search(r'data-testid="section-watch".*?</section>', page(client)[1], re.S).group(0)
+    first = _cached_keys(app)
+    _response, text = page(client, "/dashboard?period=month&year=2026&month=5")
+    assert re.search(r'data-testid="section-watch".*?</section>', text, re.S).group(0) == watch_before
+    added = sorted(set(_cached_keys(app)) - set(first))
+    assert sorted(k.split(":")[-2] for k in added) == sorted(["headline", "rates", "funnel", "by_origin",
+                                                              "screening", "targets"])
+
+
 def test_writes_no_figure_reads_keep_the_cache(app, client, signed_lead, cache_on):
     from crm.dashboard import cache
     from crm.notifications.models import Notification

@@ -16,7 +16,7 @@ def init_app(app) -> None:
         Section("headline", "dashboard/_headline.html", figures.headline, order=10, cache=True),
         Section("rates", "dashboard/_rates.html", rates.rates, order=20, cache=True),
         Section("funnel", "dashboard/_funnel.html", funnel.funnel, order=30, cache=True),
-        Section("watch", "dashboard/_watch.html", watch.watch, order=40, cache=True),
+        Section("watch", "dashboard/_watch.html", watch.watch, order=40, cache=True, period_bound=False),
         Section("by_origin", "dashboard/_by_origin.html", breakdowns.by_origin, order=50, cache=True),
         Section("screening", "dashboard/_screening.html", timeliness.screening, order=60, cache=True),
         Section("targets", "dashboard/_targets.html", targets.targets, order=70, cache=True),

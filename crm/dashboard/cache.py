@@ -3,7 +3,8 @@
 At 100,000 leads each section is a few aggregates of tens of thousands of rows; leaders open the
 same figures again and again while the data changes a few times an hour. A section registered
 with `cache=True` (its dict depends only on the period, the scope and today) is stored as JSON
-under a key made of: a data version, the section, the period, the scope, today and the language.
+under a key made of: a data version, the section, the period (unless the section declares its
+figures as of today whatever the period: `period_bound=False`), the scope, today and the language.
 
 The data version (crm.data_version, a core counter connected by create_app) moves whenever a
 session writes a table the figures read, from the web and from the workers alike, so the next
@@ -40,15 +41,15 @@ def _key(*parts) -> str:
     return f"{current_app.config['REDIS_PREFIX']}:dashboard:" + ":".join(str(p) for p in parts)
 
 
-def _entry(ctx, section_key: str, data_version: int) -> str:
+def _entry(ctx, section, data_version: int) -> str:
     period, scope = ctx.period, ctx.scope
+    when = (period.kind, period.start.isoformat(), period.end.isoformat()) if section.period_bound else None
     # "data_version": the counter's name, so that entries keyed by the cockpit's former counter
     # (`dashboard:version`, restarted at 0 by this one) are never read after an upgrade.
-    what = (section_key, period.kind, period.start.isoformat(), period.end.isoformat(), scope.unit_id,
-            scope.chain_id, ctx.today.isoformat(), str(get_locale() or ""), current_app.config.get("APPLICATION_ROOT"),
-            "data_version")
+    what = (section.key, when, scope.unit_id, scope.chain_id, ctx.today.isoformat(), str(get_locale() or ""),
+            current_app.config.get("APPLICATION_ROOT"), "data_version")
     digest = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:20]
-    return _key("v", data_version, section_key, digest)
+    return _key("v", data_version, section.key, digest)
 
 
 def compute(ctx, sections: list) -> dict[str, dict]:
@@ -60,7 +61,7 @@ def compute(ctx, sections: list) -> dict[str, dict]:
     if cacheable:
         try:
             data_version = version()
-            keys = {s.key: _entry(ctx, s.key, data_version) for s in cacheable}
+            keys = {s.key: _entry(ctx, s, data_version) for s in cacheable}
             for section, raw in zip(cacheable, redis_store.client.mget(list(keys.values()))):
                 if raw is not None:
                     found[section.key] = json.loads(raw)

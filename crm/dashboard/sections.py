@@ -33,6 +33,9 @@ class Section:
     # True: the dict depends only on ctx.period, ctx.scope and ctx.today (not on ctx.user) and is
     # JSON as it is (no date objects) — crm.dashboard.cache may keep it until the data changes.
     cache: bool = False
+    # False: the figures are as of today whatever the period (the watch list), so a cached dict is
+    # shared by every period of the same scope and day.
+    period_bound: bool = True
 
 
 def register_section(app: Flask, section: Section) -> None:
