@@ -116,3 +116,26 @@ def test_links_and_language_in_the_threads_are_the_requests(app, county, workers
     assert out[4] == out[1]
     first = out[4]["headline"]["figures"][0]
     assert first["label"] == "New leads" and first["url"].startswith("/crm/")
+
+
+def test_side_by_side_postgresql_adds_no_workers_of_its_own(app, county, workers, extra_sections):
+    """The threads already use every core: their statements plan without parallel workers, while
+    one after the other the server's own setting holds."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    from sqlalchemy import text
+
+    def setting(ctx):
+        return {"workers": db.session.scalar(text("SHOW max_parallel_workers_per_gather"))}
+
+    extra_sections(Section("setting_a", "dashboard/_screening.html", setting, order=1))
+    extra_sections(Section("setting_b", "dashboard/_screening.html", setting, order=2))
+    with db.engine.connect() as connection:
+        server = connection.scalar(text("SHOW max_parallel_workers_per_gather"))
+    out = {}
+    for count in (2, 1):
+        workers(count)
+        with app.test_request_context("/dashboard"):
+            out[count] = compute_all(context(), only={"setting_a", "setting_b"})
+    assert out[2] == {"setting_a": {"workers": "0"}, "setting_b": {"workers": "0"}}
+    assert server != "0" and out[1] == {"setting_a": {"workers": server}, "setting_b": {"workers": server}}
