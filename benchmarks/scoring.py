@@ -16,7 +16,8 @@ What it does, in one run:
 2. `crm.scoring.training.train("sign")` and `train("land")`, each committed and timed (wall).
 3. `crm.scoring.scoring.compute_scores(every lead id, explain=True)` and `store(...)` timed
    separately, then compute with explain=False, plus a breakdown of where compute's time goes
-   (the same calls one by one: load_rows, source rates, model_scores; the rest is choosing each
+   (the same calls one by one: load_rows, source rates, the matrices, the predictions and the
+   Shapley values (crm.scoring.shapley); the rest is choosing each
    lead's top factors and noting the figures behind them: factors are stored as figures and
    worded when shown). On PostgreSQL a failing one-call compute is reported and redone in batches of
    20,000 (as crm.scoring.jobs.score_all does).
@@ -1534,13 +1535,18 @@ def main(argv=None) -> int:
             for target in ("sign", "land"):
                 entry_, model, spec = registry.usable_active(target)
                 subset = [r for r in rows if r.label(target) is None]
+                if target == "land":  # as compute_scores sees them: at `signed` since the signing
+                    subset = [F.at_signed_stage(r, clock.today()) for r in subset]
                 part[f"n_{target}"] = len(subset)
                 t0 = time.perf_counter()
-                spec.matrix(subset)
+                X = spec.matrix(subset)
                 part[f"matrix_{target}"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                scoring.model_scores(subset, spec, model, explain=True)
-                part[f"model_scores_{target}"] = time.perf_counter() - t0
+                p = scoring._clip_open(model.predict_proba(X)[:, 1])
+                part[f"predict_{target}"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                scoring.group_explainer(entry_, model, spec).explain(X, p, post=scoring._clip_open)
+                part[f"shapley_{target}"] = time.perf_counter() - t0
             part["n"] = len(chunk)
             part["n_rows"] = len(rows)
             batch["parts"] = part
@@ -1701,16 +1707,17 @@ def main(argv=None) -> int:
         log(f"  store again, nothing changed   {batch['store_unchanged']:8.1f} s   (the nightly run: "
             f"{batch['history_rows_after'] - batch['history_rows']:,} more history rows)")
         p = batch["parts"]
-        rest = batch["compute"] * (p["n"] / n) - (p["decided"] + p["load_rows"] + p["source_rates"]
-                                                  + p["model_scores_sign"] + p["model_scores_land"])
+        rest = batch["compute"] * (p["n"] / n) - (p["decided"] + p["load_rows"] + p["source_rates"] + sum(
+            p[f"{what}_{target}"] for what in ("matrix", "predict", "shapley") for target in ("sign", "land")))
         log(f"  {batch['decided']:,} of the {n:,} leads have both outcomes known (lost, rejected, started): stored "
             f"as 0 or 1 without the models; {p['n_sign']:,} open leads need p_sign and {p['n_land']:,} (open or "
             f"signed) p_land")
         log(f"  breakdown over {p['n']:,} leads: finding the decided {p['decided']:.1f} s, load_rows of the "
             f"{p['n_rows']:,} others {p['load_rows']:.1f} s, source_totals_from_db+rates "
-            f"{p['source_rates']:.1f} s, spec.matrix {p['matrix_sign']:.1f} s, model_scores(explain) "
-            f"sign {p['model_scores_sign']:.1f} s + land {p['model_scores_land']:.1f} s (matrix included), "
-            f"the rest (top factors and their figures, thresholds) ≈ {max(rest, 0):.1f} s")
+            f"{p['source_rates']:.1f} s, spec.matrix sign {p['matrix_sign']:.1f} s + land {p['matrix_land']:.1f} s, "
+            f"predict sign {p['predict_sign']:.1f} s + land {p['predict_land']:.1f} s, Shapley values "
+            f"sign {p['shapley_sign']:.1f} s + land {p['shapley_land']:.1f} s, "
+            f"the rest (factors and their figures, thresholds) ≈ {max(rest, 0):.1f} s")
         log()
         log("open leads by current stage: mean stored p_sign; share of them that sign later (generated "
             "history); share of the labelled leads once at that stage that signed")

@@ -353,15 +353,6 @@ def contributions(model, X: np.ndarray, spec: F.FeatureSpec) -> tuple[np.ndarray
     return np.concatenate([p for p, _c in parts]), np.concatenate([c for _p, c in parts])
 
 
-def model_scores(rows: list[F.LeadRow], spec: F.FeatureSpec, model, explain: bool = True, numeric=None):
-    """Probabilities, and per-group contributions in points (an N × groups array in GROUPS
-    order; None without explain)."""
-    X = spec.matrix(rows, numeric)
-    if not explain:
-        return model.predict_proba(X)[:, 1], None
-    return contributions(model, X, spec)
-
-
 # An open lead's chance is never stated as certain: isotonic calibration's end steps can be
 # exactly 0 or 1, which no history of a few thousand leads can claim for a lead still open.
 OPEN_RANGE = (0.01, 0.99)
