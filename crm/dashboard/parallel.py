@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 from flask_babel import get_locale
-
 from sqlalchemy import text
 
 from crm.extensions import db
