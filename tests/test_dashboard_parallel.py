@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from crm.dashboard.period import Period
 from crm.dashboard.scope import Scope
@@ -123,7 +124,6 @@ def test_side_by_side_postgresql_adds_no_workers_of_its_own(app, county, workers
     one after the other the server's own setting holds."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL planner setting")
-    from sqlalchemy import text
 
     def setting(ctx):
         return {"workers": db.session.scalar(text("SHOW max_parallel_workers_per_gather"))}
