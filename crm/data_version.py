@@ -10,6 +10,10 @@ from the workers alike. It is raised at the flush (before the commit) and again 
 commit, so a reader between the two cannot keep the old data under the new version. Writes that
 bypass the app (psql, COPY in a benchmark) are caught only by each cache's time limit.
 
+A second counter, the accounts version, moves with writes to the user accounts, which the data
+version leaves out (a login writes its account): it is for a cache that shows people's names or
+lists a unit's officers (the lead list's pages, crm.leads.page_cache).
+
 Connected once by create_app (a core listener, as the audit log's), so every feature may read
 the version whether or not the cockpit is installed.
 """
@@ -27,12 +31,15 @@ from crm.extensions import redis_store
 log = logging.getLogger(__name__)
 
 _DIRTY = "data_version_dirty"
+_ACCOUNTS_DIRTY = "accounts_version_dirty"
 # Tables no cached figure or count reads: writing them leaves the caches as they are. (Accounts
 # are left out: a count that depends on who asks is keyed by the asker's unit and rights.)
 IGNORED_TABLES = frozenset({
     "audit_log", "notifications", "users", "user_roles", "api_tokens", "scoring_models", "lead_scores",
     "scoring_settings", "bulletins", "paper_settings", "document_counters", "document_numbers",
     "import_batches", "imported_leads", "attachments"})
+# Tables whose writes move the accounts version: names and who is an active officer.
+ACCOUNT_TABLES = frozenset({"users"})
 
 
 def key() -> str:
@@ -40,51 +47,63 @@ def key() -> str:
     return f"{current_app.config['REDIS_PREFIX']}:data_version"
 
 
+def accounts_key() -> str:
+    """The accounts version's Redis key."""
+    return f"{current_app.config['REDIS_PREFIX']}:accounts_version"
+
+
 def version() -> int:
     """The current version (raises when Redis does not answer: the caller computes afresh)."""
     return int(redis_store.client.get(key()) or 0)
 
 
-def bump() -> None:
+def bump(counter_key=key) -> None:
     """A change a cached figure may read was written: what is cached is stale from now on."""
     if not has_app_context():
         return  # a test's own flush outside any request: the caches are off under TESTING anyway
     try:
-        redis_store.client.incr(key())
+        redis_store.client.incr(counter_key())
     except Exception:  # noqa: BLE001  (Redis down: the writer must not fail; entries expire)
-        log.warning("data version: could not raise it", exc_info=True)
+        log.warning("data version: could not raise %s", counter_key(), exc_info=True)
 
 
 def counts(table_name: str | None) -> bool:
     return table_name is not None and table_name not in IGNORED_TABLES
 
 
+def _tables_written(session: Session, table_names) -> None:
+    """Raise each counter the written tables move, now and (by the flag) again after the commit."""
+    names = set(table_names)
+    if any(counts(name) for name in names):
+        session.info[_DIRTY] = True
+        bump()
+    if names & ACCOUNT_TABLES:
+        session.info[_ACCOUNTS_DIRTY] = True
+        bump(accounts_key)
+
+
 def written(session: Session, table_name: str) -> None:
     """A write the session's events do not see (COPY on the session's connection, a statement
     on `session.connection()`): raise the version now and again after the commit."""
-    if counts(table_name):
-        session.info[_DIRTY] = True
-        bump()
+    _tables_written(session, (table_name,))
 
 
 def _after_flush(session: Session, _context) -> None:
-    if any(counts(getattr(obj, "__tablename__", None))
-           for obj in chain(session.new, session.dirty, session.deleted)):
-        session.info[_DIRTY] = True
-        bump()
+    _tables_written(session, (getattr(obj, "__tablename__", None)
+                              for obj in chain(session.new, session.dirty, session.deleted)))
 
 
 def _on_execute(state) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if counts(getattr(table, "name", None)):
-            state.session.info[_DIRTY] = True
-            bump()
+        _tables_written(state.session, (getattr(table, "name", None),))
 
 
 def _after_end(session: Session, *_args) -> None:
     if session.info.pop(_DIRTY, False):
         bump()
+    if session.info.pop(_ACCOUNTS_DIRTY, False):
+        bump(accounts_key)
 
 
 def connect() -> None:
