@@ -94,6 +94,10 @@ class Config:
         self.LEAD_COUNT_CACHE_SECONDS = (int(os.environ["CRM_LEAD_COUNT_CACHE_SECONDS"])
                                          if os.environ.get("CRM_LEAD_COUNT_CACHE_SECONDS") else None)
         self.LEAD_COUNT_CACHE_MIN = int(os.environ.get("CRM_LEAD_COUNT_CACHE_MIN", "1000"))
+        # The list's whole pages, kept until the data or the accounts change (crm.leads.page_cache):
+        # seconds an entry lives (unset: as the total's cache; 0: off).
+        self.LEAD_PAGE_CACHE_SECONDS = (int(os.environ["CRM_LEAD_PAGE_CACHE_SECONDS"])
+                                        if os.environ.get("CRM_LEAD_PAGE_CACHE_SECONDS") else None)
         self.API_TOKEN_DAYS = int(os.environ.get("CRM_API_TOKEN_DAYS", "180"))
         self.SQL_ECHO = _bool("CRM_SQL_ECHO", False)
         # SQLite only: start transactions with BEGIN IMMEDIATE (web and worker write the same

@@ -52,22 +52,28 @@ def _entry_key(user, filters: LeadFilters) -> str:
     return f"{current_app.config['REDIS_PREFIX']}:leads:count:{digest}"
 
 
-def _redis_failed(what: str, exc: Exception) -> None:
+def redis_failed(what: str, exc: Exception) -> None:
+    """Redis did not answer: the list's caches (this total, crm.leads.page_cache) leave it alone
+    for a while."""
     global _paused_until
     _paused_until = time.monotonic() + _PAUSE_AFTER_ERROR
-    log.warning("lead count cache: %s (%s); counting without it for %.0f s", what, exc, _PAUSE_AFTER_ERROR)
+    log.warning("lead list cache: %s (%s); reading without it for %.0f s", what, exc, _PAUSE_AFTER_ERROR)
+
+
+def redis_paused() -> bool:
+    return time.monotonic() < _paused_until
 
 
 def total(user, filters: LeadFilters, conds: list) -> int:
     """The number of leads `conds` (filters.conditions(user)) match: cached when it may be."""
     ttl = seconds()
-    if ttl <= 0 or time.monotonic() < _paused_until:
+    if ttl <= 0 or redis_paused():
         return count_leads(conds)
     key = _entry_key(user, filters)
     try:
         current, cached = redis_store.client.mget([data_version.key(), key])
     except Exception as exc:  # noqa: BLE001  (Redis away: count as without the cache)
-        _redis_failed("not read", exc)
+        redis_failed("not read", exc)
         return count_leads(conds)
     current = int(current or 0)
     if cached is not None:
@@ -79,5 +85,5 @@ def total(user, filters: LeadFilters, conds: list) -> int:
         try:
             redis_store.client.set(key, f"{current}:{count}", ex=ttl)
         except Exception as exc:  # noqa: BLE001
-            _redis_failed("not stored", exc)
+            redis_failed("not stored", exc)
     return count

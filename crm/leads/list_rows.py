@@ -3,7 +3,8 @@
 The page shows fifty leads and changes none, so it reads only the columns it shows (Core rows:
 no ORM objects, no identity map, no per-row relationship loading), then the names of their
 chains, nodes, sources, units and officers with the filters' choices in one small UNION query;
-the total is cached while the data stays as it is (crm.leads.counts). The API keeps `lead_page`
+the total is cached while the data stays as it is (crm.leads.counts), and so is the whole page
+(crm.leads.page_cache). The API keeps `lead_page`
 (ORM objects, which its serializer reads)."""
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from crm.auth.models import Unit, User
 from crm.auth.roles import Permission
 from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
-from crm.leads import counts
+from crm.leads import counts, page_cache
 from crm.leads.models import Lead, Source, per_mu
 from crm.leads.queries import LeadFilters, LeadPage, _cut, _ordered
 
@@ -123,7 +124,12 @@ def _lookups(user, rows) -> tuple[dict[tuple[str, int], str], FilterChoices]:
 
 
 def list_page(user, filters: LeadFilters, per_page: int = 50) -> tuple[LeadPage, FilterChoices]:
-    """The page's rows and total, and the filters' choices."""
+    """The page's rows and total, and the filters' choices: kept while nothing they show is
+    written (crm.leads.page_cache)."""
+    return page_cache.cached(user, filters, per_page, lambda: _read_page(user, filters, per_page))
+
+
+def _read_page(user, filters: LeadFilters, per_page: int) -> tuple[LeadPage, FilterChoices]:
     conds = filters.conditions(user)
     rows, next_cursor = _cut(db.session.execute(_ordered(select(*_COLUMNS).where(*conds), filters, per_page)).all(),
                              filters, per_page)
