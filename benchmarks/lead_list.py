@@ -2,27 +2,31 @@
 """Lead-list benchmark: the logged-in /leads page at 100,000 leads against a bare Flask "hello".
 
     /work/main/.venv/bin/python benchmarks/lead_list.py [--leads N] [--duration S]
-        [--connections C] [--keep-db] [--explain]
+        [--connections C] [--workers W] [--keep-db] [--explain]
 
-What it does (about two minutes at the defaults):
+What it does (about three minutes at the defaults):
 
 1. creates a throw-away PostgreSQL database crm_bench_<pid>, runs the Alembic migrations
    (`crm db upgrade`), seeds the demo units, users, chains and sources (crm.demo.seed with 0
    leads) and COPYs N leads made by crm.demo.generate.generate_leads (in chunks with different
    seeds, in 2 processes); activities and stage changes are left out, the list does not read them;
    then VACUUM ANALYZE so the planner and index-only scans see a settled table;
-2. starts `gunicorn -w 2` (sync workers) for wsgi:app on a free port, logs in as `admin` (reads
+2. starts `gunicorn -w 2` (sync workers; `--workers`) for wsgi:app on a free port, logs in as `admin` (reads
    every lead) and as the officer of the unit owning closest to 10% of the leads, and checks that
    each measured page answers 200 with rows (`data-lead-id`);
 3. runs `wrk -t2 -c16 -d20s` against
       /leads?stage=negotiating&sort=investment   (admin: every unit)
       /leads?sort=updated                        (officer: own unit only)
-   then against the page's floor (FLOOR_APP: the same template with the same 50 rows from a
-   Python list, no database, no login) and a bare Flask app (one route returning "hello"), under
-   the same gunicorn settings; a wrk Lua script reports p50/p90/p95/p99 and counts non-200 answers;
+   twice: as deployed, where a page is kept in Redis until a write (crm.leads.page_cache), and
+   with that cache off (CRM_LEAD_PAGE_CACHE_SECONDS=0: every request reads the database, as the
+   first visit of a page after a write does); then against the page's floor (FLOOR_APP: the
+   same template with the same 50 rows from a Python list, no database, no login) and a bare
+   Flask app (one route returning "hello"), under the same gunicorn settings (`--workers`, 2 by
+   default); a wrk Lua script reports p50/p90/p95/p99 and counts non-200 answers;
 4. prints requests/s and latencies, the ratios app/floor and app/hello and whether the aims are
-   met (app/floor >= 0.5 and p95 <= 100 ms, issue 19), plus the PostgreSQL execution time of each SQL statement
-   the page runs (EXPLAIN ANALYZE; whole plans with --explain).
+   met as deployed (app/floor >= 0.5 and p95 <= 100 ms, issue 19), the same ratios with the page
+   cache off, plus the PostgreSQL execution time of each SQL statement the page runs (EXPLAIN
+   ANALYZE; whole plans with --explain).
 
 The database is dropped, gunicorn stopped and the Redis keys removed at the end, also on Ctrl-C
 (unless --keep-db, which keeps only the database). Needs wrk (Debian: apt-get install wrk),
@@ -456,6 +460,8 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=int, default=20, help="seconds per wrk run (default 20)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     ap.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up (default 2)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="gunicorn sync workers, the same for the app, the floor and hello (default 2)")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     ap.add_argument("--explain", action="store_true", help="print whole EXPLAIN ANALYZE plans")
     ap.add_argument("--no-officer", action="store_true", help="skip the officer-scoped variant")
@@ -525,34 +531,38 @@ def main(argv=None) -> int:
         lua = tmp / "stats.lua"
         lua.write_text(WRK_LUA)
         (tmp / "hello_wsgi.py").write_text(HELLO_APP)
-        crm_server = Gunicorn("wsgi:app", ROOT, env, tmp / "gunicorn-crm.log")
-        servers.append(crm_server)
-        crm_server.wait_ready("/login")
-        admin_cookie = login(crm_server.port, "admin")
-        cases = [(f"{ADMIN_ROUTE}  (admin, all units)", crm_server.port, ADMIN_ROUTE, admin_cookie)]
-        if not args.no_officer:
-            officer_cookie = login(crm_server.port, officer)
-            cases.append((f"{OFFICER_ROUTE}  ({officer}, {officer_leads / args.leads:.0%} of leads)",
-                          crm_server.port, OFFICER_ROUTE, officer_cookie))
-        for label, port, path, cookie in cases:
-            rows = check_page(port, path, cookie)
-            log(f"checked {path}: 200 with {rows} lead rows")
-
-        # --- load -------------------------------------------------------------------------------
-        results = []
-        for label, port, path, cookie in cases:
-            log(f"wrk {args.duration:g}s x {args.connections} connections: {path}")
-            if args.warmup > 0:
-                run_wrk(wrk, port, path, cookie, args.warmup, args.connections, lua)
-            stats = run_wrk(wrk, port, path, cookie, args.duration, args.connections, lua)
-            check_page(port, path, cookie)  # still logged in afterwards
-            results.append((label, stats))
-        crm_server.stop()
+        # The app twice: as deployed (pages kept in Redis until a write, crm.leads.page_cache: wrk
+        # sees kept pages) and with that cache off (every request reads the database, as the
+        # first visit of a page after a write does; the total stays cached in both).
+        results, uncached = [], []
+        for variant, extra_env, into in (("", {}, results),
+                                         ("  [page cache off]", {"CRM_LEAD_PAGE_CACHE_SECONDS": "0"}, uncached)):
+            crm_server = Gunicorn("wsgi:app", ROOT, dict(env, **extra_env), tmp / "gunicorn-crm.log",
+                                  workers=args.workers)
+            servers.append(crm_server)
+            crm_server.wait_ready("/login")
+            admin_cookie = login(crm_server.port, "admin")
+            cases = [(f"{ADMIN_ROUTE}  (admin, all units){variant}", crm_server.port, ADMIN_ROUTE, admin_cookie)]
+            if not args.no_officer:
+                officer_cookie = login(crm_server.port, officer)
+                cases.append((f"{OFFICER_ROUTE}  ({officer}, {officer_leads / args.leads:.0%} of leads){variant}",
+                              crm_server.port, OFFICER_ROUTE, officer_cookie))
+            for label, port, path, cookie in cases:
+                rows = check_page(port, path, cookie)
+                log(f"checked {path}{variant}: 200 with {rows} lead rows")
+            for label, port, path, cookie in cases:
+                log(f"wrk {args.duration:g}s x {args.connections} connections: {path}{variant}")
+                if args.warmup > 0:
+                    run_wrk(wrk, port, path, cookie, args.warmup, args.connections, lua)
+                stats = run_wrk(wrk, port, path, cookie, args.duration, args.connections, lua)
+                check_page(port, path, cookie)  # still logged in afterwards
+                into.append((label, stats))
+            crm_server.stop()
 
         (tmp / "floor_wsgi.py").write_text(FLOOR_APP)
         floor_users = [("admin", ADMIN_ROUTE)] + ([] if args.no_officer else [(officer, OFFICER_ROUTE)])
         floor_env = dict(env, FLOOR_USERS=",".join(f"{u}={p}" for u, p in floor_users))
-        floor_server = Gunicorn("floor_wsgi:app", tmp, floor_env, tmp / "gunicorn-floor.log")
+        floor_server = Gunicorn("floor_wsgi:app", tmp, floor_env, tmp / "gunicorn-floor.log", workers=args.workers)
         servers.append(floor_server)
         floor_server.wait_ready("/floor/admin", timeout=120)
         floors = []
@@ -565,7 +575,7 @@ def main(argv=None) -> int:
                            run_wrk(wrk, floor_server.port, f"/floor/{user}", None, args.duration, args.connections, lua)))
         floor_server.stop()
 
-        hello_server = Gunicorn("hello_wsgi:app", tmp, env, tmp / "gunicorn-hello.log")
+        hello_server = Gunicorn("hello_wsgi:app", tmp, env, tmp / "gunicorn-hello.log", workers=args.workers)
         servers.append(hello_server)
         hello_server.wait_ready("/")
         log(f"wrk {args.duration:g}s x {args.connections} connections: bare Flask hello")
@@ -586,15 +596,16 @@ def main(argv=None) -> int:
             return stats[key] / 1000
 
         log("")
-        log(f"{args.leads} leads, gunicorn -w 2 (sync), wrk -t2 -c{args.connections} "
+        log(f"{args.leads} leads, gunicorn -w {args.workers} (sync), wrk -t2 -c{args.connections} "
             f"-d{args.duration:g}s, {os.cpu_count()} CPUs shared by app, PostgreSQL and wrk")
-        header = f"{'route':<58} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        rows = results + uncached + floors + [("/  (bare Flask hello)", hello)]
+        width = max(len(label) for label, _s in rows)
+        header = f"{'route':<{width}} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
         log(header)
         log("-" * len(header))
-        rows = results + floors + [("/  (bare Flask hello)", hello)]
         for label, s in rows:
             errors = s["non200"] + s["err_connect"] + s["err_read"] + s["err_write"] + s["err_timeout"]
-            log(f"{label:<58} {s['rps']:>9.1f} {ms(s, 'p50_us'):>8.1f} {ms(s, 'p95_us'):>8.1f} "
+            log(f"{label:<{width}} {s['rps']:>9.1f} {ms(s, 'p50_us'):>8.1f} {ms(s, 'p95_us'):>8.1f} "
                 f"{ms(s, 'p99_us'):>8.1f} {errors:>7}")
         for label, s in rows:
             kinds = {k: s[k] for k in ("non200", "err_connect", "err_read", "err_write", "err_timeout")}
@@ -611,6 +622,9 @@ def main(argv=None) -> int:
             log(f"{label.split('  ')[0]:<40} app/floor {floor_ratio:.3f} "
                 f"({'met' if ok_floor else 'NOT met'}: >= {AIM_FLOOR_RATIO}), app/hello {ratio:.3f}, "
                 f"p95 {ms(s, 'p95_us'):.1f} ms ({'met' if ok_p95 else 'NOT met'}: <= {AIM_P95_MS:g} ms)")
+        for (label, s), (_fl, fs) in zip(uncached, floors):
+            log(f"{label.split('  ')[0]:<40} app/floor {s['rps'] / fs['rps'] if fs['rps'] else 0.0:.3f}, "
+                f"p95 {ms(s, 'p95_us'):.1f} ms with the page cache off (not an aim: a page's first visit after a write)")
         log("")
         log("PostgreSQL execution time of the page's lead SQL (EXPLAIN ANALYZE, one run, warm):")
         for user, route in sql:
