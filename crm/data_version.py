@@ -10,9 +10,10 @@ from the workers alike. It is raised at the flush (before the commit) and again 
 commit, so a reader between the two cannot keep the old data under the new version. Writes that
 bypass the app (psql, COPY in a benchmark) are caught only by each cache's time limit.
 
-A second counter, the accounts version, moves with writes to the user accounts, which the data
-version leaves out (a login writes its account): it is for a cache that shows people's names or
-lists a unit's officers (the lead list's pages, crm.leads.page_cache).
+A second counter, the accounts version, moves when an account is added or removed, or its name,
+unit or being active changes (ACCOUNT_TABLES): it is for a cache that shows people's names or
+lists a unit's officers (the lead list's pages, crm.leads.page_cache). The data version leaves
+accounts out, and neither moves with a login (which writes its account's last login).
 
 Connected once by create_app (a core listener, as the audit log's), so every feature may read
 the version whether or not the cockpit is installed.
@@ -23,6 +24,7 @@ import logging
 from itertools import chain
 
 from flask import current_app, has_app_context
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from crm.database import listen_once
@@ -38,8 +40,10 @@ IGNORED_TABLES = frozenset({
     "audit_log", "notifications", "users", "user_roles", "api_tokens", "scoring_models", "lead_scores",
     "scoring_settings", "bulletins", "paper_settings", "document_counters", "document_numbers",
     "import_batches", "imported_leads", "attachments"})
-# Tables whose writes move the accounts version: names and who is an active officer.
-ACCOUNT_TABLES = frozenset({"users"})
+# Tables whose writes move the accounts version, with the columns that matter when a row is
+# changed through the ORM (names, who is an active officer of which unit): a login, which sets
+# its account's last login and session token, leaves the version alone.
+ACCOUNT_TABLES = {"users": ("username", "full_name", "active", "unit_id")}
 
 
 def key() -> str:
@@ -77,7 +81,7 @@ def _tables_written(session: Session, table_names) -> None:
     if any(counts(name) for name in names):
         session.info[_DIRTY] = True
         bump()
-    if names & ACCOUNT_TABLES:
+    if names & ACCOUNT_TABLES.keys():
         session.info[_ACCOUNTS_DIRTY] = True
         bump(accounts_key)
 
@@ -88,9 +92,20 @@ def written(session: Session, table_name: str) -> None:
     _tables_written(session, (table_name,))
 
 
+def _table_of(obj, changed: bool) -> str | None:
+    """The table a flushed object writes; None for an account changed in no column that matters."""
+    name = getattr(obj, "__tablename__", None)
+    if changed and name in ACCOUNT_TABLES:
+        state = inspect(obj)
+        if not any(state.attrs[column].history.has_changes() for column in ACCOUNT_TABLES[name]):
+            return None
+    return name
+
+
 def _after_flush(session: Session, _context) -> None:
-    _tables_written(session, (getattr(obj, "__tablename__", None)
-                              for obj in chain(session.new, session.dirty, session.deleted)))
+    # (Called with the flush's new, dirty and deleted objects and their history still in place.)
+    _tables_written(session, chain((_table_of(obj, False) for obj in chain(session.new, session.deleted)),
+                                   (_table_of(obj, True) for obj in session.dirty)))
 
 
 def _on_execute(state) -> None:

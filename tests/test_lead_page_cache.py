@@ -158,6 +158,25 @@ def test_a_lead_write_moves_the_data_version_and_an_account_write_the_accounts_v
         assert _versions(app)[0] == data and _versions(app)[1] > accounts
 
 
+def test_a_login_leaves_the_kept_pages_alone(app, client, make_client, two_units, page_cache_on, lead_statements):
+    """A login writes its account (last login, session token) but no name nor unit: the pages
+    kept before it are still shown. A new account may be a new officer to choose: it moves the
+    accounts version."""
+    officer_a, _b, _leads = two_units
+    client.login(officer_a)
+    accounts = _versions(app)[1]
+    made = []
+    write(app, lambda: made.append(factories.user(unit_=officer_a.unit)))
+    assert _versions(app)[1] > accounts
+    first = page(client)
+    assert f'<option value="{made[0].id}"' in first
+    make_client().login(made[0])
+    make_client().login(officer_a)
+    lead_statements.clear()
+    assert lead_ids(page(client)) == lead_ids(first)
+    assert lead_statements == []
+
+
 def test_users_who_see_different_leads_never_share_a_page(app, make_client, two_units, page_cache_on):
     officer_a, officer_b, leads_a = two_units
     leader = factories.user(roles=["leader"])

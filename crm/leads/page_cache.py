@@ -8,7 +8,8 @@ statements and their round trips: at 100,000 leads, more than rendering the page
 made of whose leads the user may read (`visibility_scope`), every filter with the sort and the
 cursor, and the page's size. Its value holds the two versions it was read under: the data
 version (leads, chains, sources, units, the stages reached…) and the accounts version (the
-officers' names and who is an active officer), both from crm.data_version. An entry is used only
+officers' names and who is an active officer; a login leaves it alone), both from
+crm.data_version. An entry is used only
 while both are still current, so no page older than the last write is ever shown; the page is
 rendered afresh on every request (language, today, the user's top bar).
 
