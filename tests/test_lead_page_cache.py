@@ -156,6 +156,10 @@ def test_a_lead_write_moves_the_data_version_and_an_account_write_the_accounts_v
         db.session.get(type(officer), officer.id).full_name = "新名字"
         db.session.commit()
         assert _versions(app)[0] == data and _versions(app)[1] > accounts
+        accounts = _versions(app)[1]
+        db.session.get(type(officer), officer.id).unit = factories.unit()  # moved to another unit
+        db.session.commit()
+        assert _versions(app)[1] > accounts
 
 
 def test_a_login_leaves_the_kept_pages_alone(app, client, make_client, two_units, page_cache_on, lead_statements):
