@@ -8,6 +8,7 @@ the total is cached while the data stays as it is (crm.leads.counts), and so is 
 (ORM objects, which its serializer reads)."""
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -122,10 +123,15 @@ def _lookups(user, rows) -> tuple[dict[tuple[str, int], str], FilterChoices]:
     return names, choices
 
 
+# What a kept page is made of (crm.leads.page_cache keeps pages of this shape apart from others).
+_PAGE_SHAPE = repr((ListRow._fields, Choice._fields, Officer._fields, FilterChoices._fields,
+                    tuple(f.name for f in fields(LeadPage))))
+
+
 def list_page(user, filters: LeadFilters, per_page: int = 50) -> tuple[LeadPage, FilterChoices]:
     """The page's rows and total, and the filters' choices: kept while nothing they show is
     written (crm.leads.page_cache)."""
-    return page_cache.cached(user, filters, per_page, lambda: _read_page(user, filters, per_page))
+    return page_cache.cached(user, filters, per_page, lambda: _read_page(user, filters, per_page), _PAGE_SHAPE)
 
 
 def _read_page(user, filters: LeadFilters, per_page: int) -> tuple[LeadPage, FilterChoices]:

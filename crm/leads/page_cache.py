@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import pickle
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,6 +36,8 @@ from crm.extensions import redis_store
 from crm.leads import counts
 from crm.leads.queries import LeadFilters, visibility_scope
 
+log = logging.getLogger(__name__)
+
 Page = TypeVar("Page")
 
 
@@ -43,18 +46,20 @@ def seconds() -> int:
     return counts.seconds() if configured is None else int(configured)
 
 
-def _entry_key(user, filters: LeadFilters, per_page: int) -> str:
-    what = [visibility_scope(user), filters.args(), filters.cursor, per_page]
+def _entry_key(user, filters: LeadFilters, per_page: int, shape: str) -> str:
+    what = [visibility_scope(user), filters.args(), filters.cursor, per_page, shape]
     digest = hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:20]
     return f"{current_app.config['REDIS_PREFIX']}:leads:page:{digest}"
 
 
-def cached(user, filters: LeadFilters, per_page: int, read: Callable[[], Page]) -> Page:
-    """`read()`'s page, from Redis while nothing it shows has been written since it was kept."""
+def cached(user, filters: LeadFilters, per_page: int, read: Callable[[], Page], shape: str) -> Page:
+    """`read()`'s page, from Redis while nothing it shows has been written since it was kept.
+    `shape` names the page's fields: after an upgrade that changes them, an entry the older code
+    kept is never read (its key differs; one that cannot be read anyway is read afresh)."""
     ttl = seconds()
     if ttl <= 0 or counts.redis_paused():
         return read()
-    key = _entry_key(user, filters, per_page)
+    key = _entry_key(user, filters, per_page, shape)
     try:
         data, accounts, entry = redis_store.client.mget([data_version.key(), data_version.accounts_key(), key])
     except Exception as exc:  # noqa: BLE001  (Redis away: read the page as without the cache)
@@ -63,9 +68,13 @@ def cached(user, filters: LeadFilters, per_page: int, read: Callable[[], Page]) 
     # Read before the page: a write after this moment leaves the entry under the older versions.
     versions = (int(data or 0), int(accounts or 0))
     if entry is not None:
-        stored_versions, page = pickle.loads(entry)
-        if stored_versions == versions:
-            return page
+        try:
+            stored_versions, page = pickle.loads(entry)
+        except Exception:  # noqa: BLE001  (kept by other code, or damaged: read afresh, store anew)
+            log.warning("lead page cache: an entry could not be read; reading the page afresh", exc_info=True)
+        else:
+            if stored_versions == versions:
+                return page
     page = read()
     try:
         redis_store.client.set(key, pickle.dumps((versions, page), protocol=pickle.HIGHEST_PROTOCOL), ex=ttl)
