@@ -9,9 +9,9 @@ made of whose leads the user may read (`visibility_scope`), every filter with th
 cursor, and the page's size. Its value holds the two versions it was read under: the data
 version (leads, chains, sources, units, the stages reached…) and the accounts version (the
 officers' names and who is an active officer; a login leaves it alone), both from
-crm.data_version. An entry is used only
-while both are still current, so no page older than the last write is ever shown; the page is
-rendered afresh on every request (language, today, the user's top bar).
+crm.data_version. An entry is used only while both are still current, so no page older than
+the last write is ever shown; the page is rendered afresh on every request (language, today,
+the user's top bar).
 
 Whether it is on, and for how long an entry lives, follows the total's cache
 (`LEAD_PAGE_CACHE_SECONDS`, unset: on only on PostgreSQL and never under TESTING, for the
