@@ -1057,9 +1057,12 @@ def source_totals(rows) -> tuple[dict, float]:
 
 def honest_source_rates(train_rows, holdout_rows) -> None:
     """The holdout's source rates as an open lead would get them: from the training leads'
-    outcomes only, the lead's own outcome not in it (same smoothing as features.source_rates)."""
+    outcomes only, the lead's own outcome not in it (same smoothing as features.source_rates),
+    and so their cell rates (crm.scoring.cell_rates)."""
     from crm.scoring import features as F
+    from crm.scoring.cell_rates import cell_rates, cell_totals
 
+    train_rows = list({r.id: r for r in train_rows}.values())  # each lead once, not once per snapshot
     totals, prior = source_totals(train_rows)
     weight = F.SOURCE_PRIOR_WEIGHT
     for r in holdout_rows:
@@ -1068,6 +1071,7 @@ def honest_source_rates(train_rows, holdout_rows) -> None:
         else:
             hits, n = totals.get(r.source_id, [0, 0])
             r.source_rate = (hits + prior * weight) / (n + weight)
+    cell_rates(holdout_rows, *cell_totals(train_rows))  # none is in the training rows: nothing left out
 
 
 def prepare_like_train(rows) -> str:
@@ -1094,6 +1098,7 @@ def quality(rows, target: str, eventual: dict, stored: dict, truth: dict, now: d
 
     from crm.scoring import features as F
     from crm.scoring.features import CATEGORICAL, NUMERIC, FeatureSpec
+    from crm.scoring.cell_rates import cell_rates, cell_totals
     from crm.scoring.registry import active_model, load_model
     from crm.scoring.training import evaluate, split
 
@@ -1171,6 +1176,7 @@ def quality(rows, target: str, eventual: dict, stored: dict, truth: dict, now: d
     open_rows = [r for r in rows if r.label(target) is None]
     if open_rows:
         F.source_rates(open_rows, *source_totals(rows))
+        cell_rates(open_rows, *cell_totals(rows))
         y_open = np.array([int(eventual[r.id][k]) for r in open_rows])
         p_open = np.array([stored[r.id][k] if stored[r.id][k] is not None else np.nan for r in open_rows])
         known = ~np.isnan(p_open)
@@ -1530,7 +1536,7 @@ def main(argv=None) -> int:
             rows = F.load_rows(rest, today=clock.today())
             part["load_rows"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            F.source_rates(rows, *F.source_totals_from_db())
+            scoring.track_records(rows)  # the source and cell rates
             part["source_rates"] = time.perf_counter() - t0
             for target in ("sign", "land"):
                 entry_, model, spec = registry.usable_active(target)

@@ -31,6 +31,7 @@ from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange
 from crm.leads.pipeline import MAIN_LINE, Stage, rank
+from crm.scoring.cell_rates import cell_rates_as_of
 
 SIGNED_RANK = rank(Stage.SIGNED)
 STARTED_RANK = rank(Stage.STARTED)
@@ -78,6 +79,10 @@ class LeadRow:
     signed: int | None = None
     landed: int | None = None
     source_rate: float | None = None
+    # The signing rates of the leads from the same channel, and from the same region, in the
+    # same chain (crm.scoring.cell_rates).
+    channel_chain_rate: float | None = None
+    region_chain_rate: float | None = None
     chain_id: int | None = None  # for the chain's screening thresholds in the factors
     # The chain's screening thresholds (crm.screening.services.thresholds_for, county-wide rows
     # included): the intensity standard and the low-efficiency tax line the figures are held to.
@@ -388,7 +393,8 @@ def warm_county_rate() -> float:
 def source_rates_as_of(rows: list[LeadRow]) -> None:
     """For training: each lead's source rate from the labelled leads recorded before it (an
     expanding mean). Leaving only the lead's own outcome out is not enough: within one source
-    it makes the signed leads' rate lower than the lost ones', which a model learns."""
+    it makes the signed leads' rate lower than the lost ones', which a model learns. The cell
+    rates (crm.scoring.cell_rates) are counted the same way, here too."""
     totals: dict[int, list[int]] = {}
     hits_all = n_all = 0
     ordered = sorted(rows, key=lambda r: (r.created_on, r.id))
@@ -414,6 +420,7 @@ def source_rates_as_of(rows: list[LeadRow]) -> None:
                     t = totals.setdefault(r.source_id, [0, 0])
                     t[0] += r.signed
                     t[1] += 1
+    cell_rates_as_of(rows)
 
 
 def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float) -> None:
@@ -435,7 +442,7 @@ CATEGORICAL = ("chain", "node", "source_kind", "origin_region", "screening_resul
 NUMERIC = ("source_rate", "planned_log", "land", "intensity", "tax_per_mu", "output_per_mu", "high_tech",
            "specialized", "patents", "rd_ratio", "jobs", "activities", "days_since_activity", "stage_reached",
            "screening_rounds", "screening_rejects", "days_since_move", "intensity_ratio", "tax_ratio",
-           "activity_rate", "screening_rating", "screening_approve_share")
+           "activity_rate", "screening_rating", "screening_approve_share", "channel_chain_rate", "region_chain_rate")
 COLUMNS = CATEGORICAL + NUMERIC
 
 # Explanations move groups of columns together ("without knowing the tech indicators"): at most
@@ -445,7 +452,7 @@ GROUPS = {
     "intensity": ("intensity", "tax_per_mu", "output_per_mu", "intensity_ratio", "tax_ratio"),
     "tech": ("high_tech", "specialized", "patents", "rd_ratio"),
     "chain": ("chain", "node"),
-    "source": ("source_kind", "source_rate", "origin_region"),
+    "source": ("source_kind", "source_rate", "origin_region", "channel_chain_rate", "region_chain_rate"),
     "stage": ("stage_reached", "days_since_move"),
     "follow_up": ("activities", "days_since_activity", "activity_rate"),
     "screening": ("screening_result", "screening_rounds", "screening_rejects", "screening_rating",
@@ -593,6 +600,8 @@ def numeric_block(rows: list[LeadRow]) -> np.ndarray:
     out[:, 19] = [30.0 * r.activities / max(1, (r.cutoff - r.created_on).days) for r in rows]
     out[:, 20] = col("screening_rating")
     out[:, 21] = col("screening_approve_share")
+    out[:, 22] = col("channel_chain_rate")
+    out[:, 23] = col("region_chain_rate")
     return out
 
 

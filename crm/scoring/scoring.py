@@ -27,6 +27,7 @@ from crm.bulk import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.scoring import features as F
+from crm.scoring.cell_rates import cell_rates, cell_totals_from_db
 from crm.scoring.models import LeadScore, Target
 
 DEFAULT_CUTOFFS = {"A": 0.6, "B": 0.35, "C": 0.15}  # p_sign at least this → grade; else D
@@ -375,6 +376,14 @@ def split_decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
     return decided, rest
 
 
+def track_records(rows: list[F.LeadRow], few: bool = False) -> None:
+    """The rows' source and cell rates over every labelled lead (each row's own outcome left
+    out). `few` (a rescore after a save): only the counts of their sources and chains."""
+    totals, county = F.source_totals_from_db({r.source_id for r in rows if r.source_id} if few else None)
+    F.source_rates(rows, totals, county)
+    cell_rates(rows, cell_totals_from_db({r.chain_id for r in rows if r.chain_id} if few else None), county)
+
+
 def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scored]:
     """Scores of these leads. A lead whose outcome is known has no chance left to estimate:
     signed is 1 and lost is 0, without factors; only the open parts are computed (the chance of
@@ -400,7 +409,7 @@ def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scor
         return out
     # A few leads (a rescore after a save): their sources' counts only, not a pass over every lead.
     few = len(rows) <= FEW_LEADS
-    F.source_rates(rows, *F.source_totals_from_db({r.source_id for r in rows if r.source_id} if few else None))
+    track_records(rows, few)
     if sign is None:
         return out + prior_scores(rows)
     n = len(rows)

@@ -1,0 +1,111 @@
+"""Track records of a lead's kind within its chain: how often leads from the same channel (source
+kind) in the same industry chain signed, and leads from the same investor's region in the same
+chain. A county learns that chamber leads do well in new materials and poorly in wellness, or
+that Xiamen's investors land in equipment but not in food: a fit of channel and chain that
+neither the source nor the chain shows alone, and that trees find only in many small splits.
+
+Counted as the source's own rate is (crm.scoring.features.source_rates_as_of / source_rates):
+in training, from the labelled leads recorded before the lead; when scoring, from every labelled
+lead but the lead itself; smoothed towards the county's rate so a cell with few leads says
+little.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crm.extensions import db
+
+PRIOR_WEIGHT = 20  # leads: a cell with fewer stays near the county's rate
+CELLS = {  # column: the two fields of a lead that make its cell (the chain always the second)
+    "channel_chain_rate": ("source_kind", "chain_id"),
+    "region_chain_rate": ("origin_region", "chain_id"),
+}
+
+
+def cell_of(row, column: str):
+    first, second = (getattr(row, name) for name in CELLS[column])
+    return None if first is None or second is None else (first, second)
+
+
+def _rate(hits: int, n: int, prior: float) -> float:
+    return (hits + prior * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)
+
+
+def cell_rates_as_of(rows) -> None:
+    """For training: each row's cell rates from the labelled leads recorded before it (an
+    expanding mean, as source_rates_as_of: a lead's own outcome never counts)."""
+    totals: dict[str, dict] = {column: {} for column in CELLS}
+    hits_all = n_all = 0
+    ordered = sorted(rows, key=lambda r: (r.created_on, r.id))
+    i = 0
+    while i < len(ordered):
+        day = ordered[i].created_on
+        same_day = []
+        while i < len(ordered) and ordered[i].created_on == day:
+            same_day.append(ordered[i])
+            i += 1
+        prior = hits_all / n_all if n_all else 0.2
+        for r in same_day:
+            for column, counts in totals.items():
+                cell = cell_of(r, column)
+                setattr(r, column, None if cell is None else _rate(*counts.get(cell, (0, 0)), prior))
+        for r in same_day:  # known from the next day on
+            if r.signed is None:
+                continue
+            hits_all += r.signed
+            n_all += 1
+            for column, counts in totals.items():
+                cell = cell_of(r, column)
+                if cell is not None:
+                    hits, n = counts.get(cell, (0, 0))
+                    counts[cell] = (hits + r.signed, n + 1)
+
+
+def cell_rates(rows, totals: dict[str, dict], prior: float) -> None:
+    """For scoring: each row's cell rates over every labelled lead, its own outcome left out."""
+    for r in rows:
+        for column in CELLS:
+            cell = cell_of(r, column)
+            if cell is None:
+                setattr(r, column, None)
+                continue
+            hits, n = totals[column].get(cell, (0, 0))
+            if r.signed is not None:
+                hits, n = hits - r.signed, n - 1
+            setattr(r, column, _rate(max(hits, 0), max(n, 0), prior))
+
+
+def cell_totals(rows) -> tuple[dict[str, dict], float]:
+    """{column: {cell: (signed, labelled)}} over these rows, and their signing rate."""
+    totals: dict[str, dict] = {column: {} for column in CELLS}
+    hits_all = n_all = 0
+    for r in rows:
+        if r.signed is None:
+            continue
+        hits_all += r.signed
+        n_all += 1
+        for column, counts in totals.items():
+            cell = cell_of(r, column)
+            if cell is not None:
+                hits, n = counts.get(cell, (0, 0))
+                counts[cell] = (hits + r.signed, n + 1)
+    return totals, (hits_all / n_all) if n_all else 0.2
+
+
+def cell_totals_from_db(chain_ids=None) -> dict[str, dict]:
+    """{column: {cell: (signed, labelled)}} over every lead, counted by the database; with
+    `chain_ids` (a rescore of a few leads) only the cells of those chains."""
+    from crm.leads.models import Lead
+    from crm.scoring.features import _signing_counts
+
+    signed, labelled = _signing_counts()
+    fields = {"source_kind": Lead.source_kind, "origin_region": Lead.origin_region, "chain_id": Lead.chain_id}
+    totals: dict[str, dict] = {}
+    for column, names in CELLS.items():
+        first, second = (fields[name] for name in names)
+        stmt = (select(first, second, signed, labelled).where(first.is_not(None), second.is_not(None))
+                .group_by(first, second))
+        if chain_ids is not None:
+            stmt = stmt.where(Lead.chain_id.in_(sorted(chain_ids)))
+        totals[column] = {(a, b): (int(hits or 0), int(n or 0)) for a, b, hits, n in db.session.execute(stmt)}
+    return totals
