@@ -8,7 +8,8 @@ Features are taken as of a cutoff, so nothing after the outcome leaks in: the si
 signed leads, the date a lead was lost or rejected, else today. Follow-ups, the furthest stage
 reached and screening rounds count only before the cutoff. A source's track record is its
 smoothed signing rate over the labelled leads recorded before the lead (in training), or over
-all labelled leads (when scoring).
+all labelled leads (when scoring); so are the channel's and the region's within the lead's chain
+(crm.scoring.cell_rates).
 Intensity and tax per mu are also taken against the chain's screening lines (the units judge
 them so), and what the member units' opinions said beyond the verdict (mean rating, share that
 approved outright) and how often the lead is followed up (per 30 days of its life) are columns:

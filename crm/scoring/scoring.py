@@ -99,6 +99,8 @@ def _values_for(group: str, row: F.LeadRow, thresholds, names: dict, out: dict) 
         out["source_kind_label"] = str(SOURCE_KIND_LABELS.get(row.source_kind, row.source_kind or "")) or None
         out["source_rate"] = _r(row.source_rate, 4)
         out["region"] = row.origin_region
+        out["channel_chain_rate"] = _r(row.channel_chain_rate, 4)
+        out["region_chain_rate"] = _r(row.region_chain_rate, 4)
     elif group == "tech":
         out.update(high_tech=row.high_tech, specialized=row.specialized, patents=row.patents,
                    rd_ratio=_r(row.rd_ratio))

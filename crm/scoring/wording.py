@@ -139,6 +139,12 @@ def describe(group: str, values: dict, reference: dict, sign: int, target: str =
             parts.append(v("source_kind_label"))
         if v("region"):
             parts.append(_("investor from %(region)s", region=v("region")))
+        # The channel's and the region's record in this chain (crm.scoring.cell_rates).
+        if v("channel_chain_rate") is not None and v("source_kind_label"):
+            parts.append(_("%(kind)s leads in this chain signed %(r)s%%", kind=v("source_kind_label"),
+                           r=fmt(v("channel_chain_rate") * 100, 0)))
+        if v("region_chain_rate") is not None and v("region"):
+            parts.append(_("its investors in this chain signed %(r)s%%", r=fmt(v("region_chain_rate") * 100, 0)))
     elif group == "stage":
         from crm.leads.pipeline import stage_label
 
