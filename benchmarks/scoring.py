@@ -1071,7 +1071,7 @@ def honest_source_rates(train_rows, holdout_rows) -> None:
         else:
             hits, n = totals.get(r.source_id, [0, 0])
             r.source_rate = (hits + prior * weight) / (n + weight)
-    cell_rates(holdout_rows, *cell_totals(train_rows))  # none is in the training rows: nothing left out
+    cell_rates(holdout_rows, *cell_totals(train_rows), own_counted=False)  # no holdout lead is in the totals
 
 
 def prepare_like_train(rows) -> str:

@@ -119,6 +119,19 @@ def browser():
         b.close()
 
 
+def _await_worker(locator, live_server: str, timeout: int = 60000) -> None:
+    """Wait for what a worker job does to show on the page. On a timeout the failure carries the
+    end of the live worker's log: a later test of the module would overwrite what it said."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        log = Path(_live_env(live_server)["CRM_INSTANCE_PATH"]) / "worker.log"
+        tail = log.read_text(errors="replace")[-6000:] if log.exists() else "(no worker log)"
+        pytest.fail(f"the worker's result did not show within {timeout // 1000} s; the worker's log ends:\n{tail}")
+
+
 def _watch(page):
     """Collect what a person would not see: console errors (CSP violations) and failed loads."""
     problems = []
@@ -266,7 +279,7 @@ def test_officer_imports_a_file_and_sees_it_land(live_server, browser, tmp_path)
     with page.expect_navigation():
         page.click("[data-testid=confirm]")
     # The worker imports; the page polls and shows the outcome.
-    page.locator("[data-testid=import-status]", has_text="已导入").wait_for(timeout=30000)
+    _await_worker(page.locator("[data-testid=import-status]", has_text="已导入"), live_server)
     assert "新建 2" in page.locator("[data-testid=result]").inner_text()
     page.goto(live_server + "/leads?q=深圳某新能源")
     assert page.locator("td", has_text="深圳某新能源科技有限公司").is_visible()
@@ -512,7 +525,7 @@ def test_admin_trains_from_the_model_page_and_leads_show_scores(live_server, bro
     # county has no signed lead (at most the project the leadership group turned down, when the
     # decision test ran first), so the model stays absent and scores use the prior.
     outcome = page.locator("[data-testid=train-outcome]")
-    outcome.wait_for(timeout=60000)
+    _await_worker(outcome, live_server)
     said = outcome.inner_text()
     assert "未训练" in said and ("还没有线索有此目标的结果" in said or "结果都相同" in said), said
     page.goto(live_server + "/leads?sort=score")

@@ -57,6 +57,10 @@ def test_scoring_leaves_each_leads_own_outcome_out():
     assert rows[0].channel_chain_rate == pytest.approx(smoothed(1, 2, prior))
     assert rows[2].channel_chain_rate == pytest.approx(smoothed(2, 2, prior))
     assert rows[3].channel_chain_rate == pytest.approx(smoothed(2, 3, prior))   # open: every outcome
+    # Totals of other leads (the benchmark's holdout rated from the training leads): nothing to leave out.
+    others = [row(9, d, signed=1), row(10, d, signed=0)]
+    cell_rates(others, *cell_totals(rows), own_counted=False)
+    assert others[0].channel_chain_rate == others[1].channel_chain_rate == pytest.approx(smoothed(2, 3, prior))
 
 
 @pytest.fixture()

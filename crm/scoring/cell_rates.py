@@ -61,8 +61,9 @@ def cell_rates_as_of(rows) -> None:
                     counts[cell] = (hits + r.signed, n + 1)
 
 
-def cell_rates(rows, totals: dict[str, dict], prior: float) -> None:
-    """For scoring: each row's cell rates over every labelled lead, its own outcome left out."""
+def cell_rates(rows, totals: dict[str, dict], prior: float, own_counted: bool = True) -> None:
+    """For scoring: each row's cell rates over every labelled lead, its own outcome left out
+    (`own_counted`: the totals count the rows' own outcomes; else they are other leads')."""
     for r in rows:
         for column in CELLS:
             cell = cell_of(r, column)
@@ -70,7 +71,7 @@ def cell_rates(rows, totals: dict[str, dict], prior: float) -> None:
                 setattr(r, column, None)
                 continue
             hits, n = totals[column].get(cell, (0, 0))
-            if r.signed is not None:
+            if own_counted and r.signed is not None:
                 hits, n = hits - r.signed, n - 1
             setattr(r, column, _rate(max(hits, 0), max(n, 0), prior))
 
