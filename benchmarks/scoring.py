@@ -1055,14 +1055,17 @@ def source_totals(rows) -> tuple[dict, float]:
     return totals, (sum(signed) / len(signed)) if signed else 0.2
 
 
-def honest_source_rates(train_rows, holdout_rows) -> None:
+def honest_source_rates(train_rows, holdout_rows, rows) -> None:
     """The holdout's source rates as an open lead would get them: from the training leads'
     outcomes only, the lead's own outcome not in it (same smoothing as features.source_rates),
     and so their cell rates (crm.scoring.cell_rates)."""
     from crm.scoring import features as F
     from crm.scoring.cell_rates import cell_rates, cell_totals
 
-    train_rows = list({r.id: r for r in train_rows}.values())  # each lead once, not once per snapshot
+    # Each training lead once (not once per snapshot) with its recorded outcome (an open lead
+    # training counts as lost, stale_as_lost, has none: the as-of rates do not count it either).
+    ids = {r.id for r in train_rows}
+    train_rows = [r for r in rows if r.id in ids and r.signed is not None]
     totals, prior = source_totals(train_rows)
     weight = F.SOURCE_PRIOR_WEIGHT
     for r in holdout_rows:
@@ -1142,7 +1145,7 @@ def quality(rows, target: str, eventual: dict, stored: dict, truth: dict, now: d
             traceback.print_exc()
             out.pop("bound", None)
         out["bound_seconds"] = time.perf_counter() - t0
-    honest_source_rates(data.train, data.holdout)
+    honest_source_rates(data.train, data.holdout, rows)
     p_model = model.predict_proba(mspec.matrix(data.holdout))[:, 1]
     out["model_honest"] = evaluate(data.y_holdout, p_model)
     p_nb_cols = nb_cols.predict_proba(spec.matrix(data.holdout).astype(object))
