@@ -69,8 +69,11 @@ def ctx(app, db_session):
         yield
 
 
-def test_the_database_counts_the_same_cells_and_a_rescore_only_its_chains(ctx):
+def test_the_database_counts_the_same_cells_and_a_rescore_only_its_chains(ctx, monkeypatch):
+    from crm.scoring import cell_rates as C
     from crm.scoring.scoring import track_records
+
+    monkeypatch.setattr(C, "_warm", None)  # no worker's warmed totals in this process
 
     from crm.leads.models import Lead
 
@@ -110,3 +113,28 @@ def test_the_database_counts_the_same_cells_and_a_rescore_only_its_chains(ctx):
         mine = next(r for r in scored if r.id == open_lead.id)
         assert mine.channel_chain_rate == pytest.approx(smoothed(2, 3, county))
         assert mine.region_chain_rate == pytest.approx(smoothed(2, 4, county))
+
+
+def test_a_rescore_uses_the_totals_the_worker_warmed_while_fresh(ctx, monkeypatch):
+    from crm.leads.models import Lead
+    from crm.scoring import cell_rates as C
+
+    owner = factories.user()
+    chain = factories.chain()
+
+    def signed_lead(i):
+        name = f"福建测试装备有限公司{i}"
+        db.session.add(Lead(company_name=name, company_key=name, owner_unit_id=owner.unit_id, owner_id=owner.id,
+                            chain_id=chain.id, source_kind="hometown", stage="signed", signed_on=date(2024, 5, 6),
+                            created_on=date(2024, 1, 2)))
+        db.session.flush()
+
+    signed_lead(1)
+    monkeypatch.setattr(C, "_warm", None)
+    C.warm_cell_totals()
+    warmed = C.rescore_totals({chain.id})
+    assert warmed["channel_chain_rate"][("hometown", chain.id)] == (1, 1)
+    signed_lead(2)
+    assert C.rescore_totals({chain.id}) is warmed  # the worker's parent counts again only when stale
+    monkeypatch.setattr(C, "WARM_SECONDS", 0)
+    assert C.rescore_totals({chain.id})["channel_chain_rate"][("hometown", chain.id)] == (2, 2)

@@ -11,6 +11,8 @@ little.
 """
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -91,6 +93,31 @@ def cell_totals(rows) -> tuple[dict[str, dict], float]:
                 hits, n = counts.get(cell, (0, 0))
                 counts[cell] = (hits + r.signed, n + 1)
     return totals, (hits_all / n_all) if n_all else 0.2
+
+
+WARM_SECONDS = 600  # how long warmed totals serve a rescore (they move slowly: hundreds of leads a cell)
+_warm: tuple[float, dict] | None = None  # (time.monotonic(), totals), set by warm_cell_totals
+
+
+def warm_cell_totals() -> None:
+    """Count every cell when the warmed totals are missing or stale (the worker's parent, before
+    it forks a job, as warm_county_rate): a rescore then counts nothing."""
+    global _warm
+    if _warmed() is None:
+        _warm = (time.monotonic(), cell_totals_from_db())
+
+
+def _warmed() -> dict | None:
+    if _warm is not None and time.monotonic() - _warm[0] < WARM_SECONDS:
+        return _warm[1]
+    return None
+
+
+def rescore_totals(chain_ids) -> dict[str, dict]:
+    """The totals a rescore of a few leads needs: the warmed ones while fresh (in a worker),
+    else those of their chains counted now."""
+    warmed = _warmed()
+    return cell_totals_from_db(chain_ids) if warmed is None else warmed
 
 
 def cell_totals_from_db(chain_ids=None) -> dict[str, dict]:

@@ -94,8 +94,8 @@ def warm() -> dict:
     job already has it. Nothing here predicts: OpenMP is
     not started before a fork. A file that does not load is left to the job, which refuses it
     and falls back as usable_active says. The county's signing rate (the source rates'
-    smoothing prior) is counted here too, at most every ten minutes, so that a rescore counts only
-    its own source's leads. Returns {target: label} of what is cached."""
+    smoothing prior) and the cells' totals are counted here too, at most every ten minutes, so that
+    a rescore counts only its own source's leads. Returns {target: label} of what is cached."""
     from flask import current_app
 
     import sklearn.calibration  # noqa: F401  (the types the model files hold)
@@ -103,10 +103,12 @@ def warm() -> dict:
     import sklearn.isotonic  # noqa: F401
     import skops.io  # noqa: F401
 
+    from crm.scoring.cell_rates import warm_cell_totals
     from crm.scoring.features import warm_county_rate
     from crm.scoring.models import Target
 
     warm_county_rate()  # at most every COUNTY_RATE_SECONDS: one count over the leads
+    warm_cell_totals()  # and the cells' (crm.scoring.cell_rates), as often
     loaded = {}
     entries = db.session.scalars(select(ScoringModel).where(ScoringModel.status == ModelStatus.ACTIVE.value)).all()
     for entry in entries:

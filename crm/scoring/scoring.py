@@ -27,7 +27,7 @@ from crm.bulk import bulk_insert
 from crm.extensions import db
 from crm.leads.models import Lead
 from crm.scoring import features as F
-from crm.scoring.cell_rates import cell_rates, cell_totals_from_db
+from crm.scoring.cell_rates import cell_rates, cell_totals_from_db, rescore_totals
 from crm.scoring.models import LeadScore, Target
 
 DEFAULT_CUTOFFS = {"A": 0.6, "B": 0.35, "C": 0.15}  # p_sign at least this → grade; else D
@@ -380,10 +380,12 @@ def split_decided(lead_ids) -> tuple[dict[int, tuple[int, int]], list[int]]:
 
 def track_records(rows: list[F.LeadRow], few: bool = False) -> None:
     """The rows' source and cell rates over every labelled lead (each row's own outcome left
-    out). `few` (a rescore after a save): only the counts of their sources and chains."""
+    out). `few` (a rescore after a save): only the counts of their sources, and the cells'
+    totals the worker keeps warm (else their chains')."""
     totals, county = F.source_totals_from_db({r.source_id for r in rows if r.source_id} if few else None)
     F.source_rates(rows, totals, county)
-    cell_rates(rows, cell_totals_from_db({r.chain_id for r in rows if r.chain_id} if few else None), county)
+    cells = rescore_totals({r.chain_id for r in rows if r.chain_id}) if few else cell_totals_from_db()
+    cell_rates(rows, cells, county)
 
 
 def compute_scores(lead_ids, explain: bool = True, explain_if=None) -> list[Scored]:
