@@ -12,6 +12,7 @@ little.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from sqlalchemy import select
 
@@ -29,14 +30,28 @@ def cell_of(row, column: str):
     return None if first is None or second is None else (first, second)
 
 
-def _rate(hits: int, n: int, prior: float) -> float:
-    return (hits + prior * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)
+# A track: (the key a row is counted under in it, or None; the smoothing prior's weight in leads).
+CELL_TRACKS = {column: (partial(cell_of, column=column), PRIOR_WEIGHT) for column in CELLS}
 
 
-def cell_rates_as_of(rows) -> None:
-    """For training: each row's cell rates from the labelled leads recorded before it (an
-    expanding mean, as source_rates_as_of: a lead's own outcome never counts)."""
-    totals: dict[str, dict] = {column: {} for column in CELLS}
+def smoothed(hits: int, n: int, prior: float, weight: int = PRIOR_WEIGHT) -> float:
+    return (hits + prior * weight) / (n + weight)
+
+
+def _count(totals: dict[str, dict], tracks: dict, r) -> None:
+    """A labelled row's outcome, added under its key in each track."""
+    for column, (key_of, _weight) in tracks.items():
+        key = key_of(r)
+        if key is not None:
+            hits, n = totals[column].get(key, (0, 0))
+            totals[column][key] = (hits + r.signed, n + 1)
+
+
+def rates_as_of(rows, tracks: dict = CELL_TRACKS) -> None:
+    """For training: each row's rate in each track from the labelled leads recorded before it
+    (an expanding mean: a lead's own outcome never counts; features.source_rates_as_of gives
+    the source's track and the cells' together)."""
+    totals: dict[str, dict] = {column: {} for column in tracks}
     hits_all = n_all = 0
     ordered = sorted(rows, key=lambda r: (r.created_on, r.id))
     i = 0
@@ -48,19 +63,14 @@ def cell_rates_as_of(rows) -> None:
             i += 1
         prior = hits_all / n_all if n_all else 0.2
         for r in same_day:
-            for column, counts in totals.items():
-                cell = cell_of(r, column)
-                setattr(r, column, None if cell is None else _rate(*counts.get(cell, (0, 0)), prior))
+            for column, (key_of, weight) in tracks.items():
+                key = key_of(r)
+                setattr(r, column, None if key is None else smoothed(*totals[column].get(key, (0, 0)), prior, weight))
         for r in same_day:  # known from the next day on
-            if r.signed is None:
-                continue
-            hits_all += r.signed
-            n_all += 1
-            for column, counts in totals.items():
-                cell = cell_of(r, column)
-                if cell is not None:
-                    hits, n = counts.get(cell, (0, 0))
-                    counts[cell] = (hits + r.signed, n + 1)
+            if r.signed is not None:
+                hits_all += r.signed
+                n_all += 1
+                _count(totals, tracks, r)
 
 
 def cell_rates(rows, totals: dict[str, dict], prior: float, own_counted: bool = True) -> None:
@@ -75,23 +85,16 @@ def cell_rates(rows, totals: dict[str, dict], prior: float, own_counted: bool = 
             hits, n = totals[column].get(cell, (0, 0))
             if own_counted and r.signed is not None:
                 hits, n = hits - r.signed, n - 1
-            setattr(r, column, _rate(max(hits, 0), max(n, 0), prior))
+            setattr(r, column, smoothed(max(hits, 0), max(n, 0), prior))
 
 
 def cell_totals(rows) -> tuple[dict[str, dict], float]:
     """{column: {cell: (signed, labelled)}} over these rows, and their signing rate."""
     totals: dict[str, dict] = {column: {} for column in CELLS}
-    hits_all = n_all = 0
-    for r in rows:
-        if r.signed is None:
-            continue
-        hits_all += r.signed
-        n_all += 1
-        for column, counts in totals.items():
-            cell = cell_of(r, column)
-            if cell is not None:
-                hits, n = counts.get(cell, (0, 0))
-                counts[cell] = (hits + r.signed, n + 1)
+    labelled = [r for r in rows if r.signed is not None]
+    for r in labelled:
+        _count(totals, CELL_TRACKS, r)
+    hits_all, n_all = sum(r.signed for r in labelled), len(labelled)
     return totals, (hits_all / n_all) if n_all else 0.2
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
@@ -32,7 +33,7 @@ from crm.chains.models import Chain, ChainNode
 from crm.extensions import db
 from crm.leads.models import Lead, LeadActivity, LeadStageChange
 from crm.leads.pipeline import MAIN_LINE, Stage, rank
-from crm.scoring.cell_rates import cell_rates_as_of
+from crm.scoring.cell_rates import CELL_TRACKS, rates_as_of
 
 SIGNED_RANK = rank(Stage.SIGNED)
 STARTED_RANK = rank(Stage.STARTED)
@@ -395,33 +396,8 @@ def source_rates_as_of(rows: list[LeadRow]) -> None:
     """For training: each lead's source rate from the labelled leads recorded before it (an
     expanding mean). Leaving only the lead's own outcome out is not enough: within one source
     it makes the signed leads' rate lower than the lost ones', which a model learns. The cell
-    rates (crm.scoring.cell_rates) are counted the same way, here too."""
-    totals: dict[int, list[int]] = {}
-    hits_all = n_all = 0
-    ordered = sorted(rows, key=lambda r: (r.created_on, r.id))
-    i = 0
-    while i < len(ordered):
-        day = ordered[i].created_on
-        same_day = []
-        while i < len(ordered) and ordered[i].created_on == day:
-            same_day.append(ordered[i])
-            i += 1
-        prior = hits_all / n_all if n_all else 0.2
-        for r in same_day:
-            if r.source_id is None:
-                r.source_rate = None
-            else:
-                hits, n = totals.get(r.source_id, [0, 0])
-                r.source_rate = (hits + prior * SOURCE_PRIOR_WEIGHT) / (n + SOURCE_PRIOR_WEIGHT)
-        for r in same_day:  # known from the next day on
-            if r.signed is not None:
-                hits_all += r.signed
-                n_all += 1
-                if r.source_id is not None:
-                    t = totals.setdefault(r.source_id, [0, 0])
-                    t[0] += r.signed
-                    t[1] += 1
-    cell_rates_as_of(rows)
+    rates (crm.scoring.cell_rates) are counted the same way, in the same pass."""
+    rates_as_of(rows, {"source_rate": (attrgetter("source_id"), SOURCE_PRIOR_WEIGHT), **CELL_TRACKS})
 
 
 def source_rates(rows: list[LeadRow], totals: dict[int, list[int]], prior: float) -> None:
