@@ -73,7 +73,9 @@ def test_the_database_counts_the_same_cells_and_a_rescore_only_its_chains(ctx, m
     from crm.scoring import cell_rates as C
     from crm.scoring.scoring import track_records
 
-    monkeypatch.setattr(C, "_warm", None)  # no worker's warmed totals in this process
+    # No totals or county rate a worker warmed earlier in this process (another test's county).
+    monkeypatch.setattr(C, "_warm", None)
+    monkeypatch.setattr(F, "_county_rate", None)
 
     from crm.leads.models import Lead
 
