@@ -23,30 +23,53 @@ def _row(**kw):
     return LeadRow(**{**base, **kw})
 
 
-def test_each_snapshot_weighs_the_days_of_its_stay():
-    """The square root of the days, so a long sitter counts more than a quick mover."""
-    from crm.scoring.training import STAY_WEIGHT_CAP, snapshots
+def test_each_snapshot_weighs_the_chance_of_its_age_within_the_stay():
+    """A quick mover's snapshot weighs little, a long sitter's nearly 1 (stay_weight: the square
+    root of the chance that the spread of ages falls within the stay)."""
+    from crm.scoring.training import AGE_SCALE, snapshots, stay_weight
 
     # Three days as a lead, then 148 days in negotiation until signed on 1 June.
     quick = _row(id=7, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
                  move_days=[date(2025, 1, 4)])
     first, second = snapshots([quick])
-    assert (first.weight, second.weight) == (3.0 ** 0.5, 148.0 ** 0.5)
+    assert (first.weight, second.weight) == (stay_weight(3), stay_weight(148))
+    assert first.weight == pytest.approx((1 - math.exp(-3 / AGE_SCALE)) ** 0.5)
+    assert 0 < first.weight < second.weight < 1
     assert quick.weight == 1.0  # the lead itself is not changed
     # Passed through a stage the same day: one day, not nothing.
     same_day = _row(id=8, stage_reached=1, signed=0, landed=0, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 1)})
-    assert snapshots([same_day])[0].weight == 1.0
-    # Sat for years: capped.
+    assert snapshots([same_day])[0].weight == stay_weight(1) > 0
+    # Sat for four years: nearly 1, and never more.
     sitter = _row(id=9, stage_reached=0, signed=0, landed=0, cutoff=date(2029, 1, 1))
-    assert snapshots([sitter])[0].weight == STAY_WEIGHT_CAP ** 0.5
+    assert 0.99 < snapshots([sitter])[0].weight < 1
     # For `land`, the extra snapshot at `signed` weighs its wait to start (signed 1 June, started 30 Aug).
     signed = _row(id=10, stage_reached=1, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 1: date(2025, 1, 4)},
                   signed_day=date(2025, 6, 1), land_end=date(2025, 8, 30))
     late = snapshots([signed], "land")[-1]
-    assert late.stage_reached == 5 and late.weight == 90.0 ** 0.5
+    assert late.stage_reached == 5 and late.weight == stay_weight(90)
     # An imported history (no stay to measure) counts once.
     imported = _row(id=11, stage_reached=1, signed=1, landed=1, history_known=False)
     assert {s.weight for s in snapshots([imported])} == {1.0}
+
+
+def test_at_every_age_each_lead_still_at_the_stage_counts_once():
+    """The leads open at a stage at an age of d days are those that sat there longer than d, each
+    once. A quick mover and a lead that sat for years, both still there at d, must then bring the
+    same weight of snapshots younger than d: drawn evenly over the stay, the sitter would bring a
+    fraction of the mover's (and the quick movers, most of them signing, would set fresh leads'
+    chances too high)."""
+    from crm.scoring.training import age_within, snapshot_day
+
+    draws = [(i + 0.5) / 4000 for i in range(4000)]
+    for stay in (1, 2, 30, 400, 3000):
+        days = [snapshot_day(u, stay) for u in draws]
+        assert min(days) == 0 and max(days) <= stay - 1
+    for age in (10, 60, 200):
+        young = {stay: age_within(stay) * sum(snapshot_day(u, stay) < age for u in draws) / len(draws)
+                 for stay in (age + 40, 900, 3000)}
+        assert max(young.values()) - min(young.values()) < 0.01, young
+    # Most of a long sitter's snapshots fall in its first years at the stage, where chances are open.
+    assert sum(snapshot_day(u, 3000) < 730 for u in draws) / len(draws) > 0.85
 
 
 def test_split_scales_the_weights_within_each_part():
@@ -165,11 +188,11 @@ def test_a_signed_leads_last_stage_for_land_weighs_its_stay_there():
     """For `land` the snapshot at the stage before signing is the lead as of its signing: it
     weighs the stay that ended with the signing, like every other snapshot (counted once, the
     signed leads would be outweighed by the lost ones sat at the same stage)."""
-    from crm.scoring.training import snapshots
+    from crm.scoring.training import snapshots, stay_weight
 
     row = _row(id=12, stage_reached=4, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 4: date(2025, 3, 1)},
                cutoff=date(2025, 6, 1), signed_day=date(2025, 6, 1), land_end=date(2025, 7, 1))
     snaps = snapshots([row], "land")
     at_signing = [s for s in snaps if s.stage_reached == 4]
     assert len(at_signing) == 1 and at_signing[0].cutoff == date(2025, 6, 1)
-    assert at_signing[0].weight == (date(2025, 6, 1) - date(2025, 3, 1)).days ** 0.5
+    assert at_signing[0].weight == stay_weight((date(2025, 6, 1) - date(2025, 3, 1)).days)
