@@ -184,15 +184,26 @@ def test_ratios_to_the_chains_lines_the_units_ratings_and_the_follow_up_rate(ctx
     assert (early.screening_rounds, early.screening_rating) == (0, None)
 
 
-def test_a_signed_leads_last_stage_for_land_weighs_its_stay_there():
-    """For `land` the snapshot at the stage before signing is the lead as of its signing: it
-    weighs the stay that ended with the signing, like every other snapshot (counted once, the
-    signed leads would be outweighed by the lost ones sat at the same stage)."""
-    from crm.scoring.training import snapshots, stay_weight
+def test_a_signed_leads_last_stage_for_land_is_seen_at_the_signing_and_within_its_stay():
+    """For `land` a signed lead's stage before signing is seen twice, each at half the weight of
+    the stay that ended with the signing: as of the signing, and on a day within that stay like
+    every other stage. Seen at the signing only, the signers would all have sat there as long as
+    they took to sign, and a freshly admitted lead would look like the ones that failed there."""
+    from crm.scoring.training import AT_SIGNING_SHARE, snapshots, stay_weight
 
-    row = _row(id=12, stage_reached=4, signed=1, landed=1, stage_days={0: date(2025, 1, 1), 4: date(2025, 3, 1)},
-               cutoff=date(2025, 6, 1), signed_day=date(2025, 6, 1), land_end=date(2025, 7, 1))
-    snaps = snapshots([row], "land")
-    at_signing = [s for s in snaps if s.stage_reached == 4]
-    assert len(at_signing) == 1 and at_signing[0].cutoff == date(2025, 6, 1)
-    assert at_signing[0].weight == stay_weight((date(2025, 6, 1) - date(2025, 3, 1)).days)
+    for lead_id in range(12, 40):
+        row = _row(id=lead_id, stage_reached=4, signed=1, landed=1,
+                   stage_days={0: date(2025, 1, 1), 4: date(2025, 3, 1)}, cutoff=date(2025, 6, 1),
+                   signed_day=date(2025, 6, 1), land_end=date(2025, 7, 1), activity_days=[date(2025, 5, 20)])
+        snaps = snapshots([row], "land")
+        at_stage = [s for s in snaps if s.stage_reached == 4]
+        assert len(at_stage) == 2
+        at_signing, within = at_stage
+        full = stay_weight((date(2025, 6, 1) - date(2025, 3, 1)).days)
+        assert at_signing is row and at_signing.weight == pytest.approx(full * AT_SIGNING_SHARE)
+        assert date(2025, 3, 1) <= within.cutoff < date(2025, 6, 1) and within is not row
+        assert within.weight == pytest.approx(full * (1 - AT_SIGNING_SHARE))
+        assert within.activities == (1 if within.cutoff >= date(2025, 5, 20) else 0)  # what was known that day
+        assert at_signing.weight + within.weight == pytest.approx(full)
+        # The sign target sees that stage once, within the stay, at the whole weight.
+        assert [s.weight for s in snapshots([row]) if s.stage_reached == 4] == [full]
