@@ -132,7 +132,7 @@ def snapshots(rows: list[LeadRow], target: str = "sign") -> list[LeadRow]:
             share = 1.0
             if stage == r.stage_reached and target == "land" and r.signed == 1:
                 # The lead as of its signing, and again on a day within the stay that ended there
-                # (below), each at half the stay's weight.
+                # (below): the stay's weight shared between the two by AT_SIGNING_SHARE.
                 r.weight = stay_weight(stay) * AT_SIGNING_SHARE
                 out.append(r)
                 share = 1 - AT_SIGNING_SHARE
