@@ -139,9 +139,12 @@ _SLACK = {
     "lead": (0, 300, 20), "negotiating": (0, 300, 40), "screening": (0, 4, 1),
     "returned": (1, 30, 8), "awaiting_decision": (0, 40, 10), "admitted": (0, 60, 15),
     "signed": (0, 240, 60), "started": (0, 760, 200), "completed": (0, 760, 90),
-    "producing": (0, 500, 150), "above_scale": (0, 360, 120), "rejected": (0, 600, 150),
-    "lost": (0, 700, 200),
+    "producing": (0, 500, 150), "above_scale": (0, 360, 120),
 }
+# Closed leads (dropped, or not admitted) were closed on any day of the window: a county's ledger
+# holds them from every year. Dated back only as far as their short paths, the first years held
+# signers alone, and a model trained on them took every old source for a good one.
+_CLOSED_ANY_DAY = {"lost", "rejected"}
 
 _SOURCE_KIND_WEIGHTS = [("hometown", 22), ("chamber", 16), ("client", 18), ("event", 16),
                         ("advisor", 9), ("intermediary", 11), ("online", 8)]
@@ -376,10 +379,16 @@ def generate_leads(count: int, seed: int = 2026, today: dt.date | None = None) -
                 _LOST_AFTER_SIGNING_DURATION if a in ("signed", "started") else _LOST_DURATION)
             durs.append(max(1, _tri(rng, spec)))
         total = sum(durs)
-        slack_spec = _SLACK[final]
+        closed_any_day = final in _CLOSED_ANY_DAY
+        slack_spec = (0, max(0, _WINDOW_DAYS - 10 - total), 0) if closed_any_day else _SLACK[final]
         # 长兴's red lights: started two years ago and not completed, completed and not producing
         stalled = final in ("started", "completed") and rng.random() < 0.08
-        slack = rng.randint(735, 800) if stalled else _tri(rng, slack_spec)
+        if stalled:
+            slack = rng.randint(735, 800)
+        elif closed_any_day:  # evenly over the window
+            slack = int(rng.random() * (slack_spec[1] + 1))
+        else:
+            slack = _tri(rng, slack_spec)
         budget = _WINDOW_DAYS - 10 - (slack if stalled else 0)
         if total > budget:
             factor = budget / total
