@@ -82,8 +82,9 @@ def test_the_demo_ledger_holds_dropped_leads_from_every_year():
 
 def test_the_demo_county_s_signed_leads_are_not_shown_as_hopeless(app, db_session, clock_at):
     """Trained on the demo's history, a signed lead waiting to start gets a believable chance of
-    landing: in that history most decided signers started. (With the dropped leads all recent,
-    the land model gave signed and admitted leads under 10%.)"""
+    landing: in that history most decided signers started. (The land model gave signed and
+    admitted leads 15%: with the dropped leads all recent, and the newest leads learnt from
+    only those whose outcome came quickly; 35–38% with the first mended, 57% with both.)"""
     from crm.scoring.scoring import score_leads
     from crm.scoring.training import train
 
@@ -102,5 +103,5 @@ def test_the_demo_county_s_signed_leads_are_not_shown_as_hopeless(app, db_sessio
     for stage, p in rows:
         by_stage.setdefault(stage, []).append(p)
     mean = {stage: sum(ps) / len(ps) for stage, ps in by_stage.items()}
-    assert mean["signed"] > 0.2 and mean["admitted"] > 0.2, mean
-    assert mean["signed"] > 2 * mean["lead"], mean
+    assert mean["signed"] > 0.45 and mean["admitted"] > 0.45, mean
+    assert mean["signed"] > 1.5 * mean["lead"], mean

@@ -207,3 +207,51 @@ def test_a_signed_leads_last_stage_for_land_is_seen_at_the_signing_and_within_it
         assert at_signing.weight + within.weight == pytest.approx(full)
         # The sign target sees that stage once, within the stay, at the whole weight.
         assert [s.weight for s in snapshots([row]) if s.stage_reached == 4] == [full]
+
+
+def test_an_open_lead_counts_the_stays_it_passed_at_the_share_of_the_leads_that_got_as_far():
+    """A lead still open has passed stays whose outcome is on its way: each counts as a success
+    and as a failure in the shares of the labelled leads that got as far as it stands (20 of the
+    25 that reached admitted signed). Not the stay it sits in, not a lead that has not moved, not
+    one recorded in the holdout's time, not one already counted (stale_as_lost)."""
+    from crm.scoring.training import SIGNED_RANK, open_leads_so_far, snapshots
+
+    def path(lead_id, created, stages, **kw):
+        days = {s: created + timedelta(days=30 * s) for s in range(stages + 1)}
+        return _row(id=lead_id, created_on=created, stage_reached=stages, stage_days=days,
+                    move_days=sorted(days.values())[1:], **kw)
+
+    start = date(2024, 1, 1)
+    labelled = [path(i, start, 4, signed=int(i <= 20), landed=int(i <= 15), cutoff=start + timedelta(days=150),
+                     signed_day=start + timedelta(days=150) if i <= 20 else None,
+                     land_end=start + timedelta(days=240) if i <= 20 else None) for i in range(1, 26)]
+    labelled += [path(i, start, 0, signed=0, landed=0, cutoff=start + timedelta(days=20)) for i in range(26, 46)]
+    today = date(2026, 1, 1)
+    admitted = path(100, date(2025, 1, 1), 4, cutoff=today)
+    newer = path(101, date(2025, 5, 1), 4, cutoff=today)
+    fresh = path(102, date(2025, 1, 1), 0, cutoff=today)
+    in_holdout_time = path(103, date(2025, 9, 1), 4, cutoff=today)
+    stale = path(104, date(2025, 1, 1), 2, cutoff=today)
+    counted_stale = copy(stale)
+    counted_stale.signed = counted_stale.landed = 0
+    rows = labelled + [admitted, newer, fresh, in_holdout_time, stale]
+
+    fit, calibration = open_leads_so_far(rows, labelled + [counted_stale], "sign", date(2025, 3, 1), date(2025, 8, 1))
+    assert {r.id for r in fit} == {100} and {r.id for r in calibration} == {101}
+    passed = snapshots([path(100, date(2025, 1, 1), 4, cutoff=today)])[:4]  # lead … awaiting decision
+    assert [r.stage_reached for r in fit] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert [r.signed for r in fit] == [1, 0] * 4
+    share = 20 / 25
+    for k, snap in enumerate(passed):
+        assert (fit[2 * k].cutoff, fit[2 * k].activities) == (snap.cutoff, snap.activities)
+        assert fit[2 * k].weight == pytest.approx(snap.weight * share)
+        assert fit[2 * k + 1].weight == pytest.approx(snap.weight * (1 - share))
+    assert admitted.signed is None  # the lead itself is not changed
+
+    # For `land`, a signed lead waiting to start: every stay before the signing, at the share of
+    # the decided signers that started (15 of 20).
+    waiting = path(105, date(2025, 1, 1), 4, cutoff=date(2025, 5, 1), signed=1, signed_day=date(2025, 5, 1))
+    fit, _ = open_leads_so_far(labelled + [waiting], labelled, "land", date(2025, 3, 1), None)
+    assert {r.id for r in fit} == {105} and len(fit) == 2 * len(snapshots([waiting], "land"))
+    assert all(r.stage_reached < SIGNED_RANK for r in fit)
+    assert sum(r.weight for r in fit if r.landed) / sum(r.weight for r in fit) == pytest.approx(15 / 20)
