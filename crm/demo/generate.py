@@ -380,6 +380,7 @@ def generate_leads(count: int, seed: int = 2026, today: dt.date | None = None) -
             durs.append(max(1, _tri(rng, spec)))
         total = sum(durs)
         closed_any_day = final in _CLOSED_ANY_DAY
+        # A closed lead's days since closing are drawn evenly below; its spec gives the bounds only.
         slack_spec = (0, max(0, _WINDOW_DAYS - 10 - total), 0) if closed_any_day else _SLACK[final]
         # 长兴's red lights: started two years ago and not completed, completed and not producing
         stalled = final in ("started", "completed") and rng.random() < 0.08
